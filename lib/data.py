@@ -1,0 +1,313 @@
+"""Opening and validating data sources: the one place that knows where tables come from.
+
+A *source* holds the logical tables of the data contract (docs/data-contract.md). It is one of:
+
+- a folder with ``<table>.parquet``, ``<table>.csv`` or a ``<table>/`` folder of Parquet files,
+  read in place by an embedded DuckDB (nothing is copied into memory);
+- a database URL that :func:`ibis.connect` accepts (``${VAR}`` is expanded from the environment,
+  so a password need not be written into a notebook);
+- a live Ibis backend passed from Python;
+- ``None``: the bundled sample shop in ``data/sample``.
+
+:func:`open_source` checks every table it finds against the contract and raises one
+:class:`DataError` naming every missing column and wrong type. Metric functions receive the
+normalised Ibis tables (:meth:`Source.table`), never pandas copies of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+from ibis.backends import BaseBackend
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+Kind = Literal["timestamp", "id", "string", "number", "integer", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    description: str = ""
+
+
+def _cols(*specs: str) -> tuple[Column, ...]:
+    """Columns from ``"name:kind"`` strings; a trailing ``?`` marks a nullable column."""
+    columns = []
+    for spec in specs:
+        name, kind = spec.split(":")
+        columns.append(Column(name, kind.rstrip("?"), nullable=kind.endswith("?")))  # type: ignore[arg-type]
+    return tuple(columns)
+
+
+# The data contract. Extra columns are kept and ignored; optional tables enable extra sections.
+CONTRACT: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "events",
+            _cols(
+                "event_time:timestamp",
+                "user_id:id",
+                "event_name:string",
+                "session_id:id?",
+                "sku_id:id?",
+                "channel:string?",
+                "slot:string?",
+                "platform:string?",
+            ),
+            description="behaviour events (GA4 e-commerce event names)",
+        ),
+        TableSpec(
+            "orders",
+            _cols(
+                "order_id:id",
+                "user_id:id",
+                "order_time:timestamp",
+                "paid_time:timestamp?",
+                "status:string",
+                "paid_amount:number",
+                "discount_amount:number?",
+                "coupon_id:id?",
+                "channel:string?",
+            ),
+            description="one row per order",
+        ),
+        TableSpec(
+            "order_items",
+            _cols("order_id:id", "sku_id:id", "quantity:integer", "unit_price:number"),
+            description="order lines",
+        ),
+        TableSpec(
+            "products",
+            _cols("sku_id:id", "category:string", "unit_cost:number?", "list_price:number?"),
+            description="the catalogue",
+        ),
+        TableSpec(
+            "users",
+            _cols(
+                "user_id:id",
+                "signup_time:timestamp?",
+                "acquisition_channel:string?",
+                "region:string?",
+            ),
+        ),
+        TableSpec(
+            "marketing_spend",
+            _cols(
+                "date:date",
+                "channel:string",
+                "billing_model:string",
+                "impressions:integer?",
+                "clicks:integer?",
+                "spend:number",
+            ),
+        ),
+        TableSpec("costs", _cols("month:date", "component:string", "item:string", "amount:number")),
+        TableSpec(
+            "reviews",
+            _cols("sku_id:id", "user_id:id", "review_time:timestamp", "rating:integer"),
+        ),
+    )
+}
+
+ORDER_STATUSES = ("paid", "unpaid", "cancelled", "refunded")
+
+
+class DataError(ValueError):
+    """A source that does not meet the data contract; the message says what and where."""
+
+
+def _kind_accepts(kind: Kind, dtype: dt.DataType) -> bool:
+    if dtype.is_null():  # an all-null column read from CSV/Parquet carries no type
+        return True
+    return {
+        "timestamp": dtype.is_timestamp(),
+        "id": dtype.is_string() or dtype.is_integer(),
+        "string": dtype.is_string(),
+        "number": dtype.is_numeric() or dtype.is_decimal(),
+        "integer": dtype.is_integer(),
+        "date": dtype.is_date() or dtype.is_timestamp(),
+    }[kind]
+
+
+_KIND_NAMES = {
+    "timestamp": "a timestamp",
+    "id": "a string (or integer) id",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "date": "a date",
+}
+
+
+def _normalise(table: ir.Table, spec: TableSpec) -> ir.Table:
+    """Give contract columns one type on every backend: string ids, naive-UTC timestamps."""
+    changes = {}
+    for col in spec.columns:
+        if col.name not in table.columns:
+            continue
+        dtype = table[col.name].type()
+        if col.kind in ("id", "string") and not dtype.is_string():
+            changes[col.name] = table[col.name].cast("string")
+        elif col.kind == "timestamp" and (dtype.is_null() or dtype.timezone is not None):
+            # Ibis pins the session zone to UTC, so dropping the zone keeps the UTC wall time.
+            changes[col.name] = table[col.name].cast("timestamp")
+        elif col.kind == "number" and not dtype.is_floating():
+            changes[col.name] = table[col.name].cast("float64")
+        elif col.kind == "integer" and dtype.is_null():
+            changes[col.name] = table[col.name].cast("int64")
+        elif col.kind == "date" and not dtype.is_date():
+            changes[col.name] = table[col.name].cast("date")
+    return table.mutate(**changes) if changes else table
+
+
+def check_tables(tables: dict[str, ir.Table]) -> list[str]:
+    """Every contract problem of the given tables, one line each (empty when all is well)."""
+    problems = []
+    for name, table in sorted(tables.items()):
+        spec = CONTRACT.get(name)
+        if spec is None:
+            continue
+        schema = table.schema()
+        missing = [c.name for c in spec.columns if c.name not in schema]
+        if missing:
+            problems.append(
+                f"table '{name}' is missing column(s) {', '.join(missing)} "
+                f"(has: {', '.join(schema.names)})"
+            )
+        for col in spec.columns:
+            if col.name in schema and not _kind_accepts(col.kind, schema[col.name]):
+                problems.append(
+                    f"table '{name}' column '{col.name}' should be {_KIND_NAMES[col.kind]} "
+                    f"but is {schema[col.name]}"
+                )
+    return problems
+
+
+@dataclass
+class Source:
+    """The tables of one data source, checked and normalised, on one Ibis backend."""
+
+    backend: BaseBackend
+    tables: dict[str, ir.Table]
+    description: str = ""
+    _normalised: dict[str, ir.Table] = field(default_factory=dict, repr=False)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def table(self, name: str) -> ir.Table:
+        """The named table with contract columns normalised; :class:`DataError` if absent."""
+        if name not in self.tables:
+            raise DataError(
+                f"the source ({self.description}) has no '{name}' table; "
+                f"it has: {', '.join(sorted(self.tables)) or 'none'}"
+            )
+        if name not in self._normalised:
+            spec = CONTRACT.get(name)
+            table = self.tables[name]
+            self._normalised[name] = _normalise(table, spec) if spec else table
+        return self._normalised[name]
+
+    def __getitem__(self, name: str) -> ir.Table:
+        return self.table(name)
+
+    def require(self, *names: str) -> None:
+        """Raise one :class:`DataError` naming every one of ``names`` the source lacks."""
+        missing = [n for n in names if n not in self.tables]
+        if missing:
+            raise DataError(
+                f"the source ({self.description}) lacks table(s) {', '.join(missing)}; "
+                f"it has: {', '.join(sorted(self.tables)) or 'none'}"
+            )
+
+
+def redact(source: object) -> str:
+    """A printable form of a source with any password in a URL replaced by ``***``."""
+    text = str(source)
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        parts = parts._replace(netloc=netloc)
+    query = re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&]*", r"\1***", parts.query)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _folder_tables(folder: Path, con: BaseBackend) -> dict[str, ir.Table]:
+    tables: dict[str, ir.Table] = {}
+    for path in sorted(folder.iterdir()):
+        name, suffix = path.stem, path.suffix.lower()
+        if name in tables or name.startswith("."):
+            continue
+        try:
+            if path.is_dir() and any(path.glob("*.parquet")):
+                tables[name] = con.read_parquet(str(path / "*.parquet"), table_name=name)
+            elif suffix == ".parquet":
+                tables[name] = con.read_parquet(str(path), table_name=name)
+            elif suffix == ".csv":
+                tables[name] = con.read_csv(str(path), table_name=name)
+        except Exception as exc:  # the engine's message names the problem; add the file
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            raise DataError(f"cannot read {path}: {first_line}") from exc
+    return tables
+
+
+def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source:
+    """Open a source (see module docstring) and check it against the data contract."""
+    if source is None or (isinstance(source, str) and source.strip() in ("", "sample")):
+        source = SAMPLE_DIR
+    if isinstance(source, BaseBackend):
+        con = source
+        tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
+        description = f"{con.name} backend"
+    elif "://" not in (expanded := os.path.expandvars(str(source))):
+        folder = Path(expanded).expanduser()
+        if not folder.is_dir():
+            raise DataError(f"source folder {folder} does not exist")
+        con = ibis.duckdb.connect()
+        tables = _folder_tables(folder, con)
+        description = str(folder)
+    else:
+        url = expanded
+        description = redact(url)
+        try:
+            con = ibis.connect(url)
+        except Exception as exc:
+            raise DataError(f"cannot connect to {description}: {type(exc).__name__}") from None
+        tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
+
+    tables = {name: t for name, t in tables.items() if name in CONTRACT}
+    if not tables:
+        raise DataError(
+            f"the source ({description}) holds none of the contract's tables "
+            f"({', '.join(CONTRACT)}); expected e.g. events.parquet or orders.csv"
+        )
+    problems = check_tables(tables)
+    if problems:
+        raise DataError(
+            f"the source ({description}) does not meet the data contract "
+            "(docs/data-contract.md):\n  - " + "\n  - ".join(problems)
+        )
+    return Source(con, tables, description)

@@ -1,0 +1,86 @@
+"""The five indicator families of the brief (五大关键指标体系), this period against the last.
+
+Families: active users (DAU/WAU/MAU), conversion, retention, repurchase and GMV. Each indicator
+comes from the module that defines it; this module only lines them up against the previous period
+of equal length. ``change`` is relative (value / previous − 1), null when the previous value is 0
+or missing. Indicators that need a table the source lacks are left out.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from lib import gmv, repurchase, retention, traffic
+from lib.periods import Period
+
+COLUMNS = ["family", "indicator", "value", "previous", "change", "unit"]
+
+
+def _indicators(events: ir.Table | None, orders: ir.Table | None, period: Period) -> list[tuple]:
+    rows: list[tuple] = []
+    if events is not None:
+        daily = traffic.daily_traffic(events, period)
+        rows += [
+            ("active users", "average DAU", daily["dau"].mean(), "users"),
+            ("active users", "WAU on the last day", float(daily["wau"].iloc[-1]), "users"),
+            ("active users", "MAU on the last day", float(daily["mau"].iloc[-1]), "users"),
+            (
+                "active users",
+                "period active users (UV)",
+                float(traffic.period_active_users(events, period)),
+                "users",
+            ),
+            ("active users", "average stickiness (DAU/MAU)", daily["stickiness"].mean(), "ratio"),
+            ("active users", "new users", float(daily["new_users"].sum()), "users"),
+        ]
+        cohorts = retention.cohort_retention(events, period, max_day=7)
+        headline = retention.headline_retention(cohorts, days=(1, 7)).set_index("day")
+        rows += [
+            (
+                "retention",
+                "next-day retention (次日留存)",
+                headline.loc[1, "retention_rate"],
+                "ratio",
+            ),
+            ("retention", "7-day retention", headline.loc[7, "retention_rate"], "ratio"),
+        ]
+    if orders is not None:
+        summary = gmv.gmv_summary(orders, period, events).iloc[0]
+        if events is not None:
+            rows.append(
+                ("conversion", "conversion rate (buyers / UV)", summary["conversion_rate"], "ratio")
+            )
+        repeat = repurchase.repurchase_summary(orders, period).iloc[0]
+        rows += [
+            ("repurchase", "repeat buyers (复购用户量)", float(repeat["repeat_buyers"]), "users"),
+            ("repurchase", "repurchase rate (复购率)", repeat["repurchase_rate"], "ratio"),
+            ("repurchase", "repeat GMV share (复购金额占比)", repeat["repeat_gmv_share"], "ratio"),
+            ("GMV", "GMV", summary["gmv"], "currency"),
+            ("GMV", "buyers", float(summary["buyers"]), "users"),
+            ("GMV", "paid orders", float(summary["orders"]), "orders"),
+            ("GMV", "sales per buyer (客单价)", summary["sales_per_buyer"], "currency"),
+            ("GMV", "average order value", summary["aov"], "currency"),
+        ]
+    return rows
+
+
+def indicator_summary(
+    period: Period, events: ir.Table | None = None, orders: ir.Table | None = None
+) -> pd.DataFrame:
+    """``family, indicator, value, previous, change, unit`` for the period vs the previous one."""
+    current = _indicators(events, orders, period)
+    previous = {row[1]: row[2] for row in _indicators(events, orders, period.previous())}
+    table = pd.DataFrame(
+        [(family, name, value, previous.get(name), unit) for family, name, value, unit in current],
+        columns=["family", "indicator", "value", "previous", "unit"],
+    )
+    table["value"] = table["value"].astype("float64")
+    table["previous"] = table["previous"].astype("float64")
+    base = table["previous"].where(table["previous"] != 0)
+    table["change"] = table["value"] / base - 1
+    order = ["active users", "conversion", "retention", "repurchase", "GMV"]
+    table["family"] = pd.Categorical(table["family"], categories=order, ordered=True)
+    table = table.sort_values("family", kind="stable").reset_index(drop=True)
+    table["family"] = table["family"].astype(str)
+    return table[COLUMNS]

@@ -1,0 +1,208 @@
+"""Traffic: visitors, page views, active users and where they come from (活跃用户量, 流量).
+
+Definitions (docs/metrics.md has the full table):
+
+- ``uv(d) = dau(d)``: distinct users with any event on local day ``d``.
+- ``wau(d)`` / ``mau(d)``: distinct users with any event in the 7 / 30 local days ending on ``d``.
+- ``stickiness(d) = dau(d) / mau(d)``.
+- ``new_users(d)``: users whose first event anywhere in the source falls on ``d``;
+  ``returning_users = uv − new_users``.
+- ``pv(d)``: ``page_view`` plus ``view_item`` events on ``d``.
+
+Every function takes Ibis tables and a :class:`~lib.periods.Period` and returns a small pandas
+DataFrame sorted by its keys; the event table itself is never pulled into pandas.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from lib.periods import Period, to_timestamps
+
+PAGE_VIEW_EVENTS = ("page_view", "view_item")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+UNKNOWN = "(unknown)"
+
+
+def events_in(
+    events: ir.Table, period: Period, days_before: int = 0, days_after: int = 0
+) -> ir.Table:
+    """Events of the period (widened by whole local days) with their local ``day`` added.
+
+    The UTC pre-filter lets the engine skip data outside the range before any arithmetic.
+    """
+    lo, hi = period.utc_bounds(days_before, days_after)
+    ts = events.event_time
+    inside = events.filter(ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp"))
+    return inside.mutate(day=period.local_day(inside.event_time))
+
+
+def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> ir.Table:
+    """Distinct ``(user_id, day)`` pairs with any event, from ``days_before`` days before start."""
+    return events_in(events, period, days_before).select("user_id", "day").distinct()
+
+
+def first_seen_days(events: ir.Table, period: Period) -> ir.Table:
+    """Each user's local day of first event anywhere in the source (``user_id, first_day``)."""
+    first = events.group_by("user_id").aggregate(first_time=events.event_time.min())
+    return first.select("user_id", first_day=period.local_day(first.first_time))
+
+
+def rolling_active_users(
+    user_days: ir.Table, window_days: int, first_day: int, last_day: int
+) -> pd.Series:
+    """Distinct users active in the ``window_days`` days ending on each of ``first_day..last_day``.
+
+    Each active day covers itself and the next ``window_days − 1`` days; a user's overlapping
+    covers merge into runs, and a running sum of run starts minus run ends counts, for every day,
+    the users whose run covers it. That is one grouped pass instead of a distinct count per day
+    (and Spark has no ``count(distinct) over`` window).
+    """
+    ordered = ibis.window(group_by="user_id", order_by="day")
+    with_gap = user_days.mutate(previous_day=user_days.day.lag().over(ordered))
+    starts_run = with_gap.previous_day.isnull() | (
+        with_gap.day - with_gap.previous_day > window_days
+    )
+    with_run = with_gap.mutate(run=starts_run.cast("int64").cumsum().over(ordered))
+    runs = with_run.group_by(["user_id", "run"]).aggregate(
+        run_start=with_run.day.min(), run_end=with_run.day.max() + (window_days - 1)
+    )
+    starts = runs.group_by(day=runs.run_start).aggregate(delta=ibis._.count())
+    ends = runs.group_by(day=runs.run_end + 1).aggregate(delta=-ibis._.count())
+    deltas = ibis.union(starts, ends).group_by("day").aggregate(delta=ibis._.delta.sum())
+    frame = deltas.filter(deltas.day <= last_day).to_pandas()
+    series = frame.groupby("day")["delta"].sum().sort_index().cumsum()
+    days = pd.RangeIndex(first_day, last_day + 1)
+    # The running sum holds its value between change points.
+    return series.reindex(series.index.union(days)).ffill().fillna(0).reindex(days).astype("int64")
+
+
+def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
+    """A row per local day: ``date, uv, pv, new_users, returning_users, dau, wau, mau, stickiness``.
+
+    Also ``sessions`` (distinct ``session_id``) and ``events``. Days without events appear with 0.
+    """
+    user_days = active_user_days(events, period, days_before=29)
+    first, last = period.start_day, period.end_day
+    wau = rolling_active_users(user_days, 7, first, last)
+    mau = rolling_active_users(user_days, 30, first, last)
+
+    day_events = events_in(events, period)
+    per_day = (
+        day_events.group_by("day")
+        .aggregate(
+            uv=day_events.user_id.nunique(),
+            pv=day_events.event_name.isin(PAGE_VIEW_EVENTS).sum(),
+            sessions=day_events.session_id.nunique(),
+            events=day_events.count(),
+        )
+        .to_pandas()
+        .set_index("day")
+    )
+    firsts = first_seen_days(events, period)
+    new = (
+        firsts.filter(firsts.first_day.between(first, last))
+        .group_by(day=firsts.first_day)
+        .aggregate(new_users=ibis._.count())
+        .to_pandas()
+        .set_index("day")["new_users"]
+    )
+
+    days = pd.RangeIndex(first, last + 1)
+    table = pd.DataFrame(index=days)
+    for column in ("uv", "pv", "sessions", "events"):
+        table[column] = per_day[column].reindex(days).fillna(0).astype("int64")
+    table["new_users"] = new.reindex(days).fillna(0).astype("int64")
+    table["returning_users"] = table["uv"] - table["new_users"]
+    table["dau"] = table["uv"]
+    table["wau"] = wau.to_numpy()
+    table["mau"] = mau.to_numpy()
+    table["stickiness"] = (table["dau"] / table["mau"].where(table["mau"] > 0)).astype("float64")
+    table.insert(0, "date", to_timestamps(days).to_numpy())
+    columns = [
+        "date",
+        "uv",
+        "pv",
+        "new_users",
+        "returning_users",
+        "dau",
+        "wau",
+        "mau",
+        "stickiness",
+        "sessions",
+        "events",
+    ]
+    return table[columns].reset_index(drop=True)
+
+
+def period_active_users(events: ir.Table, period: Period) -> int:
+    """Distinct users with any event in the whole period."""
+    inside = events_in(events, period)
+    return int(inside.user_id.nunique().to_pandas())
+
+
+def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> pd.DataFrame:
+    """Users, sessions, page views and events per value of ``dimension`` over the period.
+
+    ``user_share`` divides by all active users; a user seen through two channels counts in both,
+    so the shares can add up to more than 1. Missing values are reported as ``(unknown)``.
+    """
+    inside = events_in(events, period)
+    value = inside[dimension].cast("string").fill_null(UNKNOWN)
+    grouped = (
+        inside.mutate(value=value)
+        .group_by("value")
+        .aggregate(
+            users=ibis._.user_id.nunique(),
+            sessions=ibis._.session_id.nunique(),
+            pv=ibis._.event_name.isin(PAGE_VIEW_EVENTS).sum(),
+            events=ibis._.count(),
+        )
+    )
+    table = grouped.to_pandas().rename(columns={"value": dimension})
+    total_users = period_active_users(events, period)
+    table["user_share"] = table["users"] / total_users if total_users else float("nan")
+    return table.sort_values(["users", dimension], ascending=[False, True]).reset_index(drop=True)
+
+
+def daily_users_by(events: ir.Table, period: Period, dimension: str = "channel") -> pd.DataFrame:
+    """Distinct users per local day and value of ``dimension`` (long form: date, value, users)."""
+    inside = events_in(events, period)
+    value = inside[dimension].cast("string").fill_null(UNKNOWN)
+    grouped = (
+        inside.mutate(value=value)
+        .group_by(["day", "value"])
+        .aggregate(users=ibis._.user_id.nunique())
+    )
+    table = grouped.to_pandas().rename(columns={"value": dimension})
+    table = table.sort_values(["day", dimension]).reset_index(drop=True)
+    table.insert(0, "date", to_timestamps(table.pop("day")).to_numpy())
+    return table
+
+
+def hour_weekday_activity(events: ir.Table, period: Period) -> pd.DataFrame:
+    """Events and average daily users by local weekday × hour: ``weekday, hour, events, users``.
+
+    ``weekday`` is 0 = Monday … 6 = Sunday; ``avg_events`` divides by how many times that weekday
+    occurs in the period, so a period that is not whole weeks is not biased.
+    """
+    inside = events_in(events, period)
+    seconds = period.local_seconds(inside.event_time)
+    # 1970-01-01 was a Thursday (weekday 3 when Monday is 0).
+    keyed = inside.mutate(weekday=(inside.day + 3) % 7, hour=(seconds % 86_400) // 3_600)
+    grouped = (
+        keyed.group_by(["weekday", "hour"])
+        .aggregate(events=ibis._.count(), users=ibis._.user_id.nunique())
+        .to_pandas()
+    )
+    full = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
+    table = grouped.set_index(["weekday", "hour"]).reindex(full, fill_value=0).reset_index()
+    weekday_count = pd.Series(
+        [(d + 3) % 7 for d in range(period.start_day, period.end_day + 1)]
+    ).value_counts()
+    occurrences = table["weekday"].map(weekday_count).fillna(0)
+    table["avg_events"] = table["events"] / occurrences.where(occurrences > 0)
+    table["weekday_name"] = table["weekday"].map(dict(enumerate(WEEKDAYS)))
+    return table.astype({"events": "int64", "users": "int64", "hour": "int64", "weekday": "int64"})

@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny sources whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pytest
+
+from lib import data
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KNOWN_ANSWERS = FIXTURES / "known_answers"
+
+
+@pytest.fixture(scope="session")
+def known_source() -> data.Source:
+    return data.open_source(KNOWN_ANSWERS / "source")
+
+
+def memtable(rows: list[dict], **types: str) -> ibis.Table:
+    """An in-memory Ibis table from rows; timestamps given as ISO strings are parsed as UTC."""
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if column.endswith("_time"):
+            frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    return ibis.memtable(frame, schema=types or None)
+
+
+def events_table(rows: list[tuple]) -> ibis.Table:
+    """Events from ``(event_time, user_id, event_name[, session_id, sku_id, channel, slot,
+    platform])`` tuples."""
+    columns = [
+        "event_time",
+        "user_id",
+        "event_name",
+        "session_id",
+        "sku_id",
+        "channel",
+        "slot",
+        "platform",
+    ]
+    padded = [tuple(row) + (None,) * (len(columns) - len(row)) for row in rows]
+    frame = pd.DataFrame(padded, columns=columns)
+    frame["event_time"] = pd.to_datetime(frame["event_time"], format="ISO8601")
+    schema = {"event_time": "timestamp", **{c: "string" for c in columns[1:]}}
+    return ibis.memtable(frame, schema=schema)
+
+
+def orders_table(rows: list[tuple]) -> ibis.Table:
+    """Orders from ``(order_id, user_id, order_time, paid_time, status, paid_amount)``."""
+    columns = ["order_id", "user_id", "order_time", "paid_time", "status", "paid_amount"]
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("order_time", "paid_time"):
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    frame["discount_amount"] = 0.0
+    frame["coupon_id"] = None
+    frame["channel"] = None
+    schema = {
+        "order_id": "string",
+        "user_id": "string",
+        "order_time": "timestamp",
+        "paid_time": "timestamp",
+        "status": "string",
+        "paid_amount": "float64",
+        "discount_amount": "float64",
+        "coupon_id": "string",
+        "channel": "string",
+    }
+    return ibis.memtable(frame, schema=schema)

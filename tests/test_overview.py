@@ -1,0 +1,57 @@
+"""The overview lines indicators up against the previous period of equal length."""
+
+from __future__ import annotations
+
+import math
+
+from lib import overview
+from lib.periods import Period
+
+from .conftest import events_table, orders_table
+
+PERIOD = Period("2025-03-03", "2025-03-04", "UTC")  # previous period: 03-01..03-02
+
+EVENTS = events_table(
+    [
+        ("2025-03-01 10:00", "a", "page_view"),
+        ("2025-03-02 10:00", "a", "page_view"),
+        ("2025-03-03 10:00", "a", "page_view"),
+        ("2025-03-03 11:00", "b", "page_view"),
+        ("2025-03-04 10:00", "b", "page_view"),
+    ]
+)
+ORDERS = orders_table(
+    [
+        ("o1", "a", "2025-03-01 10:00", "2025-03-01 10:05", "paid", 10.0),
+        ("o2", "a", "2025-03-03 10:00", "2025-03-03 10:05", "paid", 30.0),
+        ("o3", "a", "2025-03-04 10:00", "2025-03-04 10:05", "paid", 50.0),
+    ]
+)
+
+
+def test_indicator_summary_values_and_changes():
+    table = overview.indicator_summary(PERIOD, EVENTS, ORDERS).set_index("indicator")
+    assert table.loc["GMV", ["value", "previous"]].tolist() == [80.0, 10.0]
+    assert table.loc["GMV", "change"] == 7.0
+    assert table.loc["period active users (UV)", ["value", "previous"]].tolist() == [2.0, 1.0]
+    assert table.loc["average DAU", ["value", "previous"]].tolist() == [1.5, 1.0]
+    assert table.loc["conversion rate (buyers / UV)", ["value", "previous"]].tolist() == [0.5, 1.0]
+    assert table.loc["repurchase rate (复购率)", "value"] == 1.0  # a paid twice in the period
+    assert table.loc["repeat GMV share (复购金额占比)", "value"] == 50 / 80
+    # b is new on 03-03 and back on 03-04: next-day retention 1; a's cohort (03-01) is earlier.
+    assert table.loc["next-day retention (次日留存)", "value"] == 1.0
+    assert table.loc["next-day retention (次日留存)", "previous"] == 1.0
+    assert math.isnan(table.loc["7-day retention", "value"])
+    assert list(table["family"].unique()) == [
+        "active users",
+        "conversion",
+        "retention",
+        "repurchase",
+        "GMV",
+    ]
+
+
+def test_indicator_summary_orders_only():
+    table = overview.indicator_summary(PERIOD, orders=ORDERS)
+    assert "average DAU" not in set(table["indicator"])
+    assert table.set_index("indicator").loc["GMV", "value"] == 80.0

@@ -1,0 +1,87 @@
+"""Local days from UTC timestamps, across midnight and daylight-saving changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pandas as pd
+import pytest
+
+from lib.periods import Period, PeriodError, epoch_day, offset_segments, parse_date, utc_midnight
+
+
+def local_days(period: Period, utc_times: list[str]) -> list[dt.date]:
+    frame = pd.DataFrame({"t": pd.to_datetime(utc_times)})
+    table = ibis.memtable(frame, schema={"t": "timestamp"})
+    days = table.select(day=period.local_day(table.t)).to_pandas()["day"]
+    return [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in days]
+
+
+def test_shanghai_midnight_boundary():
+    period = Period("2025-03-01", "2025-03-07", "Asia/Shanghai")
+    # 15:59:59 UTC is 23:59:59 local; 16:00 UTC is midnight of the next local day.
+    got = local_days(period, ["2025-03-01 15:59:59", "2025-03-01 16:00:00", "2025-03-01 16:30:00"])
+    assert got == [dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 2)]
+
+
+def test_fractional_second_before_midnight_stays_on_its_day():
+    period = Period("2025-03-01", "2025-03-07", "Asia/Shanghai")
+    assert local_days(period, ["2025-03-01 15:59:59.900"]) == [dt.date(2025, 3, 1)]
+
+
+def test_new_york_across_daylight_saving_start():
+    # DST began 2025-03-09 at 07:00 UTC (02:00 EST -> 03:00 EDT).
+    period = Period("2025-03-08", "2025-03-10", "America/New_York")
+    got = local_days(
+        period,
+        [
+            "2025-03-09 04:59:00",  # 23:59 EST on 03-08
+            "2025-03-09 05:00:00",  # 00:00 EST on 03-09
+            "2025-03-10 03:59:00",  # 23:59 EDT on 03-09
+            "2025-03-10 04:00:00",  # 00:00 EDT on 03-10
+        ],
+    )
+    assert got == [
+        dt.date(2025, 3, 8),
+        dt.date(2025, 3, 9),
+        dt.date(2025, 3, 9),
+        dt.date(2025, 3, 10),
+    ]
+
+
+def test_offset_segments_find_the_exact_change():
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+    lo = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp())
+    hi = int(dt.datetime(2025, 3, 20, tzinfo=dt.UTC).timestamp())
+    change = int(dt.datetime(2025, 3, 9, 7, tzinfo=dt.UTC).timestamp())
+    assert offset_segments(zone, lo, hi) == ((lo, -5 * 3600), (change, -4 * 3600))
+
+
+def test_utc_bounds_and_days():
+    period = Period("2025-03-01", "2025-03-02", "Asia/Shanghai")
+    assert period.utc_bounds() == (dt.datetime(2025, 2, 28, 16), dt.datetime(2025, 3, 2, 16))
+    assert list(period.days()) == [pd.Timestamp("2025-03-01"), pd.Timestamp("2025-03-02")]
+    assert period.previous() == Period("2025-02-27", "2025-02-28", "Asia/Shanghai")
+    assert utc_midnight(dt.date(2025, 7, 1), period.zone) == dt.datetime(2025, 6, 30, 16)
+    assert epoch_day(dt.date(1970, 1, 2)) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start": "2025-03-02", "end": "2025-03-01"}, "before start"),
+        ({"start": "2025-13-01", "end": "2025-03-01"}, "start='2025-13-01'"),
+        ({"start": "2025-03-01", "end": "2025-03-02", "timezone": "Mars/Olympus"}, "Mars/Olympus"),
+    ],
+)
+def test_bad_periods_are_named(kwargs, message):
+    with pytest.raises(PeriodError, match=message):
+        Period(**kwargs)
+
+
+def test_parse_date_accepts_dates():
+    assert parse_date(dt.date(2025, 1, 2)) == dt.date(2025, 1, 2)
+    assert parse_date(dt.datetime(2025, 1, 2, 5)) == dt.date(2025, 1, 2)

@@ -1,0 +1,126 @@
+"""Traffic metrics on tiny event logs worked out by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lib import traffic
+from lib.periods import Period
+
+from .conftest import events_table
+
+# Shanghai is UTC+8: 16:00 UTC is local midnight.
+SHANGHAI = Period("2025-03-10", "2025-03-12", "Asia/Shanghai")
+
+
+def test_daily_traffic_counts_local_days_and_first_visits():
+    events = events_table(
+        [
+            ("2025-03-01 02:00", "a", "page_view", "s0"),  # a first seen long before the range
+            ("2025-03-09 15:59", "b", "page_view", "s1"),  # 23:59 local on 03-09: before range
+            ("2025-03-09 16:00", "c", "view_item", "s2"),  # 00:00 local on 03-10: new on 03-10
+            ("2025-03-10 01:00", "a", "page_view", "s3"),
+            ("2025-03-10 01:05", "a", "add_to_cart", "s3"),
+            ("2025-03-10 16:30", "b", "session_start", "s4"),  # 00:30 local on 03-11
+            ("2025-03-11 15:59", "d", "view_item", "s5"),  # 23:59 local on 03-11: new on 03-11
+        ]
+    )
+    table = traffic.daily_traffic(events, SHANGHAI)
+    assert list(table["date"]) == list(pd.to_datetime(["2025-03-10", "2025-03-11", "2025-03-12"]))
+    assert list(table["uv"]) == [2, 2, 0]  # {a, c}, {b, d}, {}
+    assert list(table["pv"]) == [2, 1, 0]  # c view_item + a page_view; d view_item
+    assert list(table["new_users"]) == [1, 1, 0]  # c; d
+    assert list(table["returning_users"]) == [1, 1, 0]
+    assert list(table["sessions"]) == [2, 2, 0]
+    assert list(table["events"]) == [3, 2, 0]
+    # WAU(03-10): days 03-04..03-10 -> b (03-09), c, a = 3; MAU adds nothing more (a on 03-01
+    # local 10:00 is within 30 days) -> {a, b, c} = 3.
+    assert list(table["wau"]) == [3, 4, 4]
+    assert list(table["mau"]) == [3, 4, 4]
+    assert list(table["stickiness"]) == [2 / 3, 2 / 4, 0.0]
+
+
+def test_rolling_windows_drop_users_exactly_after_the_window():
+    # One user active on 03-01 only (UTC): in WAU through 03-07, out on 03-08; in MAU to 03-30.
+    events = events_table([("2025-03-01 12:00", "a", "page_view")])
+    period = Period("2025-03-01", "2025-03-31", "UTC")
+    table = traffic.daily_traffic(events, period).set_index("date")
+    assert table.loc["2025-03-07", "wau"] == 1
+    assert table.loc["2025-03-08", "wau"] == 0
+    assert table.loc["2025-03-30", "mau"] == 1
+    assert table.loc["2025-03-31", "mau"] == 0
+
+
+def test_rolling_windows_merge_overlapping_activity():
+    # Active on days 1, 3 and 12 (UTC): WAU is 1 on days 1..9 and 12..18, 0 on 10 and 11.
+    events = events_table(
+        [
+            ("2025-03-01 12:00", "a", "page_view"),
+            ("2025-03-03 12:00", "a", "page_view"),
+            ("2025-03-12 12:00", "a", "page_view"),
+            ("2025-03-05 12:00", "b", "page_view"),
+        ]
+    )
+    period = Period("2025-03-01", "2025-03-20", "UTC")
+    wau = traffic.daily_traffic(events, period)["wau"].tolist()
+    a = [1] * 9 + [0, 0] + [1] * 7 + [0, 0]
+    b = [0] * 4 + [1] * 7 + [0] * 9
+    assert wau == [x + y for x, y in zip(a, b, strict=True)]
+
+
+def test_traffic_by_channel_with_unknown():
+    events = events_table(
+        [
+            ("2025-03-10 01:00", "a", "page_view", "s1", None, "search"),
+            ("2025-03-10 01:01", "a", "view_item", "s1", "k1", "search"),
+            ("2025-03-10 02:00", "b", "page_view", "s2", None, "ads"),
+            ("2025-03-10 03:00", "a", "page_view", "s3", None, "ads"),
+            ("2025-03-10 04:00", "c", "add_to_cart", "s4", "k1", None),
+        ]
+    )
+    table = traffic.traffic_by(events, SHANGHAI, "channel").set_index("channel")
+    assert table.loc["ads", ["users", "sessions", "pv", "events"]].tolist() == [2, 2, 2, 2]
+    assert table.loc["search", ["users", "sessions", "pv", "events"]].tolist() == [1, 1, 2, 2]
+    assert table.loc[traffic.UNKNOWN, "users"] == 1
+    assert table.loc["ads", "user_share"] == 2 / 3
+
+
+def test_daily_users_by_platform():
+    events = events_table(
+        [
+            ("2025-03-10 01:00", "a", "page_view", "s1", None, None, None, "web"),
+            ("2025-03-10 17:00", "a", "page_view", "s2", None, None, None, "web"),
+            ("2025-03-10 18:00", "b", "page_view", "s3", None, None, None, "app_ios"),
+        ]
+    )
+    table = traffic.daily_users_by(events, SHANGHAI, "platform")
+    assert table.to_dict("records") == [
+        {"date": pd.Timestamp("2025-03-10"), "platform": "web", "users": 1},
+        {"date": pd.Timestamp("2025-03-11"), "platform": "app_ios", "users": 1},
+        {"date": pd.Timestamp("2025-03-11"), "platform": "web", "users": 1},
+    ]
+
+
+def test_hour_weekday_uses_local_time():
+    # 2025-03-10 is a Monday. 13:30 UTC = 21:30 local Monday; 16:10 UTC = 00:10 local Tuesday.
+    events = events_table(
+        [
+            ("2025-03-10 13:30", "a", "page_view"),
+            ("2025-03-10 13:45", "b", "page_view"),
+            ("2025-03-10 16:10", "a", "page_view"),
+        ]
+    )
+    table = traffic.hour_weekday_activity(events, SHANGHAI).set_index(["weekday", "hour"])
+    assert len(table) == 7 * 24
+    assert table.loc[(0, 21), "events"] == 2
+    assert table.loc[(0, 21), "users"] == 2
+    assert table.loc[(1, 0), "events"] == 1
+    assert table["events"].sum() == 3
+    # Each weekday occurs once in a 3-day period (Mon..Wed); Thursday never occurs.
+    assert table.loc[(0, 21), "avg_events"] == 2.0
+    assert pd.isna(table.loc[(3, 0), "avg_events"])
+
+
+def test_period_active_users():
+    events = events_table([("2025-03-10 01:00", "a", "page_view"), ("2025-03-13 01:00", "b", "x")])
+    assert traffic.period_active_users(events, SHANGHAI) == 1
