@@ -24,8 +24,10 @@ $(STAMP): requirements.lock pyproject.toml
 report: $(STAMP)
 	$(PY) -m lib.run --start $(START) --end $(END) --timezone $(TIMEZONE) $(RUN_ARGS)
 
-test: $(STAMP)
+lint: $(STAMP)
 	$(PY) -m ruff check lib tests benchmarks
+
+test: lint
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -230,6 +230,10 @@ class Source:
     def __getitem__(self, name: str) -> ir.Table:
         return self.table(name)
 
+    def optional(self, name: str) -> ir.Table | None:
+        """The named table, or None when the source lacks it (its sections are then skipped)."""
+        return self.table(name) if name in self.tables else None
+
     def require(self, *names: str) -> None:
         """Raise one :class:`DataError` naming every one of ``names`` the source lacks."""
         missing = [n for n in names if n not in self.tables]
@@ -248,9 +252,10 @@ def redact(source: object) -> str:
     parts = urlsplit(text)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        parts = parts._replace(netloc=netloc)
-    query = re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&]*", r"\1***", parts.query)
-    return urlunsplit(parts._replace(query=query))
+        text = text.replace(parts.netloc, netloc, 1)
+    # Edit the text rather than re-joining the parts: urlunsplit drops the empty host of
+    # URLs such as duckdb:///shop.ddb.
+    return re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&#]*", r"\1***", text)
 
 
 def _folder_tables(folder: Path, con: BaseBackend) -> dict[str, ir.Table]:
@@ -292,10 +297,18 @@ def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source
     else:
         url = expanded
         description = redact(url)
+        # Notebooks run in parallel kernels; two read-write handles on one DuckDB file collide.
+        options = {"read_only": True} if url.startswith("duckdb://") else {}
         try:
-            con = ibis.connect(url)
+            con = ibis.connect(url, **options)
         except Exception as exc:
-            raise DataError(f"cannot connect to {description}: {type(exc).__name__}") from None
+            detail = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
+            detail = detail.replace(url, description)
+            if password := urlsplit(url).password:
+                detail = detail.replace(password, "***")
+            raise DataError(
+                f"cannot connect to {description}: {type(exc).__name__}: {detail}"
+            ) from None
         tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
 
     tables = {name: t for name, t in tables.items() if name in CONTRACT}

@@ -22,6 +22,10 @@ import pandas as pd
 from lib.periods import Period, to_timestamps
 from lib.traffic import events_in
 
+# Sums of money are rounded to cents: engines add floats in no fixed order, and the last bits
+# would otherwise differ between runs and backends.
+MONEY_DECIMALS = 2
+
 
 def paid_orders(orders: ir.Table) -> ir.Table:
     """Orders that were paid and not cancelled (refunded ones included)."""
@@ -71,7 +75,7 @@ def gmv_daily(orders: ir.Table, period: Period, events: ir.Table | None = None) 
         table["uv"] = pd.array([pd.NA] * len(days), dtype="Int64")
     table["buyers"] = per_day["buyers"].reindex(days).fillna(0).astype("int64")
     table["orders"] = per_day["orders"].reindex(days).fillna(0).astype("int64")
-    table["gmv"] = per_day["gmv"].reindex(days).fillna(0.0).astype("float64")
+    table["gmv"] = per_day["gmv"].reindex(days).fillna(0.0).astype("float64").round(MONEY_DECIMALS)
     table.insert(0, "date", to_timestamps(days).to_numpy())
     return _ratios(table).reset_index(drop=True)
 
@@ -92,7 +96,7 @@ def gmv_summary(orders: ir.Table, period: Period, events: ir.Table | None = None
             "uv": pd.array([uv], dtype="Int64"),
             "buyers": [int(row["buyers"].iloc[0])],
             "orders": [int(row["orders"].iloc[0])],
-            "gmv": [float(row["gmv"].fillna(0.0).iloc[0])],
+            "gmv": [round(float(row["gmv"].fillna(0.0).iloc[0]), MONEY_DECIMALS)],
         }
     )
     return _ratios(table)

@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.gmv import paid_orders_in
+from lib.gmv import MONEY_DECIMALS, paid_orders_in
 from lib.periods import Period
 
 COLUMNS = ["buyers", "repeat_buyers", "repurchase_rate", "gmv", "repeat_gmv", "repeat_gmv_share"]
@@ -54,8 +54,8 @@ def repurchase_summary(orders: ir.Table, period: Period) -> pd.DataFrame:
         {
             "buyers": [int(row["buyers"].iloc[0])],
             "repeat_buyers": [int(row["repeat_buyers"].fillna(0).iloc[0])],
-            "gmv": [float(row["gmv"].fillna(0.0).iloc[0])],
-            "repeat_gmv": [float(row["repeat_gmv"].fillna(0.0).iloc[0])],
+            "gmv": [round(float(row["gmv"].fillna(0.0).iloc[0]), MONEY_DECIMALS)],
+            "repeat_gmv": [round(float(row["repeat_gmv"].fillna(0.0).iloc[0]), MONEY_DECIMALS)],
         }
     )
     return _summarise(table)[COLUMNS]

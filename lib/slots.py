@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.gmv import paid_orders_in
+from lib.gmv import MONEY_DECIMALS, paid_orders_in
 from lib.periods import Period
 from lib.stats import proportion_interval, two_proportion_pvalue
 from lib.traffic import events_in
@@ -35,12 +35,15 @@ def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
 
 def slot_performance(
     events: ir.Table,
-    orders: ir.Table,
+    orders: ir.Table | None,
     period: Period,
     attribution_hours: int = DEFAULT_ATTRIBUTION_HOURS,
     min_clickers: int = 30,
 ) -> pd.DataFrame:
-    """One row per slot: exposure, clicks, credited buyers and GMV, with intervals and a test."""
+    """One row per slot: exposure, clicks, credited buyers and GMV, with intervals and a test.
+
+    Without an orders table the sales columns are 0 and only exposure and clicks are meaningful.
+    """
     promo = events_in(events, period)
     promo = promo.filter(promo.slot.notnull())
     exposure = (
@@ -55,6 +58,21 @@ def slot_performance(
         .to_pandas()
     )
 
+    if orders is None:
+        sales = pd.DataFrame(columns=["slot", "buyers", "orders", "gmv"])
+    else:
+        sales = _credited_sales(events, orders, period, attribution_hours)
+    table = exposure.merge(sales, on="slot", how="outer")
+    for column in ("impressions", "clicks", "clickers", "buyers", "orders"):
+        table[column] = table[column].fillna(0).astype("int64")
+    table["gmv"] = table["gmv"].fillna(0.0).astype("float64").round(MONEY_DECIMALS)
+    return _with_statistics(table, min_clickers)
+
+
+def _credited_sales(
+    events: ir.Table, orders: ir.Table, period: Period, attribution_hours: int
+) -> pd.DataFrame:
+    """Buyers, orders and GMV per slot under last-click attribution."""
     window_days = -(-attribution_hours // 24)  # clicks just before the period can earn its orders
     clicks = events_in(events, period, days_before=window_days)
     clicks = clicks.filter(clicks.event_name == "select_promotion", clicks.slot.notnull())
@@ -66,7 +84,7 @@ def slot_performance(
     )
     latest = ibis.window(group_by="order_id", order_by=[ibis.desc("click_s"), "slot"])
     credited = pairs.mutate(rank=ibis.row_number().over(latest)).filter(ibis._.rank == 0)
-    sales = (
+    return (
         credited.group_by("slot")
         .aggregate(
             buyers=credited.user_id.nunique(),
@@ -75,12 +93,6 @@ def slot_performance(
         )
         .to_pandas()
     )
-
-    table = exposure.merge(sales, on="slot", how="outer")
-    for column in ("impressions", "clicks", "clickers", "buyers", "orders"):
-        table[column] = table[column].fillna(0).astype("int64")
-    table["gmv"] = table["gmv"].fillna(0.0).astype("float64")
-    return _with_statistics(table, min_clickers)
 
 
 def _with_statistics(table: pd.DataFrame, min_clickers: int) -> pd.DataFrame:

@@ -1,0 +1,919 @@
+"""Run the analysis notebooks for a date range and publish one folder of results.
+
+::
+
+    python -m lib.run --start 2025-03-01 --end 2025-03-31 [--source PATH_OR_URL]
+        [--timezone Asia/Shanghai] [--notebooks traffic,conversion] [--output DIR]
+        [-p NAME VALUE ...] [--jobs 2] [--list] [--dry-run] [--quiet]
+
+Everything is checked before any notebook starts (dates, time zone, notebook names, ``-p``
+parameters, the source and the tables each notebook needs); a problem is one ``error: ...`` line on
+stderr and exit code 2, with nothing created. The notebooks then run with papermill into a hidden
+temporary folder next to the destination, which replaces ``outputs/<start>_<end>/`` only when
+every notebook succeeded; otherwise the run is kept under ``outputs/failed/`` (exit code 1).
+
+A run folder holds ``notebooks/NN_name.ipynb`` (executed), ``tables/*.csv``, ``figures/*.png``,
+``report.html`` and ``run.json``. A password in a source URL reaches the kernels only through the
+``ECOM_SOURCE_URL`` environment variable, never through a notebook parameter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import datetime as dt
+import difflib
+import fcntl
+import json
+import logging
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+from tqdm import tqdm
+
+from lib.data import DataError, open_source, redact
+from lib.periods import Period, PeriodError
+from lib.report import ReportSection, build_report
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+OUTPUTS_DIR = PROJECT_ROOT / "outputs"
+KERNEL_NAME = "python3"
+SOURCE_ENV_VAR = "ECOM_SOURCE_URL"
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_JOBS = 2
+
+# Set by the runner from its own flags; every notebook must declare them.
+RUN_PARAMETERS = ("start", "end", "source", "timezone", "output_dir")
+_FLAG_FOR = {
+    "start": "--start",
+    "end": "--end",
+    "source": "--source",
+    "timezone": "--timezone",
+    "output_dir": "--output",
+}
+
+# Contract tables (lib/data.py) each notebook cannot do without; unknown names need none.
+REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
+    "overview": ("orders",),
+    "traffic": ("events",),
+    "conversion": ("events", "orders", "order_items"),
+    "retention": ("orders",),
+    "products": ("order_items", "products"),
+    "costs": ("orders", "order_items", "products"),
+    "supply_chain": ("orders", "order_items", "products"),
+}
+
+# Query keys lib.data.redact hides; their values are secrets too.
+_SECRET_QUERY = re.compile(r"(?i)(?:password|passwd|pwd|token|secret)=([^&]*)")
+_NOTEBOOK_FILE = re.compile(r"^(\d+)_(\w+)\.ipynb$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STALE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
+_TEXT_SUFFIXES = {".ipynb", ".csv", ".html", ".json", ".txt", ".md", ".log", ".svg", ".tsv"}
+_UNKNOWN = object()  # a default that is not a Python literal, so its type is unknown
+
+
+class UsageError(Exception):
+    """A problem with the command line or the data, found before anything ran (exit code 2)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Notebooks and their parameters
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One assignment of a notebook's ``parameters`` cell."""
+
+    name: str
+    default: str  # the source text of the default, e.g. ``'"UTC"'`` or ``"30"``
+    help: str = ""
+
+    @property
+    def value(self) -> Any:
+        """The default as a Python value, or ``_UNKNOWN`` when it is not a plain literal."""
+        try:
+            return ast.literal_eval(self.default)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return _UNKNOWN
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A notebook of the notebooks folder, e.g. ``01_traffic.ipynb`` named ``traffic``."""
+
+    name: str
+    path: Path
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    has_parameters_cell: bool = True
+
+    @property
+    def required_tables(self) -> tuple[str, ...]:
+        return REQUIRED_TABLES.get(self.name, ())
+
+    @property
+    def own_parameters(self) -> dict[str, Parameter]:
+        """The parameters that ``-p`` may set (all but the runner's own)."""
+        return {k: p for k, p in self.parameters.items() if k not in RUN_PARAMETERS}
+
+
+def _escape_format(path: Path | str) -> str:
+    # papermill str.format()s paths with the parameters; braces in a folder name must survive
+    return str(path).replace("{", "{{").replace("}", "}}")
+
+
+def _ast_parameters(source: str) -> dict[str, Parameter]:
+    """Top-level assignments of a parameters cell, with the trailing ``#`` comment as help."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    lines = source.splitlines()
+    found: dict[str, Parameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        default = ast.get_source_segment(source, value) or ""
+        end_line = node.end_lineno or node.lineno
+        # ast column offsets count UTF-8 bytes
+        rest = lines[end_line - 1].encode()[node.end_col_offset or 0 :].decode(errors="ignore")
+        help_text = rest.split("#", 1)[1].strip() if "#" in rest else ""
+        found[target.id] = Parameter(target.id, default, help_text)
+    return found
+
+
+def notebook_parameters(path: Path) -> tuple[dict[str, Parameter], bool]:
+    """The parameters a notebook declares and whether it has a ``parameters`` cell at all.
+
+    papermill's inspector drops a line whose comment contains ``=`` (``x = None  # None = all``),
+    so its answer is completed from a parse of the same cell.
+    """
+    nb = nbformat.read(path, as_version=4)
+    cell = next(
+        (c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
+    )
+    if cell is None:
+        return {}, False
+    papermill_log = logging.getLogger("papermill")
+    level = papermill_log.level
+    papermill_log.setLevel(logging.ERROR)  # its "Unable to parse line" is repaired below
+    try:
+        inspected = papermill.inspect_notebook(_escape_format(path))
+    finally:
+        papermill_log.setLevel(level)
+    params = {
+        name: Parameter(name, str(info.get("default", "")), str(info.get("help", "") or ""))
+        for name, info in inspected.items()
+    }
+    for name, param in _ast_parameters(cell.source).items():
+        params.setdefault(name, param)
+    return params, True
+
+
+def discover_notebooks(folder: Path | None = None) -> list[Notebook]:
+    """Every ``NN_name.ipynb`` of ``folder`` (default :data:`NOTEBOOKS_DIR`) in file order."""
+    folder = Path(folder or NOTEBOOKS_DIR)
+    notebooks = []
+    for path in sorted(folder.glob("*.ipynb")):
+        match = _NOTEBOOK_FILE.match(path.name)
+        if not match:
+            continue
+        params, has_cell = notebook_parameters(path)
+        notebooks.append(Notebook(match.group(2), path, params, has_cell))
+    return notebooks
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter values from the command line: data, never code
+
+
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+
+
+def convert_value(raw: str, param: Parameter) -> Any:
+    """Convert a ``-p`` value to the type of the notebook's default, without evaluating code.
+
+    int, float and bool are parsed as such; lists and dicts are read as JSON; anything else,
+    including a default of ``None`` or an expression, stays the string given.
+    """
+    default = param.value
+    expected: str
+    if isinstance(default, bool):
+        expected = "true or false"
+        if raw.strip().lower() in _TRUE:
+            return True
+        if raw.strip().lower() in _FALSE:
+            return False
+    elif isinstance(default, int):
+        expected = "an integer"
+        with contextlib.suppress(ValueError):
+            return int(raw.strip())
+    elif isinstance(default, float):
+        expected = "a number"
+        with contextlib.suppress(ValueError):
+            number = float(raw.strip())
+            if math.isfinite(number):
+                return number
+    elif isinstance(default, list | tuple | dict):
+        kind = dict if isinstance(default, dict) else list
+        expected = "a JSON object" if kind is dict else "a JSON list"
+        with contextlib.suppress(ValueError):
+            value = json.loads(raw)
+            if isinstance(value, kind):
+                return value
+    else:
+        return raw
+    raise UsageError(
+        f"-p {param.name} {raw!r}: expected {expected} (the notebook's default is {param.default})"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Secrets in the source
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How the source reaches the notebooks without its secret reaching any output."""
+
+    raw: str | None  # as the user gave it (None = the bundled sample)
+    parameter: str | None  # the notebooks' ``source`` parameter
+    env: dict[str, str]  # variables the kernels need
+    display: str  # safe to print and store
+    secrets: tuple[str, ...]  # strings that must not appear in any output
+
+    @classmethod
+    def from_arg(cls, raw: str | None) -> SourceSpec:
+        if raw is None or raw.strip() in ("", "sample"):
+            return cls(None, None, {}, "sample (data/sample)", ())
+        expanded = os.path.expandvars(raw)
+        if "://" not in expanded:
+            # kernels run in the notebooks folder, so a relative folder must be made absolute
+            folder = str(Path(expanded).expanduser().absolute())
+            return cls(raw, folder, {}, folder, ())
+        if expanded != raw:
+            # already a ${VAR} reference: the kernels inherit the variable and expand it alike
+            return cls(raw, raw, {}, redact(raw), ())
+        parts = urlsplit(raw)
+        values = [v for v in [parts.password or "", *_SECRET_QUERY.findall(parts.query)] if v]
+        if not values:
+            return cls(raw, raw, {}, raw, ())
+        found = {raw}
+        for value in values:
+            # a very short secret would blank out ordinary text; the URL itself still is hidden
+            if len(value) >= 4:
+                found |= {value, unquote(value)}
+        return cls(
+            raw,
+            "${" + SOURCE_ENV_VAR + "}",
+            {SOURCE_ENV_VAR: raw},
+            redact(raw),
+            tuple(sorted(found, key=len, reverse=True)),
+        )
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+# --------------------------------------------------------------------------------------------
+# Planning: every check that can fail before a notebook runs
+
+
+@dataclass
+class Plan:
+    period: Period
+    source: SourceSpec
+    notebooks: list[Notebook]
+    parameters: dict[str, dict[str, Any]]  # notebook name -> all parameters papermill injects
+    output: Path
+    notebooks_dir: Path
+    jobs: int
+    progress: bool
+    skipped: list[str] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)
+
+
+def _parse_date(flag: str, value: str) -> None:
+    if not _DATE.match(value.strip()):
+        raise UsageError(f"{flag} {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def _select(
+    notebooks: list[Notebook], wanted: str | None
+) -> tuple[list[Notebook], bool]:
+    """The notebooks named in ``--notebooks`` (or all), in file order; whether they were named."""
+    if wanted is None:
+        return notebooks, False
+    by_name = {nb.name: nb for nb in notebooks} | {nb.path.stem: nb for nb in notebooks}
+    names = [n.strip() for n in wanted.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--notebooks is empty; known notebooks: " + _names(notebooks))
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise UsageError(
+            f"unknown notebook(s) {', '.join(repr(n) for n in unknown)}; "
+            f"known notebooks: {_names(notebooks)}"
+        )
+    chosen = {by_name[n].name for n in names}
+    return [nb for nb in notebooks if nb.name in chosen], True
+
+
+def _names(notebooks: Sequence[Notebook]) -> str:
+    return ", ".join(nb.name for nb in notebooks) or "none"
+
+
+def _user_parameters(
+    pairs: list[list[str]], selected: list[Notebook]
+) -> dict[str, dict[str, Any]]:
+    """``-p`` values per notebook, converted to each notebook's type; only where declared."""
+    per_notebook: dict[str, dict[str, Any]] = {nb.name: {} for nb in selected}
+    seen: set[str] = set()
+    for name, raw in pairs:
+        if name in RUN_PARAMETERS:
+            raise UsageError(f"-p {name}: set it with {_FLAG_FOR[name]} instead")
+        if name in seen:
+            raise UsageError(f"-p {name} is given more than once")
+        seen.add(name)
+        owners = [nb for nb in selected if name in nb.own_parameters]
+        if not owners:
+            known = sorted({p for nb in selected for p in nb.own_parameters})
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UsageError(
+                f"-p {name}: no selected notebook has a parameter {name!r}{hint} "
+                f"(parameters: {', '.join(known) or 'none'})"
+            )
+        for nb in owners:
+            try:
+                per_notebook[nb.name][name] = convert_value(raw, nb.own_parameters[name])
+            except UsageError as exc:
+                raise UsageError(f"{exc} in notebook '{nb.name}'") from None
+    return per_notebook
+
+
+def _default_timezone(selected: list[Notebook]) -> str:
+    """The time zone the notebooks themselves default to when they agree, else UTC."""
+    zones = {
+        nb.parameters["timezone"].value for nb in selected if "timezone" in nb.parameters
+    }
+    if len(zones) == 1:
+        (zone,) = zones
+        if isinstance(zone, str) and zone:
+            return zone
+    return DEFAULT_TIMEZONE
+
+
+def _check_output(output: Path) -> None:
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} exists and is not a folder")
+    if output.is_dir() and any(output.iterdir()) and not (output / "run.json").is_file():
+        # the folder is replaced wholesale on success; never do that to someone's own files
+        raise UsageError(
+            f"--output {output} is a non-empty folder that is not an earlier run (no run.json); "
+            "choose a new or empty folder"
+        )
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir() or not os.access(parent, os.W_OK):
+                raise UsageError(f"--output {output}: {parent} is not a writable folder")
+            break
+
+
+def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir: Path) -> Plan:
+    """Validate the command line against the notebooks and the source; raise UsageError."""
+    if args.start is None or args.end is None:
+        raise UsageError("--start and --end are required (dates in the form YYYY-MM-DD)")
+    _parse_date("--start", args.start)
+    _parse_date("--end", args.end)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+
+    selected, named = _select(notebooks, args.notebooks)
+    lacking = [
+        f"{nb.path.name} ({', '.join(p for p in RUN_PARAMETERS if p not in nb.parameters)})"
+        if nb.has_parameters_cell
+        else f"{nb.path.name} (no cell tagged 'parameters')"
+        for nb in selected
+        if not nb.has_parameters_cell or any(p not in nb.parameters for p in RUN_PARAMETERS)
+    ]
+    if lacking:
+        raise UsageError(
+            f"notebook(s) lack runner parameter(s): {'; '.join(lacking)}; every notebook's "
+            f"'parameters' cell must set {', '.join(RUN_PARAMETERS)}"
+        )
+
+    timezone = args.timezone if args.timezone is not None else _default_timezone(selected)
+    try:
+        period = Period(args.start.strip(), args.end.strip(), timezone)
+    except PeriodError as exc:
+        message = str(exc)
+        for name, flag in _FLAG_FOR.items():
+            message = re.sub(rf"^{name}=", f"{flag} ", message)
+        raise UsageError(message) from None
+
+    user_params = _user_parameters(args.params or [], selected)
+
+    output = Path(args.output).expanduser().absolute() if args.output else (
+        Path(OUTPUTS_DIR) / f"{period.start}_{period.end}"
+    )
+    _check_output(output)
+
+    source = SourceSpec.from_arg(args.source)
+    with _environment(source.env):
+        try:
+            opened = open_source(source.parameter)
+        except DataError as exc:
+            raise UsageError(source.scrub(str(exc))) from None
+    with contextlib.suppress(Exception):
+        # a database file (DuckDB) admits one writer: let the kernels have it
+        opened.backend.disconnect()
+
+    runnable, skipped = [], []
+    for nb in selected:
+        missing = [t for t in nb.required_tables if not opened.has(t)]
+        if not missing:
+            runnable.append(nb)
+        elif named:
+            raise UsageError(
+                f"notebook '{nb.name}' needs table(s) {', '.join(missing)}, which the source "
+                f"({source.display}) lacks; it has: {', '.join(sorted(opened.tables))}"
+            )
+        else:
+            skipped.append(f"{nb.name} (no {', '.join(missing)} table)")
+    if not runnable:
+        raise UsageError(
+            f"no notebook can run on this source ({source.display}); skipped: {', '.join(skipped)}"
+        )
+
+    parameters = {}
+    for nb in runnable:
+        parameters[nb.name] = {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "source": source.parameter,
+            "timezone": period.timezone,
+            **user_params[nb.name],
+        }
+    return Plan(
+        period=period,
+        source=source,
+        notebooks=runnable,
+        parameters=parameters,
+        output=output,
+        notebooks_dir=notebooks_dir,
+        jobs=args.jobs,
+        progress=not args.quiet,
+        skipped=skipped,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Execution
+
+
+@dataclass
+class Result:
+    """How one notebook's execution went."""
+
+    notebook: Notebook
+    output: Path
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set variables for the duration (kernels inherit the environment at start-up)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, PapermillExecutionError):
+        first_line = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
+        evalue = str(exc.evalue).strip().splitlines()
+        return (
+            f"cell In [{exc.exec_count}] (`{first_line[:80]}`) "
+            f"raised {exc.ename}: {evalue[0] if evalue else ''}"
+        )
+    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+
+def _execute(nb: Notebook, out: Path, parameters: dict[str, Any], cwd: Path, bar: bool) -> Result:
+    started = time.monotonic()
+    result = Result(nb, out)
+    try:
+        papermill.execute_notebook(
+            _escape_format(nb.path),
+            _escape_format(out),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd),
+            progress_bar=bar,
+        )
+    except Exception as exc:  # papermill has already saved the partly executed notebook
+        result.error = _describe_failure(exc)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(output: Path) -> None:
+    """Remove temporary folders of killed runs of ``output`` (call while holding its lock)."""
+    for path in output.parent.glob(f".{output.name}.*-*-*"):
+        match = _STALE.match(path.name)
+        if not match or match["name"] != output.name or _pid_alive(int(match["pid"])):
+            continue
+        if match["kind"] == "old" and not output.exists():
+            # killed between moving the old run aside and moving the new one in: put it back
+            path.rename(output)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _lock(output: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``output``; a second run of it refuses instead of mixing in.
+
+    The lock file stays behind: unlinking a flock()ed file lets a third run lock a new inode.
+    """
+    lock_path = output.parent / f".{output.name}.lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"another run is writing {output} (lock {lock_path} is held); "
+                "wait for it to finish or choose another --output"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _rewrite_text(folder: Path, replacements: dict[str, str]) -> list[Path]:
+    """Replace strings in every file under ``folder``; return the files that held one.
+
+    Binary files cannot be edited safely, so one holding a string is deleted instead.
+    """
+    needles = {old.encode(): new for old, new in replacements.items() if old}
+    changed = []
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if not any(n in data for n in needles):
+            continue
+        changed.append(path)
+        if path.suffix.lower() in _TEXT_SUFFIXES:
+            text = data.decode("utf-8", "replace")
+            for old, new in replacements.items():
+                text = text.replace(old, new)
+            path.write_text(text, encoding="utf-8")
+        else:
+            path.unlink()
+    return changed
+
+
+def _scrub_folder(folder: Path, source: SourceSpec) -> list[Path]:
+    """Mask any secret a notebook printed or saved; return the files that held one."""
+    return _rewrite_text(folder, dict.fromkeys(source.secrets, "***"))
+
+
+def _relocate_notebooks(tmp: Path, destination: Path) -> None:
+    """Make the executed notebooks name the folder the run ends up in, not the temporary one."""
+    old, new = json.dumps(str(tmp))[1:-1], json.dumps(str(destination))[1:-1]
+    _rewrite_text(tmp / "notebooks", {old: new})
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("ecommerce-ops-analysis", "papermill", "nbconvert", "nbclient", "nbformat",
+                    "ipykernel", "ibis-framework", "duckdb", "pandas", "matplotlib"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return versions
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _write_run_json(path: Path, plan: Plan, results: list[Result], started: dt.datetime,
+                    status: str) -> None:
+    by_name = {r.notebook.name: r for r in results}
+    notebooks = []
+    for nb in plan.notebooks:
+        r = by_name.get(nb.name)
+        notebooks.append({
+            "name": nb.name,
+            "file": f"notebooks/{nb.path.name}",
+            "status": "not run" if r is None else ("succeeded" if r.ok else "failed"),
+            "seconds": None if r is None else round(r.seconds, 1),
+            "error": None if r is None or r.ok else plan.source.scrub(r.error or ""),
+            "required_tables": list(nb.required_tables),
+        })
+    record = {
+        "status": status,
+        "start": plan.period.start.isoformat(),
+        "end": plan.period.end.isoformat(),
+        "timezone": plan.period.timezone,
+        "source": plan.source.display,
+        "notebooks": notebooks,
+        "skipped": plan.skipped,
+        # output_dir is left out: it named the temporary folder, not where the run ended up
+        "parameters": {
+            name: {**params, "source": plan.source.display} for name, params in
+            plan.parameters.items()
+        },
+        "versions": _versions(),
+        "arguments": [plan.source.scrub(a) for a in plan.argv],
+        "started_utc": started.isoformat(),
+        "finished_utc": _utc_now().isoformat(),
+    }
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _publish(tmp: Path, output: Path) -> None:
+    """Move the finished run into place; the old run is replaced only once the new one is in."""
+    old = None
+    if output.exists():
+        old = output.with_name(f".{output.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+        output.rename(old)
+    tmp.rename(output)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _failed_target(output: Path) -> Path:
+    """A new ``failed/<name>-<UTC time>`` folder path beside ``output``."""
+    failed_root = output.parent / "failed"
+    stamp = _utc_now().strftime("%Y%m%dT%H%M%SZ")
+    target = failed_root / f"{output.name}-{stamp}"
+    n = 2
+    while target.exists():
+        target, n = failed_root / f"{output.name}-{stamp}-{n}", n + 1
+    return target
+
+
+def _keep_failed(tmp: Path, output: Path, target: Path | None = None) -> Path:
+    target = target or _failed_target(output)
+    target.parent.mkdir(exist_ok=True)
+    tmp.rename(target)
+    return target
+
+
+def execute_plan(plan: Plan) -> int:
+    """Run the planned notebooks and publish (exit 0) or keep the failed run (exit 1)."""
+    err = sys.stderr
+    output = plan.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(output):
+        _clean_stale(output)
+        tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        (tmp / "notebooks").mkdir(parents=True)
+        started = _utc_now()
+        try:
+            return _run_in(tmp, plan, started)
+        except BaseException:
+            # a runner bug or Ctrl-C: keep what there is as a failed run, never as a result
+            if tmp.exists():
+                _scrub_folder(tmp, plan.source)
+                print(f"error: run aborted; partial output in {_keep_failed(tmp, output)}",
+                      file=err)
+            raise
+
+
+def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
+    err = sys.stderr
+    jobs = min(plan.jobs, len(plan.notebooks))
+    # papermill's cell bar only makes sense when one notebook runs at a time
+    cell_bar = plan.progress and jobs == 1 and err.isatty()
+    results: dict[str, Result] = {}
+    papermill_log = logging.getLogger("papermill")
+    level = papermill_log.level
+    # parameters were checked already; papermill's per-run warnings would only repeat noise
+    papermill_log.setLevel(logging.ERROR)
+    try:
+        with (
+            _environment(plan.source.env),
+            tqdm(total=len(plan.notebooks), desc="notebooks", unit="nb", file=err,
+                 disable=None if plan.progress else True) as bar,
+            ThreadPoolExecutor(max_workers=jobs) as pool,
+        ):
+            futures = {
+                pool.submit(
+                    _execute,
+                    nb,
+                    tmp / "notebooks" / nb.path.name,
+                    {**plan.parameters[nb.name], "output_dir": str(tmp)},
+                    plan.notebooks_dir,
+                    cell_bar,
+                ): nb
+                for nb in plan.notebooks
+            }
+            for future in as_completed(futures):
+                result = future.result()
+                results[result.notebook.name] = result
+                state = "ok" if result.ok else "FAILED"
+                bar.write(f"  {state:6} {result.notebook.name} ({result.seconds:.1f} s)", file=err)
+                bar.update()
+    finally:
+        papermill_log.setLevel(level)
+
+    ordered = [results[nb.name] for nb in plan.notebooks]
+    for path in _scrub_folder(tmp, plan.source):
+        print(f"warning: {path.relative_to(tmp)} contained the source's secret; "
+              "it was masked (or the file removed)", file=err)
+    failed = [r for r in ordered if not r.ok]
+    destination = _failed_target(plan.output) if failed else plan.output
+    _relocate_notebooks(tmp, destination)
+    try:
+        build_report(
+            tmp / "report.html",
+            [ReportSection(r.notebook.name, r.output, failed=not r.ok) for r in ordered],
+            title=f"E-commerce operations report, {plan.period.start} to {plan.period.end}",
+            details={
+                "Period": f"{plan.period.start} to {plan.period.end} ({plan.period.n_days} days)",
+                "Time zone": plan.period.timezone,
+                "Source": plan.source.display,
+                "Generated": _utc_now().strftime("%Y-%m-%d %H:%M UTC"),
+                **({"Status": "FAILED: " + ", ".join(r.notebook.name for r in failed)}
+                   if failed else {}),
+            },
+            base_dir=plan.notebooks_dir,
+        )
+    except Exception as exc:
+        report_error = f"report.html could not be built: {_describe_failure(exc)}"
+        print(f"error: {report_error}", file=err)
+        if not failed:
+            ordered[-1].error = report_error  # a run without its report is not a result
+            failed = [ordered[-1]]
+            destination = _failed_target(plan.output)
+    _scrub_folder(tmp, plan.source)
+
+    status = "failed" if failed else "succeeded"
+    _write_run_json(tmp / "run.json", plan, ordered, started, status)
+    if failed:
+        kept = _keep_failed(tmp, plan.output, destination)
+        for r in failed:
+            print(f"error: notebook '{r.notebook.name}' failed: {plan.source.scrub(r.error or '')}",
+                  file=err)
+        print(f"error: {len(failed)} of {len(ordered)} notebook(s) failed; {plan.output} was "
+              f"left as it was; this run is kept in {kept}", file=err)
+        return 1
+    _publish(tmp, plan.output)
+    print(plan.output)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.run",
+        description="Run the analysis notebooks for a date range into outputs/<start>_<end>/.",
+        allow_abbrev=False,  # the flags are a public contract; no prefix guessing
+        epilog="Exit codes: 0 success, 1 a notebook failed, 2 invalid input (nothing ran).",
+    )
+    parser.add_argument("--start", help="first local day, YYYY-MM-DD")
+    parser.add_argument("--end", help="last local day (inclusive), YYYY-MM-DD")
+    parser.add_argument(
+        "--source",
+        help="folder of tables or database URL (default: the bundled sample); a password in "
+        "the URL is passed to the notebooks through $" + SOURCE_ENV_VAR,
+    )
+    parser.add_argument(
+        "--timezone",
+        help="IANA time zone of the report days (default: the notebooks' own default, else UTC)",
+    )
+    parser.add_argument("--notebooks", help="comma-separated names, e.g. traffic,conversion "
+                        "(default: every notebook whose tables the source has)")
+    parser.add_argument("--output", help="run folder (default: outputs/<start>_<end>)")
+    parser.add_argument(
+        "-p", dest="params", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        help="set a notebook parameter (repeatable); converted to the type of its default, "
+        "lists/dicts as JSON",
+    )
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                        help=f"notebooks run at once (default {DEFAULT_JOBS})")
+    parser.add_argument("--notebooks-dir", help="folder of NN_name.ipynb notebooks "
+                        "(default: the project's notebooks/)")
+    parser.add_argument("--list", action="store_true",
+                        help="list the notebooks, their parameters and tables, and exit")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check everything and show what would run, without running it")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _print_list(notebooks: list[Notebook], folder: Path) -> None:
+    print(f"Notebooks in {folder} (each also takes {', '.join(RUN_PARAMETERS)} from the flags):")
+    for nb in notebooks:
+        tables = ", ".join(nb.required_tables) or "none"
+        print(f"\n{nb.name}  ({nb.path.name}; needs tables: {tables})")
+        for p in nb.own_parameters.values():
+            print(f"  -p {p.name} {p.default}" + (f"    # {p.help}" if p.help else ""))
+        if not nb.own_parameters:
+            print("  (no parameters of its own)")
+
+
+def _print_plan(plan: Plan, dry_run: bool = False) -> None:
+    err = sys.stderr
+    print(f"period {plan.period.start} to {plan.period.end} ({plan.period.timezone}), "
+          f"source {plan.source.display}", file=err)
+    for note in plan.skipped:
+        print(f"note: skipping {note}", file=err)
+    verb = "would run" if dry_run else "running"
+    print(f"{verb} {_names(plan.notebooks)} with {min(plan.jobs, len(plan.notebooks))} "
+          f"job(s) into {plan.output}", file=err)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its message; keep main() in-process-friendly
+        return int(exc.code or 0)
+    notebooks_dir = Path(args.notebooks_dir or NOTEBOOKS_DIR).absolute()
+    try:
+        if not notebooks_dir.is_dir():
+            raise UsageError(f"notebooks folder {notebooks_dir} does not exist")
+        notebooks = discover_notebooks(notebooks_dir)
+        if not notebooks:
+            raise UsageError(f"no NN_name.ipynb notebooks in {notebooks_dir}")
+        if args.list:
+            _print_list(notebooks, notebooks_dir)
+            return 0
+        plan = plan_run(args, notebooks, notebooks_dir)
+        plan.argv = list(sys.argv[1:] if argv is None else argv)
+        _print_plan(plan, args.dry_run)
+        if args.dry_run:
+            for nb in plan.notebooks:
+                shown = plan.parameters[nb.name] | {"source": plan.source.display}
+                print(f"{nb.name}: {json.dumps(shown, ensure_ascii=False)}")
+            return 0
+        return execute_plan(plan)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

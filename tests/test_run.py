@@ -1,0 +1,331 @@
+"""Tests of the notebook runner ``python -m lib.run``.
+
+Kernels take a few seconds to start, so the real runs are few: one successful run shared by several
+tests, one failing run, and one subprocess run with a password-bearing URL. Every bad-input case
+stops before a kernel starts. The notebooks are the tiny fixtures in tests/fixtures/notebooks:
+``00_overview`` (needs ``orders``, writes ``tables/overview_summary.csv``, can be told to fail with
+``-p fail true``) and ``01_traffic`` (needs ``events``, echoes its parameters, draws a figure).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lib import run
+from lib.run import Parameter, SourceSpec, UsageError, convert_value, main, notebook_parameters
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOTEBOOKS = FIXTURES / "notebooks"
+SOURCE = FIXTURES / "known_answers" / "source"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RANGE = ["--start", "2025-03-01", "--end", "2025-03-07"]
+RUN_NAME = "2025-03-01_2025-03-07"
+MARKER = "S3cr3tMarker"
+
+
+def call(argv: list[str]) -> tuple[int, str, str]:
+    """``main(argv)`` in-process, with its stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--notebooks-dir", str(NOTEBOOKS), "--quiet", *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh default outputs folder (not created yet)."""
+    folder = tmp_path / "outputs"
+    monkeypatch.setattr(run, "OUTPUTS_DIR", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def completed(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, Path]:
+    """One successful run of both fixture notebooks into the default place."""
+    outputs = tmp_path_factory.mktemp("completed") / "outputs"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run, "OUTPUTS_DIR", outputs)
+        code, out, err = call([
+            *RANGE, "--source", str(SOURCE), "--timezone", "Asia/Shanghai",
+            "-p", "label", "2024-01-01'; DROP", "-p", "top_n", "5", "-p", "channels", '["web"]',
+        ])
+    return code, out, err, outputs
+
+
+# ------------------------------------------------------------------ notebooks and parameters
+
+
+def test_parameters_are_read_even_when_papermill_cannot_parse_the_line() -> None:
+    params, has_cell = notebook_parameters(NOTEBOOKS / "00_overview.ipynb")
+    assert has_cell
+    # these two lines have '=' in their comments, which papermill's inspector skips
+    assert {"start", "end", "source", "timezone", "output_dir", "label", "top_n", "fail"} <= set(
+        params
+    )
+    assert params["output_dir"].help == "None = write nothing"
+    assert params["top_n"].value == 3
+
+
+def test_list_shows_notebooks_parameters_and_tables() -> None:
+    code, out, _ = call(["--list"])
+    assert code == 0
+    assert "overview  (00_overview.ipynb; needs tables: orders)" in out
+    assert "-p scale 1.5" in out and "traffic" in out
+
+
+@pytest.mark.parametrize(
+    ("default", "raw", "expected"),
+    [
+        ("3", "12", 12),
+        ("1.5", "2", 2.0),
+        ("False", "yes", True),
+        ("True", "0", False),
+        ('["a"]', '["x", "y"]', ["x", "y"]),
+        ('{"a": 1}', '{"b": 2}', {"b": 2}),
+        ('"text"', "2024-01-01'; DROP", "2024-01-01'; DROP"),
+        ('"text"', "__import__('os').system('echo hi')", "__import__('os').system('echo hi')"),
+        ("None", "[1, 2]", "[1, 2]"),  # no type to follow: the text as given
+    ],
+)
+def test_parameter_values_are_data_not_code(default: str, raw: str, expected: object) -> None:
+    assert convert_value(raw, Parameter("x", default)) == expected
+
+
+@pytest.mark.parametrize(
+    ("default", "raw"),
+    [("3", "1.5"), ("3", "__import__('os')"), ("1.5", "nan"), ("False", "maybe"),
+     ('["a"]', "['a']"), ('["a"]', '{"a": 1}')],
+)
+def test_parameter_values_of_the_wrong_type_are_refused(default: str, raw: str) -> None:
+    with pytest.raises(UsageError, match=r"-p x"):
+        convert_value(raw, Parameter("x", default))
+
+
+def test_source_spec_hides_only_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert SourceSpec.from_arg("shop").parameter == str(tmp_path / "shop")
+    assert SourceSpec.from_arg(None).parameter is None
+    plain = SourceSpec.from_arg("duckdb:///tmp/shop.duckdb")
+    assert plain.parameter == "duckdb:///tmp/shop.duckdb" and not plain.env
+    hidden = SourceSpec.from_arg(f"postgres://me:{MARKER}@db/shop?sslmode=require")
+    assert hidden.parameter == "${ECOM_SOURCE_URL}"
+    assert MARKER in hidden.env["ECOM_SOURCE_URL"] and MARKER not in hidden.display
+    assert hidden.scrub(f"failed: {MARKER}") == "failed: ***"
+    token = SourceSpec.from_arg(f"trino://host/db?access_token={MARKER}")
+    assert token.parameter == "${ECOM_SOURCE_URL}" and MARKER not in token.display
+
+
+# ------------------------------------------------------------------ bad input: exit 2, nothing made
+
+
+def _source_without(tmp_path: Path, table: str) -> Path:
+    folder = tmp_path / "partial"
+    shutil.copytree(SOURCE, folder)
+    (folder / f"{table}.csv").unlink()
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("argv", "culprits"),
+    [
+        (["--start", "2025-03-07", "--end", "2025-03-01"], ["--end 2025-03-01", "before"]),
+        (["--start", "2025-3-1", "--end", "2025-03-07"], ["--start", "2025-3-1"]),
+        (["--start", "2025-02-30", "--end", "2025-03-07"], ["--start", "2025-02-30"]),
+        ([*RANGE, "--timezone", "Mars/Olympus"], ["Mars/Olympus"]),
+        ([*RANGE, "--notebooks", "traffic,nope"], ["'nope'", "overview, traffic"]),
+        ([*RANGE, "-p", "colour", "red"], ["colour", "label"]),
+        ([*RANGE, "-p", "scael", "2"], ["scael", "did you mean 'scale'"]),
+        ([*RANGE, "-p", "label", "x", "--notebooks", "traffic"], ["label"]),
+        ([*RANGE, "-p", "start", "2025-01-01"], ["-p start", "--start"]),
+        ([*RANGE, "-p", "top_n", "many"], ["top_n", "integer", "overview"]),
+        ([*RANGE, "--jobs", "0"], ["--jobs"]),
+        ([*RANGE, "--source", "{tmp}/missing"], ["missing", "does not exist"]),
+        ([*RANGE, "--source", "{no_events}", "--notebooks", "traffic"], ["traffic", "events"]),
+        ([*RANGE, "--source", f"postgres://me:{MARKER}@127.0.0.1:9/shop"], ["***"]),
+    ],
+)
+def test_bad_input_exits_2_naming_the_culprit_and_creates_nothing(
+    argv: list[str], culprits: list[str], tmp_path: Path, outputs: Path
+) -> None:
+    no_events = _source_without(tmp_path, "events")
+    argv = [a.format(tmp=tmp_path, no_events=no_events) for a in argv]
+    if "--source" not in argv:
+        argv += ["--source", str(SOURCE)]
+    code, out, err = call(argv)
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("error: ") == 1, err
+    for culprit in culprits:
+        assert culprit in err
+    assert MARKER not in err + out
+    assert not outputs.exists()
+
+
+def test_output_that_is_someone_elses_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    code, _, err = call([*RANGE, "--source", str(SOURCE), "--output", str(tmp_path)])
+    assert code == 2 and "not an earlier run" in err
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+def test_notebooks_without_their_tables_are_skipped_unless_named(
+    tmp_path: Path, outputs: Path
+) -> None:
+    code, out, err = call([*RANGE, "--source", str(_source_without(tmp_path, "events")),
+                           "--dry-run"])
+    assert code == 0, err
+    assert "note: skipping traffic (no events table)" in err
+    assert out.startswith("overview: ") and "traffic:" not in out
+    assert not outputs.exists()
+
+
+def test_a_second_run_of_the_same_output_refuses_while_the_first_holds_the_lock(
+    outputs: Path,
+) -> None:
+    target = outputs / RUN_NAME
+    outputs.mkdir()
+    with run._lock(target):
+        code, _, err = call([*RANGE, "--source", str(SOURCE), "--notebooks", "traffic"])
+    assert code == 2 and "another run is writing" in err
+    assert not target.exists()
+
+
+# ------------------------------------------------------------------ a successful run
+
+
+def test_success_writes_the_run_folder_in_the_default_place(completed) -> None:
+    code, out, err, outputs = completed
+    assert code == 0, err
+    folder = outputs / RUN_NAME
+    assert out.strip() == str(folder)
+    assert sorted(p.name for p in outputs.iterdir()) == [f".{RUN_NAME}.lock", RUN_NAME]
+    assert sorted(files_under(folder)) == [
+        "figures/traffic_line.png",
+        "notebooks/00_overview.ipynb",
+        "notebooks/01_traffic.ipynb",
+        "report.html",
+        "run.json",
+        "tables/overview_summary.csv",
+        "tables/traffic_parameters.csv",
+    ]
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "succeeded"
+    assert (record["start"], record["end"], record["timezone"]) == (
+        "2025-03-01", "2025-03-07", "Asia/Shanghai")
+    assert record["source"] == str(SOURCE)
+    assert [n["name"] for n in record["notebooks"]] == ["overview", "traffic"]
+    assert record["parameters"]["overview"]["top_n"] == 5
+    assert "channels" not in record["parameters"]["overview"]  # only where declared
+    assert record["versions"]["papermill"] and record["started_utc"] <= record["finished_utc"]
+    # the executed notebooks name where the run ended up, not the temporary folder
+    notebook_text = (folder / "notebooks" / "00_overview.ipynb").read_text()
+    assert ".tmp-" not in notebook_text and json.dumps(str(folder))[1:-1] in notebook_text
+
+
+def test_tables_hold_what_the_notebooks_computed_from_their_parameters(completed) -> None:
+    folder = completed[3] / RUN_NAME
+    [summary] = read_csv(folder / "tables" / "overview_summary.csv")
+    assert summary == {"start": "2025-03-01", "end": "2025-03-07", "timezone": "Asia/Shanghai",
+                       "label": "2024-01-01'; DROP", "top_n": "5", "orders": "8"}
+    echo = {r["name"]: r["value"] for r in read_csv(folder / "tables" / "traffic_parameters.csv")}
+    assert echo["channels"] == '["web"]' and echo["scale"] == "1.5"
+    assert echo["source"] == str(SOURCE)
+
+
+def test_report_is_one_page_with_contents_and_every_notebook(completed) -> None:
+    html = (completed[3] / RUN_NAME / "report.html").read_text()
+    assert "2025-03-01 to 2025-03-07" in html and "Asia/Shanghai" in html
+    for anchor in ("nb-overview", "nb-traffic", "overview--orders-in-the-period",
+                   "traffic--a-small-figure"):
+        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
+    assert "Overview (fixture)" in html and "Traffic (fixture)" in html
+    assert "data:image/png;base64," in html
+    assert "<script src=" not in html  # nothing fetched from a CDN
+    assert "open_source(source)" not in html  # code is hidden
+
+
+# ------------------------------------------------------------------ a failing run
+
+
+def test_failure_keeps_the_earlier_run_and_files_the_new_one_under_failed(
+    completed, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "outputs"
+    earlier = outputs / RUN_NAME
+    shutil.copytree(completed[3] / RUN_NAME, earlier)
+    before = files_under(earlier)
+    dead = outputs / f".{RUN_NAME}.tmp-999999999-0bad"  # left by a killed run
+    alive = outputs / f".{RUN_NAME}.tmp-{os.getpid()}-0ace"  # a run still going
+    dead.mkdir()
+    alive.mkdir()
+
+    code, out, err = call([*RANGE, "--source", str(SOURCE), "--output", str(earlier),
+                           "-p", "fail", "true"])
+
+    assert code == 1 and out == ""
+    assert "notebook 'overview' failed" in err
+    assert "In [" in err and "`if fail:`" in err and "ValueError" in err
+    assert files_under(earlier) == before
+    assert not dead.exists() and alive.exists()
+    [kept] = (outputs / "failed").iterdir()
+    assert kept.name.startswith(f"{RUN_NAME}-") and str(kept) in err
+    record = json.loads((kept / "run.json").read_text())
+    assert record["status"] == "failed"
+    assert {n["name"]: n["status"] for n in record["notebooks"]} == {
+        "overview": "failed", "traffic": "succeeded"}
+    assert "the fixture was asked to fail" in (kept / "notebooks" / "00_overview.ipynb").read_text()
+    assert (kept / "tables" / "traffic_parameters.csv").exists()  # the other notebook finished
+    assert "(failed)" in (kept / "report.html").read_text()
+
+
+# ------------------------------------------------------------------ secrets, through the real CLI
+
+
+def test_a_password_in_the_source_url_reaches_the_kernels_but_no_output(tmp_path: Path) -> None:
+    database = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for table in ("events", "orders", "order_items", "products"):
+            con.execute(f"create table {table} as select * from read_csv_auto(?)",
+                        [str(SOURCE / f"{table}.csv")])
+    # DuckDB accepts (and ignores) a password option, so this URL really connects
+    url = f"duckdb:///{database}?password={MARKER}"
+    output = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "ECOM_SOURCE_URL"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib.run", *RANGE, "--source", url, "--output", str(output),
+         "--notebooks-dir", str(NOTEBOOKS)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(output)
+    assert MARKER not in proc.stdout + proc.stderr and "password=***" in proc.stderr
+    leaks = [p for p, data in files_under(tmp_path).items()
+             if p != database.name and MARKER.encode() in data]
+    assert leaks == []
+    # the kernel got the URL: it counted the orders through it
+    [summary] = read_csv(output / "tables" / "overview_summary.csv")
+    assert summary["orders"] == "8"
+    echo = {r["name"]: r["value"] for r in read_csv(output / "tables" / "traffic_parameters.csv")}
+    assert echo["source"] == "${ECOM_SOURCE_URL}"
+    executed = (output / "notebooks" / "01_traffic.ipynb").read_text()
+    assert "secret variable present: True" in executed
+    assert "password=***" in json.loads((output / "run.json").read_text())["source"]
