@@ -281,7 +281,8 @@ def _folder_tables(folder: Path, con: BaseBackend) -> dict[str, ir.Table]:
 
 def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source:
     """Open a source (see module docstring) and check it against the data contract."""
-    if source is None or (isinstance(source, str) and source.strip() in ("", "sample")):
+    bundled = source is None or (isinstance(source, str) and source.strip() in ("", "sample"))
+    if bundled:
         source = SAMPLE_DIR
     if isinstance(source, BaseBackend):
         con = source
@@ -293,7 +294,8 @@ def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source
             raise DataError(f"source folder {folder} does not exist")
         con = ibis.duckdb.connect()
         tables = _folder_tables(folder, con)
-        description = str(folder)
+        # The sample's absolute path differs per checkout; notebooks print this description.
+        description = "the bundled sample shop (data/sample)" if bundled else str(folder)
     else:
         url = expanded
         description = redact(url)

@@ -14,7 +14,24 @@ import pandas as pd
 from lib import gmv, repurchase, retention, traffic
 from lib.periods import Period
 
-COLUMNS = ["family", "indicator", "value", "previous", "change", "unit"]
+COLUMNS = ["family", "indicator", "term", "value", "previous", "change", "unit"]
+
+# The brief's Chinese terms (README glossary), kept out of chart labels: fonts may lack CJK glyphs.
+TERMS = {
+    "average DAU": "日活 DAU",
+    "WAU on the last day": "周活 WAU",
+    "MAU on the last day": "月活 MAU",
+    "period active users (UV)": "访客数 UV",
+    "conversion rate (buyers / UV)": "转化率",
+    "next-day retention": "次日留存",
+    "7-day retention": "7日留存",
+    "repeat buyers": "复购用户量",
+    "repurchase rate": "复购率",
+    "repeat GMV share": "复购金额占比",
+    "GMV": "成交总额 GMV",
+    "sales per buyer": "客单价",
+    "average order value": "笔单价",
+}
 
 
 def _indicators(events: ir.Table | None, orders: ir.Table | None, period: Period) -> list[tuple]:
@@ -39,7 +56,7 @@ def _indicators(events: ir.Table | None, orders: ir.Table | None, period: Period
         rows += [
             (
                 "retention",
-                "next-day retention (次日留存)",
+                "next-day retention",
                 headline.loc[1, "retention_rate"],
                 "ratio",
             ),
@@ -53,13 +70,13 @@ def _indicators(events: ir.Table | None, orders: ir.Table | None, period: Period
             )
         repeat = repurchase.repurchase_summary(orders, period).iloc[0]
         rows += [
-            ("repurchase", "repeat buyers (复购用户量)", float(repeat["repeat_buyers"]), "users"),
-            ("repurchase", "repurchase rate (复购率)", repeat["repurchase_rate"], "ratio"),
-            ("repurchase", "repeat GMV share (复购金额占比)", repeat["repeat_gmv_share"], "ratio"),
+            ("repurchase", "repeat buyers", float(repeat["repeat_buyers"]), "users"),
+            ("repurchase", "repurchase rate", repeat["repurchase_rate"], "ratio"),
+            ("repurchase", "repeat GMV share", repeat["repeat_gmv_share"], "ratio"),
             ("GMV", "GMV", summary["gmv"], "currency"),
             ("GMV", "buyers", float(summary["buyers"]), "users"),
             ("GMV", "paid orders", float(summary["orders"]), "orders"),
-            ("GMV", "sales per buyer (客单价)", summary["sales_per_buyer"], "currency"),
+            ("GMV", "sales per buyer", summary["sales_per_buyer"], "currency"),
             ("GMV", "average order value", summary["aov"], "currency"),
         ]
     return rows
@@ -79,6 +96,7 @@ def indicator_summary(
     table["previous"] = table["previous"].astype("float64")
     base = table["previous"].where(table["previous"] != 0)
     table["change"] = table["value"] / base - 1
+    table["term"] = table["indicator"].map(TERMS).fillna("")
     order = ["active users", "conversion", "retention", "repurchase", "GMV"]
     table["family"] = pd.Categorical(table["family"], categories=order, ordered=True)
     table = table.sort_values("family", kind="stable").reset_index(drop=True)

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 WIDE = (10, 4)
 SQUARE = (8, 5)
@@ -115,7 +115,8 @@ def rate_intervals(
         errors = [table[rate] - table[low], table[high] - table[rate]]
         ax.errorbar(table[rate], positions, xerr=errors, fmt="o", capsize=3)
         ax.set_yticks(list(positions), table[label])
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel(axis_label)
     axes[0][0].set_ylabel(label)
     axes[0][0].invert_yaxis()
@@ -131,6 +132,7 @@ def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
     colours = ["#2a9d8f" if value >= 0 else "#e76f51" for value in shown["change"]]
     ax.barh(shown["indicator"], shown["change"], color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(6))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.invert_yaxis()
     return _finish(fig, ax, title, "change vs previous period [%]", "")

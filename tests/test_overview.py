@@ -36,12 +36,13 @@ def test_indicator_summary_values_and_changes():
     assert table.loc["period active users (UV)", ["value", "previous"]].tolist() == [2.0, 1.0]
     assert table.loc["average DAU", ["value", "previous"]].tolist() == [1.5, 1.0]
     assert table.loc["conversion rate (buyers / UV)", ["value", "previous"]].tolist() == [0.5, 1.0]
-    assert table.loc["repurchase rate (复购率)", "value"] == 1.0  # a paid twice in the period
-    assert table.loc["repeat GMV share (复购金额占比)", "value"] == 50 / 80
+    assert table.loc["repurchase rate", "value"] == 1.0  # a paid twice in the period
+    assert table.loc["repeat GMV share", "value"] == 50 / 80
     # b is new on 03-03 and back on 03-04: next-day retention 1; a's cohort (03-01) is earlier.
-    assert table.loc["next-day retention (次日留存)", "value"] == 1.0
-    assert table.loc["next-day retention (次日留存)", "previous"] == 1.0
+    assert table.loc["next-day retention", "value"] == 1.0
+    assert table.loc["next-day retention", "previous"] == 1.0
     assert math.isnan(table.loc["7-day retention", "value"])
+    assert table.loc["repurchase rate", "term"] == "复购率"
     assert list(table["family"].unique()) == [
         "active users",
         "conversion",

@@ -1,0 +1,117 @@
+"""Opening sources: the contract check names every problem; tables come out normalised."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from lib import data
+
+from .conftest import KNOWN_ANSWERS
+
+
+@pytest.fixture
+def shop(tmp_path):
+    folder = tmp_path / "shop"
+    shutil.copytree(KNOWN_ANSWERS / "source", folder)
+    return folder
+
+
+def test_folder_of_csv_opens_with_contract_types(shop):
+    src = data.open_source(shop)
+    assert set(src.tables) == {"events", "orders", "order_items", "products"}
+    schema = src["events"].schema()
+    assert schema["event_time"].is_timestamp()
+    assert schema["session_id"].is_string()  # an all-empty CSV column
+    assert src.optional("reviews") is None
+    with pytest.raises(data.DataError, match="no 'reviews' table"):
+        src.table("reviews")
+
+
+def test_every_problem_is_named_at_once(shop):
+    orders = pd.read_csv(shop / "orders.csv").drop(columns=["status"])
+    orders["paid_amount"] = orders["paid_amount"].astype(str) + " CNY"
+    orders.to_csv(shop / "orders.csv", index=False)
+    events = pd.read_csv(shop / "events.csv")
+    events["event_time"] = range(len(events))
+    events.to_csv(shop / "events.csv", index=False)
+    with pytest.raises(data.DataError) as error:
+        data.open_source(shop)
+    message = str(error.value)
+    assert "table 'orders' is missing column(s) status" in message
+    assert "table 'orders' column 'paid_amount' should be a number" in message
+    assert "table 'events' column 'event_time' should be a timestamp" in message
+
+
+def test_parquet_integer_ids_and_zoned_timestamps_are_normalised(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "order_id": [1, 2],
+            "user_id": [10, 11],
+            "order_time": pd.to_datetime(["2025-03-01 23:30", "2025-03-02 01:00"]).tz_localize(
+                "Asia/Shanghai"
+            ),
+            "paid_time": pd.to_datetime(["2025-03-01 23:30", None]).tz_localize("Asia/Shanghai"),
+            "status": ["paid", "unpaid"],
+            "paid_amount": [5, 6],
+            "discount_amount": [0.0, 0.0],
+            "coupon_id": [None, None],
+            "channel": ["ads", None],
+        }
+    )
+    frame.to_parquet(tmp_path / "orders.parquet")
+    orders = data.open_source(tmp_path)["orders"]
+    assert orders.schema()["user_id"].is_string()
+    assert orders.schema()["paid_amount"].is_floating()
+    result = orders.to_pandas()
+    # 23:30 Shanghai is 15:30 UTC: zoned timestamps become naive UTC.
+    assert result["order_time"].iloc[0] == pd.Timestamp("2025-03-01 15:30")
+    assert result["order_id"].tolist() == ["1", "2"]
+
+
+def test_missing_folder_and_empty_folder(tmp_path):
+    with pytest.raises(data.DataError, match="does not exist"):
+        data.open_source(tmp_path / "nope")
+    with pytest.raises(data.DataError, match="none of the contract's tables"):
+        data.open_source(tmp_path)
+
+
+def test_corrupt_parquet_names_the_file(tmp_path):
+    (tmp_path / "events.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(data.DataError, match="events.parquet"):
+        data.open_source(tmp_path)
+
+
+def test_require_lists_every_missing_table(shop):
+    src = data.open_source(shop)
+    with pytest.raises(data.DataError, match="lacks table\\(s\\) costs, reviews"):
+        src.require("events", "costs", "reviews")
+
+
+def test_bundled_sample_is_the_default():
+    src = data.open_source(None)
+    assert src.description == "the bundled sample shop (data/sample)"
+    assert {"events", "orders", "order_items", "products"} <= set(src.tables)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgres://analyst:hunter2@db/shop", "postgres://analyst:***@db/shop"),
+        ("duckdb:///tmp/shop.ddb", "duckdb:///tmp/shop.ddb"),
+        ("trino://u@h/cat?password=hunter2&x=1", "trino://u@h/cat?password=***&x=1"),
+        ("/data/shop", "/data/shop"),
+    ],
+)
+def test_redact_hides_passwords(url, shown):
+    assert data.redact(url) == shown
+
+
+def test_url_source_with_env_password_is_not_echoed(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOP_PASSWORD", "hunter2")
+    with pytest.raises(data.DataError) as error:
+        data.open_source("postgres://analyst:${SHOP_PASSWORD}@127.0.0.1:1/shop")
+    assert "hunter2" not in str(error.value)
+    assert "cannot connect" in str(error.value)
