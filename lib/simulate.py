@@ -1,0 +1,1433 @@
+"""Seeded simulator of a Chinese online shop (events, orders, products, users, spend, costs).
+
+The simulator produces the tables of the project's data contract as Parquet files, one per
+logical table (``events``, ``orders``, ``order_items``, ``products``, ``users``,
+``marketing_spend``, ``costs``, ``reviews``). All timestamps are naive UTC ``timestamp[us]``;
+the shop itself lives in Asia/Shanghai (UTC+8, no DST), so calendar logic (weekdays,
+Singles' Day, the evening peak, ``marketing_spend.date``, ``costs.month``) uses local days.
+The window is 2025-08-01 00:00 to 2025-11-28 24:00 local time (120 days).
+
+Model. A catalogue of ~20 categories, each with its own lognormal price level, gross margin,
+traffic share, conversion level and basket quantity, holds SKUs with Zipf-like popularity
+inside their category and a latent quality (a few percent are clearly bad: low ratings,
+more refunds). Users arrive over the window (growing trend, weekly seasonality, a Singles'
+Day surge) through ``search``/``ads``/``social``/``direct`` (plus a little ``push``/``sms``)
+and get a platform, a region, a favourite category and a loyalty type. After signup a user
+is active on day ``k`` with probability ``r * (1 + k) ** -beta`` (times the day's traffic
+level); loyal users have a high ``r`` and a slow decay, casual ones a low ``r`` and a fast
+decay, which gives D1 retention around 30 % and D30 around 5-10 % and a minority of repeat
+buyers. Returning sessions come mostly through ``direct``, ``push`` and ``sms``.
+
+Sessions walk GA4's recommended e-commerce events: ``session_start``, ``page_view``,
+impressions and clicks of promotion slots (``view_promotion``/``select_promotion``, slots
+differ in visibility, CTR and in how well their clickers convert), item list impressions and
+clicks (``view_item_list``/``select_item``), ``view_item``, ``add_to_wishlist``,
+``claim_coupon``, ``add_to_cart``, ``begin_checkout`` (creates the order, ``order_time``) and
+``purchase`` (pays it, ``paid_time``). Purchase intent depends on channel, platform, loyalty,
+category, price, SKU quality and the day (a pre-sale warm-up in early November with many
+wishlists but deferred buying, then several times the traffic and conversion on 11-10 and
+11-11). Some paid orders are later refunded or cancelled, some checkouts are never paid, and
+coupons claimed in a session can be redeemed on that or a later order. Buyers review some
+items days later with ratings driven by SKU quality. Daily marketing spend per paid channel
+and billing model (CPC/CPM/CPT/CPS) is derived from the simulated traffic and GMV of that
+channel, and monthly ROPG costs (platform, operating, goods, people) from the order volume.
+
+Scale. Generation runs day by day, and within a day in slices of sessions ordered by start
+time, with vectorised numpy; each slice is written through ``pyarrow.parquet.ParquetWriter``
+so memory stays bounded for 100M events. Events whose session is still running at the next
+slice's start are held back and merged into the next slice, which keeps ``events`` globally
+sorted by ``event_time`` at every size. ``target_events`` scales the number of users (the 120
+days stay fixed) and, more slowly, the number of SKUs. The same seed always gives the same
+tables: every random draw comes from ``numpy.random.default_rng`` streams spawned from it.
+
+CLI: ``python -m lib.simulate --out data/sample [--seed 42] [--events 10_000_000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+__all__ = ["generate", "main", "SCHEMAS", "START_LOCAL", "END_LOCAL", "N_DAYS", "TZ"]
+
+# --------------------------------------------------------------------------------------
+# Window and units
+# --------------------------------------------------------------------------------------
+TZ = "Asia/Shanghai"
+UTC_OFFSET_HOURS = 8
+N_DAYS = 120
+START_DATE = date(2025, 8, 1)
+START_LOCAL = datetime(2025, 8, 1)
+END_LOCAL = START_LOCAL + timedelta(days=N_DAYS)  # exclusive: 2025-11-29 00:00 local
+US_PER_S = 1_000_000
+US_PER_HOUR = 3600 * US_PER_S
+US_PER_DAY = 24 * US_PER_HOUR
+START_US = (
+    int((START_LOCAL - timedelta(hours=UTC_OFFSET_HOURS) - datetime(1970, 1, 1)).total_seconds())
+    * US_PER_S
+)
+END_US = START_US + N_DAYS * US_PER_DAY
+
+SAMPLE_USERS = 50_000
+SAMPLE_SKUS = 2_000
+# Measured mean events per user of this model (sample run); converts target_events to users.
+EVENTS_PER_USER = 45.2
+# Sessions per slice: ~7.5 events each, so a slice is ~400k events; large enough to amortise
+# numpy call overhead, small enough to bound memory at any size.
+SLICE_SESSIONS = 25_000
+# Rows buffered per table before a row group is written (also bounds the writer's memory).
+DEFAULT_ROW_GROUP_ROWS = 250_000
+
+# --------------------------------------------------------------------------------------
+# Vocabularies (order matters: codes are indexes into these tuples)
+# --------------------------------------------------------------------------------------
+EVENT_NAMES = (
+    "session_start",
+    "page_view",
+    "view_promotion",
+    "select_promotion",
+    "view_item_list",
+    "select_item",
+    "view_item",
+    "add_to_wishlist",
+    "add_to_cart",
+    "begin_checkout",
+    "purchase",
+    "claim_coupon",
+)
+E = {name: i for i, name in enumerate(EVENT_NAMES)}
+# Mean seconds since the previous event of the session (session_start is the session clock).
+EVENT_GAP_S = np.array([0, 4, 2, 6, 5, 8, 2, 25, 35, 30, 50, 12], dtype=np.float64)
+
+CHANNELS = ("search", "ads", "social", "direct", "push", "sms")
+SEARCH, ADS, SOCIAL, DIRECT, PUSH, SMS = range(6)
+PLATFORMS = ("app_ios", "app_android", "mini_program", "web")
+PLATFORM_P = np.array([0.25, 0.42, 0.23, 0.10])
+# Acquisition channel of new users by platform: apps come from ads/search, the mini program
+# from social sharing, the web from search; push/sms barely acquire anybody.
+ACQ_CHANNEL_P = np.array(
+    [
+        [0.30, 0.33, 0.17, 0.16, 0.02, 0.02],
+        [0.28, 0.36, 0.18, 0.14, 0.02, 0.02],
+        [0.12, 0.18, 0.52, 0.15, 0.01, 0.02],
+        [0.55, 0.20, 0.08, 0.15, 0.00, 0.02],
+    ]
+)
+# Channel of a returning session by platform: re-engagement is direct/push/sms-heavy.
+RET_CHANNEL_P = np.array(
+    [
+        [0.14, 0.09, 0.07, 0.37, 0.25, 0.08],
+        [0.15, 0.11, 0.08, 0.34, 0.24, 0.08],
+        [0.10, 0.08, 0.30, 0.30, 0.12, 0.10],
+        [0.36, 0.15, 0.09, 0.30, 0.00, 0.10],
+    ]
+)
+NULL_CHANNEL_P = 0.005  # unattributed returning sessions (tracking loss)
+
+SLOTS = (
+    "home_banner_1",
+    "home_banner_2",
+    "home_banner_3",
+    "home_grid_1",
+    "home_grid_2",
+    "home_grid_3",
+    "home_grid_4",
+    "search_top",
+    "category_top",
+)
+N_HOME_SLOTS = 7
+SEARCH_TOP, CATEGORY_TOP = 7, 8
+# Visibility given the page was seen (lower home positions need scrolling / carousel turns).
+SLOT_SHOW_P = np.array([1.0, 0.45, 0.25, 0.40, 0.35, 0.22, 0.18, 0.90, 0.85])
+SLOT_CTR = np.array([0.060, 0.035, 0.020, 0.045, 0.040, 0.025, 0.020, 0.090, 0.050])
+# Add-to-cart multiplier of a promotion clicker: banners attract curious clicks on big
+# campaign items, grid deals and search_top clicks carry intent.
+SLOT_CONV = np.array([0.55, 0.65, 0.75, 1.20, 1.30, 1.10, 1.00, 2.00, 1.30])
+
+USER_TYPES = ("loyal", "regular", "casual")
+USER_TYPE_P = np.array([0.10, 0.25, 0.65])
+RET_R = np.array([0.80, 0.50, 0.32])
+RET_BETA = np.array([0.30, 0.60, 0.90])
+EXTRA_SESSIONS_LAM = np.array([0.30, 0.12, 0.06])
+TYPE_INTENT = np.array([1.6, 1.1, 0.8])
+CHANNEL_INTENT = np.array([1.3, 0.8, 0.7, 1.2, 1.0, 0.9, 1.0])  # last entry: null channel
+PLATFORM_INTENT = np.array([1.2, 1.0, 0.9, 0.8])
+# Landing page by channel (home, search results, item page); last row: null channel.
+LANDING_P = np.array(
+    [
+        [0.30, 0.50, 0.20],
+        [0.35, 0.05, 0.60],
+        [0.35, 0.05, 0.60],
+        [0.85, 0.10, 0.05],
+        [0.80, 0.00, 0.20],
+        [0.75, 0.00, 0.25],
+        [0.60, 0.20, 0.20],
+    ]
+)
+LIST_IMPRESSIONS_LAM = np.array([1.6, 3.2, 0.8])
+ENGAGED_P = np.array([0.70, 0.55, 0.50, 0.72, 0.60, 0.55, 0.60])
+
+# (name, SKU share, median list price CNY, price sigma, gross margin, traffic weight,
+#  add-to-cart level, mean extra quantity, refund level). Groceries: thin margins, high
+#  traffic and baskets; beauty/apparel: fat margins; electronics: expensive, thin, rare.
+CATEGORIES = (
+    ("womens_apparel", 0.10, 159, 0.55, 0.55, 12, 0.90, 0.10, 2.2),
+    ("mens_apparel", 0.07, 169, 0.55, 0.50, 7, 0.90, 0.10, 2.0),
+    ("shoes", 0.06, 259, 0.45, 0.45, 6, 0.80, 0.03, 1.8),
+    ("beauty", 0.06, 139, 0.65, 0.65, 7, 1.10, 0.20, 0.6),
+    ("skincare", 0.06, 199, 0.65, 0.68, 6, 1.00, 0.20, 0.6),
+    ("mother_baby", 0.05, 99, 0.75, 0.35, 5, 1.20, 0.40, 0.7),
+    ("snacks", 0.07, 39, 0.45, 0.30, 8, 1.60, 1.00, 0.3),
+    ("beverages", 0.04, 49, 0.45, 0.25, 5, 1.50, 1.20, 0.3),
+    ("fresh_food", 0.04, 69, 0.55, 0.22, 5, 1.40, 0.60, 0.9),
+    ("home_textiles", 0.05, 189, 0.55, 0.50, 4, 0.80, 0.20, 1.0),
+    ("kitchen", 0.05, 119, 0.65, 0.40, 4, 0.90, 0.20, 0.8),
+    ("appliances", 0.04, 899, 0.75, 0.18, 4, 0.50, 0.02, 0.9),
+    ("phones", 0.02, 2999, 0.45, 0.08, 3, 0.25, 0.00, 0.8),
+    ("computers", 0.02, 4999, 0.45, 0.07, 2, 0.20, 0.00, 0.8),
+    ("digital_accessories", 0.06, 79, 0.65, 0.45, 6, 1.20, 0.30, 0.8),
+    ("sports", 0.04, 199, 0.65, 0.40, 3, 0.80, 0.10, 1.0),
+    ("outdoor", 0.03, 299, 0.75, 0.42, 2, 0.70, 0.05, 1.0),
+    ("toys", 0.04, 129, 0.65, 0.45, 3, 0.90, 0.20, 0.8),
+    ("books", 0.05, 49, 0.40, 0.28, 2, 1.30, 0.50, 0.4),
+    ("pet_supplies", 0.04, 89, 0.65, 0.38, 3, 1.30, 0.50, 0.5),
+)
+CAT_NAMES = tuple(c[0] for c in CATEGORIES)
+CAT_SKU_SHARE = np.array([c[1] for c in CATEGORIES], dtype=np.float64)
+CAT_PRICE = np.array([c[2] for c in CATEGORIES], dtype=np.float64)
+CAT_SIGMA = np.array([c[3] for c in CATEGORIES])
+CAT_MARGIN = np.array([c[4] for c in CATEGORIES])
+CAT_TRAFFIC = np.array([c[5] for c in CATEGORIES], dtype=np.float64)
+CAT_TRAFFIC /= CAT_TRAFFIC.sum()
+CAT_ATC = np.array([c[6] for c in CATEGORIES])
+CAT_QTY = np.array([c[7] for c in CATEGORIES])
+CAT_REFUND = np.array([c[8] for c in CATEGORIES])
+
+# fmt: off
+CAT_NOUNS = {
+    "womens_apparel": ["Dress", "Blouse", "Knit Cardigan", "Wool Coat", "High-waist Jeans",
+                       "Pleated Skirt", "Down Jacket", "Silk Scarf"],
+    "mens_apparel": ["Polo Shirt", "Oxford Shirt", "Chinos", "Hoodie", "Down Jacket",
+                     "Blazer", "T-shirt", "Cargo Pants"],
+    "shoes": ["Running Shoes", "Sneakers", "Leather Boots", "Loafers", "Sandals",
+              "Canvas Shoes", "Hiking Boots"],
+    "beauty": ["Lipstick", "Eyeshadow Palette", "Foundation", "Mascara", "Perfume",
+               "Brush Set", "Blush"],
+    "skincare": ["Face Serum", "Moisturizer", "Sunscreen SPF50", "Cleanser", "Sheet Masks",
+                 "Eye Cream", "Toner"],
+    "mother_baby": ["Diapers", "Infant Formula", "Baby Wipes", "Stroller", "Baby Bottle",
+                    "Onesie Set", "Teether"],
+    "snacks": ["Mixed Nuts", "Beef Jerky", "Seaweed Snacks", "Dried Mango", "Potato Chips",
+               "Sunflower Seeds", "Mooncakes"],
+    "beverages": ["Green Tea", "Oolong Tea", "Coffee Beans", "Sparkling Water",
+                  "Milk Tea Powder", "Soy Milk", "Fruit Juice"],
+    "fresh_food": ["Hairy Crab", "Avocados", "Beef Steak", "Salmon Fillet", "Kiwi Fruit",
+                   "Free-range Eggs", "Shrimp"],
+    "home_textiles": ["Duvet", "Pillow", "Bedsheet Set", "Bath Towel", "Blanket", "Curtains",
+                      "Mattress Topper"],
+    "kitchen": ["Wok", "Knife Set", "Bowl Set", "Thermos", "Cutting Board", "Nonstick Pan",
+                "Storage Jars"],
+    "appliances": ["Rice Cooker", "Air Fryer", "Robot Vacuum", "Air Purifier",
+                   "Electric Kettle", "Hair Dryer", "Dehumidifier"],
+    "phones": ["5G Smartphone", "Smartphone Pro", "Foldable Phone", "Smartphone Lite"],
+    "computers": ["Laptop 14", "Laptop 16", "Tablet 11", "Mini PC", "Gaming Laptop",
+                  "Monitor 27"],
+    "digital_accessories": ["Power Bank", "Phone Case", "USB-C Cable", "Wireless Earbuds",
+                            "65W Charger", "Watch Band", "Screen Protector"],
+    "sports": ["Yoga Mat", "Dumbbells", "Jump Rope", "Basketball", "Badminton Racket",
+               "Sports Leggings", "Fitness Tracker"],
+    "outdoor": ["Tent", "Camping Chair", "Trekking Poles", "Backpack 40L", "Sleeping Bag",
+                "Fishing Rod"],
+    "toys": ["Building Blocks", "Plush Toy", "RC Car", "1000pc Puzzle", "Doll House",
+             "Board Game"],
+    "books": ["Novel", "Picture Book", "Exam Prep Guide", "History Book", "Cookbook",
+              "Business Book"],
+    "pet_supplies": ["Cat Food", "Dog Food", "Cat Litter", "Pet Bed", "Scratching Post",
+                     "Pet Treats"],
+}
+BRAND_SYLLABLES = (
+    "an", "bei", "chen", "da", "fei", "guo", "hai", "hua", "jia", "jin", "kang", "lan", "le",
+    "li", "mei", "ming", "nuo", "qi", "rui", "shan", "tai", "tian", "wei", "xin", "ya", "yi",
+    "yue", "zhi", "zhen", "yun",
+)
+SERIES = ("", " Pro", " Lite", " Max", " Classic", " Plus", " Air", " Mini")
+
+# Weighted roughly by online shopping volume (coastal provinces dominate).
+REGIONS = (
+    ("Guangdong", 14.0), ("Zhejiang", 9.0), ("Jiangsu", 9.0), ("Shanghai", 6.0),
+    ("Beijing", 5.5), ("Shandong", 6.0), ("Fujian", 4.5), ("Sichuan", 4.5), ("Henan", 4.5),
+    ("Hubei", 3.5), ("Hunan", 3.2), ("Anhui", 3.0), ("Hebei", 3.2), ("Shaanxi", 2.2),
+    ("Chongqing", 2.2), ("Liaoning", 2.2), ("Tianjin", 1.6), ("Jiangxi", 1.8),
+    ("Yunnan", 1.6), ("Guangxi", 1.8), ("Shanxi", 1.4), ("Guizhou", 1.2),
+    ("Heilongjiang", 1.2), ("Jilin", 0.9), ("Inner Mongolia", 0.8), ("Xinjiang", 0.7),
+    ("Gansu", 0.6), ("Hainan", 0.6), ("Ningxia", 0.25), ("Qinghai", 0.2), ("Tibet", 0.1),
+    ("Hong Kong", 0.3), ("Macau", 0.05), ("Taiwan", 0.1),
+)
+# fmt: on
+REGION_NAMES = tuple(r[0] for r in REGIONS)
+REGION_P = np.array([r[1] for r in REGIONS])
+REGION_P /= REGION_P.sum()
+
+# (coupon_id, threshold, value, first local date, last local date). NEWUSER is only offered
+# in a user's first session; the others are claimable in the coupon centre while active.
+COUPONS = (
+    ("NEWUSER-10OFF59", 59, 10, date(2025, 8, 1), date(2025, 11, 28)),
+    ("STORE-20OFF199", 199, 20, date(2025, 8, 1), date(2025, 11, 28)),
+    ("STORE-50OFF399", 399, 50, date(2025, 8, 1), date(2025, 11, 28)),
+    ("QIXI-30OFF259", 259, 30, date(2025, 8, 25), date(2025, 8, 29)),
+    ("GOLDENWEEK-40OFF299", 299, 40, date(2025, 9, 28), date(2025, 10, 8)),
+    ("DOUBLE11-30OFF300", 300, 30, date(2025, 10, 31), date(2025, 11, 11)),
+    ("DOUBLE11-80OFF599", 599, 80, date(2025, 10, 31), date(2025, 11, 11)),
+    ("DOUBLE11-150OFF999", 999, 150, date(2025, 10, 31), date(2025, 11, 11)),
+)
+COUPON_IDS = tuple(c[0] for c in COUPONS)
+COUPON_THRESHOLD = np.array([c[1] for c in COUPONS], dtype=np.float64)
+COUPON_VALUE = np.array([c[2] for c in COUPONS], dtype=np.float64)
+COUPON_VALID_DAYS = 7
+
+# Paid channels: (channel, billing model, share of the channel's clicks, CTR, unit price).
+# Unit price: CPC per click, CPM per 1000 impressions, CPT per day (scaled with shop size),
+# CPS commission rate on the attributed GMV.
+BILLING = (
+    (SEARCH, "CPC", 0.85, 0.035, 0.9),
+    (SEARCH, "CPT", 0.15, 0.080, 200.0),
+    (ADS, "CPC", 0.50, 0.012, 0.7),
+    (ADS, "CPM", 0.50, 0.009, 12.0),
+    (SOCIAL, "CPM", 0.60, 0.011, 15.0),
+    (SOCIAL, "CPS", 0.40, 0.015, 0.08),
+    (SMS, "CPM", 1.00, 0.020, 30.0),
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "events": pa.schema(
+        [
+            ("event_time", pa.timestamp("us")),
+            ("user_id", pa.string()),
+            ("event_name", pa.string()),
+            ("session_id", pa.string()),
+            ("sku_id", pa.string()),
+            ("channel", pa.string()),
+            ("slot", pa.string()),
+            ("platform", pa.string()),
+            ("coupon_id", pa.string()),
+        ]
+    ),
+    "orders": pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("user_id", pa.string()),
+            ("order_time", pa.timestamp("us")),
+            ("paid_time", pa.timestamp("us")),
+            ("status", pa.string()),
+            ("paid_amount", pa.float64()),
+            ("discount_amount", pa.float64()),
+            ("coupon_id", pa.string()),
+            ("channel", pa.string()),
+        ]
+    ),
+    "order_items": pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("sku_id", pa.string()),
+            ("quantity", pa.int64()),
+            ("unit_price", pa.float64()),
+        ]
+    ),
+    "products": pa.schema(
+        [
+            ("sku_id", pa.string()),
+            ("category", pa.string()),
+            ("unit_cost", pa.float64()),
+            ("list_price", pa.float64()),
+            ("brand", pa.string()),
+            ("product_name", pa.string()),
+        ]
+    ),
+    "users": pa.schema(
+        [
+            ("user_id", pa.string()),
+            ("signup_time", pa.timestamp("us")),
+            ("acquisition_channel", pa.string()),
+            ("region", pa.string()),
+        ]
+    ),
+    "marketing_spend": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("channel", pa.string()),
+            ("billing_model", pa.string()),
+            ("impressions", pa.int64()),
+            ("clicks", pa.int64()),
+            ("spend", pa.float64()),
+        ]
+    ),
+    "costs": pa.schema(
+        [
+            ("month", pa.date32()),
+            ("component", pa.string()),
+            ("item", pa.string()),
+            ("amount", pa.float64()),
+        ]
+    ),
+    "reviews": pa.schema(
+        [
+            ("sku_id", pa.string()),
+            ("user_id", pa.string()),
+            ("review_time", pa.timestamp("us")),
+            ("rating", pa.int64()),
+        ]
+    ),
+}
+ORDER_STATUSES = ("paid", "unpaid", "cancelled", "refunded")
+ST_PAID, ST_UNPAID, ST_CANCELLED, ST_REFUNDED = range(4)
+
+
+# --------------------------------------------------------------------------------------
+# Calendar
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calendar:
+    dates: tuple[date, ...]
+    month: np.ndarray  # month index (0 = 2025-08) per day
+    traffic: np.ndarray  # overall traffic level per day
+    arrivals: np.ndarray  # relative new-user arrivals per day
+    atc: np.ndarray  # add-to-cart multiplier
+    checkout: np.ndarray  # checkout multiplier
+    wishlist: np.ndarray
+    claim_p: np.ndarray  # coupon-centre claim probability per session
+    price: np.ndarray  # selling price / list price
+    crm: np.ndarray  # push/sms campaign intensity
+    bid: np.ndarray  # ad auction price level
+    hour_cum: np.ndarray  # (N_DAYS, 24) cumulative local hour-of-day distribution
+    coupons: tuple[np.ndarray, ...]  # claimable coupon codes per day (without NEWUSER)
+
+
+# Mon..Sun: weekend evenings are the strongest shopping time.
+WEEKDAY_MULT = np.array([0.95, 0.94, 0.96, 0.98, 1.03, 1.12, 1.15])
+# Local hour-of-day activity: lunch bump, evening peak 20:00-22:00.
+# fmt: off
+HOUR_CURVE = np.array(
+    [0.40, 0.22, 0.12, 0.08, 0.07, 0.10, 0.22, 0.45, 0.70, 0.80, 0.85, 0.90,
+     1.05, 1.00, 0.85, 0.85, 0.90, 0.95, 1.00, 1.15, 1.50, 1.65, 1.50, 0.95]
+)
+# fmt: on
+
+
+def _calendar() -> Calendar:
+    dates = tuple(START_DATE + timedelta(days=d) for d in range(N_DAYS))
+    month = np.array([(x.year - 2025) * 12 + x.month - 8 for x in dates], dtype=np.int64)
+    weekday = np.array([x.weekday() for x in dates])
+    traffic = WEEKDAY_MULT[weekday].copy()
+    atc = np.ones(N_DAYS)
+    checkout = np.ones(N_DAYS)
+    wishlist = np.ones(N_DAYS)
+    claim_p = np.full(N_DAYS, 0.03)
+    price = np.ones(N_DAYS)
+    crm = np.ones(N_DAYS)
+    bid = np.ones(N_DAYS)
+    hours = np.tile(HOUR_CURVE, (N_DAYS, 1))
+    for d, x in enumerate(dates):
+        if x == date(2025, 8, 29):  # Qixi (Chinese Valentine's day)
+            traffic[d] *= 1.15
+            atc[d] *= 1.1
+        if date(2025, 10, 1) <= x <= date(2025, 10, 8):  # National Day golden week: travel
+            traffic[d] *= 0.90
+            checkout[d] *= 1.10
+            claim_p[d] = 0.08
+            price[d] = 0.95
+        if date(2025, 11, 1) <= x <= date(2025, 11, 9):  # pre-sale warm-up: browse, defer
+            ramp = (x.day - 1) / 8
+            traffic[d] *= 1.25 + 0.55 * ramp
+            wishlist[d] = 2.0 + ramp
+            atc[d] = 1.25
+            checkout[d] = 0.75
+            claim_p[d] = 0.15
+            crm[d] = 1.5
+            bid[d] = 1.2 + 0.2 * ramp
+        if x == date(2025, 11, 10):
+            traffic[d] *= 2.8
+            atc[d], checkout[d], claim_p[d], price[d] = 1.4, 1.7, 0.25, 0.88
+            crm[d], bid[d] = 2.5, 1.6
+            hours[d, 20:] *= 1.6  # the final-payment window opens at 20:00
+        if x == date(2025, 11, 11):
+            traffic[d] *= 4.2
+            atc[d], checkout[d], claim_p[d], price[d] = 1.6, 2.3, 0.20, 0.85
+            crm[d], bid[d] = 3.0, 1.8
+            hours[d, 0] *= 6.0  # midnight rush
+            hours[d, 1] *= 3.0
+        if x == date(2025, 11, 12):
+            traffic[d] *= 1.5
+            checkout[d] = 1.1
+        if date(2025, 11, 13) <= x <= date(2025, 11, 20):  # post-festival hangover
+            traffic[d] *= 0.92
+    # A growing shop: acquisition ramps up over the window.
+    arrivals = traffic * (1.0 + 0.3 * np.arange(N_DAYS) / (N_DAYS - 1))
+    hour_cum = np.cumsum(hours, axis=1)
+    hour_cum /= hour_cum[:, -1:]
+    coupons = tuple(
+        np.array([i for i, c in enumerate(COUPONS) if i > 0 and c[3] <= x <= c[4]], dtype=np.int64)
+        for x in dates
+    )
+    return Calendar(
+        dates,
+        month,
+        traffic,
+        arrivals,
+        atc,
+        checkout,
+        wishlist,
+        claim_p,
+        price,
+        crm,
+        bid,
+        hour_cum,
+        coupons,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Small vectorised helpers
+# --------------------------------------------------------------------------------------
+def _fmt_ids(prefix: str, nums: np.ndarray, width: int) -> pa.Array:
+    """Zero-padded string ids built in Arrow (no per-row Python objects)."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(nums, type=pa.int64()), pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def _take(values: pa.Array, idx: np.ndarray) -> pa.Array:
+    """Arrow take with negative indices meaning null."""
+    neg = idx < 0
+    if neg.any():
+        return values.take(pa.array(np.where(neg, 0, idx), mask=neg))
+    return values.take(pa.array(idx))
+
+
+def _ts(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    return pa.array(us, type=pa.timestamp("us"), mask=null)
+
+
+def _grouped_choice(u: np.ndarray, group: np.ndarray, cum: np.ndarray) -> np.ndarray:
+    """Categorical draw whose distribution is row ``group`` of the cumulative table ``cum``.
+
+    Offsetting each group's cumulative row by its index lets one searchsorted serve all
+    groups without materialising an (n, k) matrix.
+    """
+    n_groups, k = cum.shape
+    flat = (cum + np.arange(n_groups)[:, None]).ravel()
+    g = group.astype(np.int64)
+    pos = np.searchsorted(flat, g + u, side="right") - g * k
+    return np.clip(pos, 0, k - 1)
+
+
+def _cum(p: np.ndarray) -> np.ndarray:
+    c = np.cumsum(p, axis=-1)
+    return c / c[..., -1:]
+
+
+def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For repeated rows: the parent index and the position within the parent."""
+    parent = np.repeat(np.arange(len(counts)), counts)
+    starts = np.cumsum(counts) - counts
+    return parent, np.arange(len(parent)) - starts[parent]
+
+
+def _time_of_day(n: int, hour_cum: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Microseconds after local midnight, following the day's hourly curve (ms precision)."""
+    hour = np.minimum(np.searchsorted(hour_cum, rng.random(n), side="right"), 23)
+    ms = np.floor(rng.random(n) * 3_600_000).astype(np.int64)
+    return hour.astype(np.int64) * US_PER_HOUR + ms * 1000
+
+
+# --------------------------------------------------------------------------------------
+# Catalogue and users
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Catalog:
+    sku_ids: pa.Array
+    cat: np.ndarray
+    price: np.ndarray
+    cost: np.ndarray
+    quality: np.ndarray
+    cum_w: np.ndarray  # cumulative popularity over the category-sorted SKUs
+    cat_lo: np.ndarray  # cumulative popularity before each category
+    cat_hi: np.ndarray
+    cat_last: np.ndarray  # last SKU index of each category
+    table: pa.Table
+
+    def sample(self, cat: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Popularity-weighted SKU of the given category for each uniform draw ``u``."""
+        target = self.cat_lo[cat] + u * (self.cat_hi[cat] - self.cat_lo[cat])
+        idx = np.searchsorted(self.cum_w, target, side="right")
+        return np.minimum(idx, self.cat_last[cat]).astype(np.int32)
+
+
+def _price_points(p: np.ndarray) -> np.ndarray:
+    """Retail-looking prices: 39.9 below 100 CNY, 159 above, 2999 above 1000."""
+    low = np.floor(p) + 0.9
+    mid = np.maximum(np.round(p / 10) * 10 - 1, 99)
+    high = np.maximum(np.round(p / 100) * 100 - 1, 999)
+    return np.where(p < 100, low, np.where(p < 1000, mid, high))
+
+
+def _make_catalog(n_skus: int, rng: np.random.Generator) -> Catalog:
+    n_cat = len(CATEGORIES)
+    counts = np.maximum(np.round(CAT_SKU_SHARE / CAT_SKU_SHARE.sum() * n_skus), 3)
+    counts = counts.astype(np.int64)
+    counts[np.argmax(counts)] += n_skus - counts.sum()  # rounding leftovers: exactly n_skus
+    cat = np.repeat(np.arange(n_cat), counts)
+    n = len(cat)
+    price = _price_points(CAT_PRICE[cat] * rng.lognormal(0.0, CAT_SIGMA[cat]))
+    margin = np.clip(rng.normal(CAT_MARGIN[cat], 0.07), 0.02, 0.85)
+    cost = np.round(price * (1 - margin), 2)
+    # Zipf popularity on a random rank inside the category: few hits, a long tail.
+    rank = np.empty(n, dtype=np.float64)
+    start = 0
+    for c in counts:
+        rank[start : start + c] = rng.permutation(c) + 1
+        start += c
+    weight = rank**-1.05
+    # A few percent of SKUs are clearly bad, more often among the cheap hits (knock-offs
+    # sell well at first), so bad products get enough reviews and refunds to be spotted.
+    bad = rng.random(n) < np.where(rank <= 5, 0.12, 0.05)
+    quality = np.where(bad, rng.beta(1.5, 5.0, n), rng.beta(8.0, 1.5, n))
+    cum_w = np.cumsum(weight)
+    ends = np.cumsum(counts)
+    cat_hi = cum_w[ends - 1]
+    cat_lo = np.concatenate([[0.0], cat_hi[:-1]])
+
+    brands_by_cat = []
+    for _ in range(n_cat):
+        k = int(rng.integers(6, 15))
+        names = []
+        while len(names) < k:
+            s = rng.choice(len(BRAND_SYLLABLES), 2)
+            name = (BRAND_SYLLABLES[s[0]] + BRAND_SYLLABLES[s[1]]).capitalize()
+            if name not in names:
+                names.append(name)
+        brands_by_cat.append(names)
+    brand_u = rng.random(n)
+    noun_u = rng.random(n)
+    series = rng.integers(0, len(SERIES), n)
+    model_no = rng.integers(1, 30, n)
+    # Brand shares are Zipf too: a couple of dominant brands per category.
+    brand_cum = [_cum(np.arange(1, len(b) + 1) ** -1.2) for b in brands_by_cat]
+    brand_col, name_col = [], []
+    for i in range(n):
+        c = int(cat[i])
+        brands = brands_by_cat[c]
+        b = brands[min(int(np.searchsorted(brand_cum[c], brand_u[i])), len(brands) - 1)]
+        nouns = CAT_NOUNS[CAT_NAMES[c]]
+        noun = nouns[int(noun_u[i] * len(nouns))]
+        brand_col.append(b)
+        name_col.append(f"{b} {noun}{SERIES[series[i]]} {chr(65 + model_no[i] % 26)}{model_no[i]}")
+    sku_ids = _fmt_ids("SKU", np.arange(1, n + 1), 6)
+    table = pa.table(
+        {
+            "sku_id": sku_ids,
+            "category": _take(pa.array(CAT_NAMES), cat),
+            "unit_cost": pa.array(cost),
+            "list_price": pa.array(price),
+            "brand": pa.array(brand_col),
+            "product_name": pa.array(name_col),
+        },
+        schema=SCHEMAS["products"],
+    )
+    return Catalog(sku_ids, cat, price, cost, quality, cum_w, cat_lo, cat_hi, ends - 1, table)
+
+
+@dataclass
+class Users:
+    day: np.ndarray  # signup local day index, ascending
+    t: np.ndarray  # signup (= first session start) in UTC us
+    day_start: np.ndarray  # first user index per day (N_DAYS + 1 entries)
+    utype: np.ndarray
+    r: np.ndarray
+    beta: np.ndarray
+    platform: np.ndarray
+    acq: np.ndarray
+    region: np.ndarray
+    fav: np.ndarray
+    wallet: np.ndarray  # coupon held (claimed, not yet used), -1 = none
+    wallet_until: np.ndarray  # last local day the held coupon is valid
+    ids: pa.Array
+
+
+def _make_users(n: int, cal: Calendar, rng: np.random.Generator) -> Users:
+    counts = rng.multinomial(n, cal.arrivals / cal.arrivals.sum())
+    day_start = np.concatenate([[0], np.cumsum(counts)])
+    day = np.repeat(np.arange(N_DAYS, dtype=np.int16), counts)
+    # Day by day, and attribute by attribute into compact dtypes, so the temporaries stay
+    # small next to the final arrays even with millions of users.
+    t = np.empty(n, dtype=np.int64)
+    for d in range(N_DAYS):
+        lo, hi = day_start[d], day_start[d + 1]
+        t[lo:hi] = np.sort(START_US + d * US_PER_DAY + _time_of_day(hi - lo, cal.hour_cum[d], rng))
+    utype = rng.choice(len(USER_TYPES), n, p=USER_TYPE_P).astype(np.int8)
+    r = np.minimum(RET_R[utype] * rng.lognormal(0.0, 0.25, n), 0.97).astype(np.float32)
+    beta = (RET_BETA[utype] * rng.lognormal(0.0, 0.1, n)).astype(np.float32)
+    platform = rng.choice(len(PLATFORMS), n, p=PLATFORM_P).astype(np.int8)
+    acq = _grouped_choice(rng.random(n), platform, _cum(ACQ_CHANNEL_P)).astype(np.int8)
+    region = rng.choice(len(REGION_NAMES), n, p=REGION_P).astype(np.int8)
+    fav = rng.choice(len(CATEGORIES), n, p=CAT_TRAFFIC).astype(np.int8)
+    return Users(
+        day,
+        t,
+        day_start,
+        utype,
+        r,
+        beta,
+        platform,
+        acq,
+        region,
+        fav,
+        np.full(n, -1, dtype=np.int8),
+        np.zeros(n, dtype=np.int16),
+        _fmt_ids("U", np.arange(1, n + 1), 8),
+    )
+
+
+def _users_tables(users: Users, batch: int) -> Iterator[pa.Table]:
+    for lo in range(0, len(users.t), batch):
+        hi = min(lo + batch, len(users.t))
+        yield pa.table(
+            {
+                "user_id": users.ids.slice(lo, hi - lo),
+                "signup_time": _ts(users.t[lo:hi]),
+                "acquisition_channel": _take(pa.array(CHANNELS), users.acq[lo:hi]),
+                "region": _take(pa.array(REGION_NAMES), users.region[lo:hi]),
+            },
+            schema=SCHEMAS["users"],
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------
+# Low-cardinality text columns are dictionary-encoded; high-cardinality ids (session_id,
+# order_id) would overflow the dictionary page anyway, so they go plain + zstd.
+_DICT_COLS = {
+    "events": ["user_id", "event_name", "sku_id", "channel", "slot", "platform", "coupon_id"],
+    "orders": ["user_id", "status", "coupon_id", "channel"],
+    "order_items": ["sku_id"],
+    "products": ["category", "brand"],
+    "users": ["acquisition_channel", "region"],
+    "marketing_spend": ["channel", "billing_model"],
+    "costs": ["component", "item"],
+    "reviews": ["sku_id", "user_id"],
+}
+
+
+class _TableWriter:
+    """ParquetWriter that buffers small chunks into row groups of about ``rows`` rows."""
+
+    def __init__(self, path: Path, name: str, rows: int, level: int) -> None:
+        self.rows = rows
+        self.count = 0
+        self._buf: list[pa.Table] = []
+        self._buf_rows = 0
+        self._w = pq.ParquetWriter(
+            path,
+            SCHEMAS[name],
+            compression="zstd",
+            compression_level=level,
+            use_dictionary=_DICT_COLS[name],
+            write_statistics=True,
+        )
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self._buf.append(table)
+        self._buf_rows += table.num_rows
+        self.count += table.num_rows
+        if self._buf_rows >= self.rows:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self._buf:
+            return
+        table = pa.concat_tables(self._buf)
+        # Only whole row groups go out early; the remainder waits, so that every group but
+        # the last has exactly ``rows`` rows instead of a trail of small leftovers.
+        k = table.num_rows if final else table.num_rows // self.rows * self.rows
+        self._w.write_table(table.slice(0, k), row_group_size=self.rows)
+        rest = table.slice(k)
+        self._buf, self._buf_rows = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+
+    def close(self) -> None:
+        self._flush(final=True)
+        self._w.close()
+
+
+# --------------------------------------------------------------------------------------
+# The simulation proper
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Sessions:
+    user: np.ndarray
+    start: np.ndarray
+    channel: np.ndarray  # -1 = not attributed
+    platform: np.ndarray
+    first: np.ndarray
+    num: np.ndarray  # global session number (ordered by start time)
+
+    def __len__(self) -> int:
+        return len(self.user)
+
+    def slice(self, lo: int, hi: int) -> _Sessions:
+        return _Sessions(*(getattr(self, f)[lo:hi] for f in self.__dataclass_fields__))
+
+
+_EV_FIELDS = ("time", "user", "session", "name", "sku", "channel", "slot", "platform", "coupon")
+
+
+class _Simulator:
+    def __init__(
+        self, out: Path, seed: int, n_users: int, n_skus: int, rows: int, level: int
+    ) -> None:
+        root = np.random.SeedSequence(seed)
+        s_cat, s_users, s_days, s_misc = root.spawn(4)
+        self.day_seeds = s_days.spawn(N_DAYS)
+        self.rng_misc = np.random.default_rng(s_misc)
+        self.cal = _calendar()
+        self.cat = _make_catalog(n_skus, np.random.default_rng(s_cat))
+        self.users = _make_users(n_users, self.cal, np.random.default_rng(s_users))
+        self.scale = n_users / SAMPLE_USERS
+        self.out = out
+        self.writers = {
+            name: _TableWriter(out / f"{name}.parquet", name, rows, level)
+            for name in ("events", "orders", "order_items", "reviews")
+        }
+        self.next_session = 0
+        self.next_order = 0
+        self.carry: dict[str, np.ndarray] | None = None
+        self.log1p = np.log1p(np.arange(N_DAYS + 1, dtype=np.float32))
+        # Aggregates feeding marketing_spend and costs.
+        self.sessions_dc = np.zeros((N_DAYS, len(CHANNELS)), dtype=np.int64)
+        self.gmv_dc = np.zeros((N_DAYS, len(CHANNELS)))
+        n_months = int(self.cal.month.max()) + 1
+        self.m_orders = np.zeros(n_months)
+        self.m_units = np.zeros(n_months)
+        self.m_gmv = np.zeros(n_months)
+        self.m_cogs = np.zeros(n_months)
+        self.m_refund_cogs = np.zeros(n_months)
+
+    # ---- sessions of one day ------------------------------------------------------------
+    def _day_sessions(self, d: int, rng: np.random.Generator) -> _Sessions:
+        u, cal = self.users, self.cal
+        lo, hi = int(u.day_start[d]), int(u.day_start[d + 1])
+        day0 = START_US + d * US_PER_DAY
+        # Returning users: power-law decaying activity, lifted by the day's traffic level.
+        # float32 keeps the per-day pass over all past users light at 100M events.
+        p = np.exp(-u.beta[:lo] * self.log1p[d - u.day[:lo]])
+        p *= u.r[:lo] * np.float32(cal.traffic[d] ** 0.8)
+        act = np.flatnonzero(rng.random(lo, dtype=np.float32) < np.minimum(p, 0.95))
+        lam = EXTRA_SESSIONS_LAM[u.utype[act]] * cal.traffic[d] ** 0.5
+        ret_user = np.repeat(act, 1 + rng.poisson(lam))
+        ret_start = day0 + _time_of_day(len(ret_user), cal.hour_cum[d], rng)
+        # New users: the first session is the signup; some come back later the same day.
+        new = np.arange(lo, hi)
+        extra_user = np.repeat(new, rng.poisson(0.15, hi - lo))
+        t0 = u.t[extra_user]
+        gap = np.floor(rng.random(len(extra_user)) * (day0 + US_PER_DAY - t0) / 1000) * 1000
+        user = np.concatenate([new, extra_user, ret_user])
+        start = np.concatenate([u.t[new], t0 + gap.astype(np.int64), ret_start])
+        first = np.zeros(len(user), dtype=bool)
+        first[: hi - lo] = True
+        n_rest = len(user) - (hi - lo)
+        rest = user[hi - lo :]
+        # Returning sessions: some come back through the acquiring channel, most via
+        # direct/push/sms, push/sms more during CRM campaigns.
+        ret_p = RET_CHANNEL_P.copy()
+        ret_p[:, [PUSH, SMS]] *= cal.crm[d]
+        plat_rest = np.where(
+            rng.random(n_rest) < 0.92,
+            u.platform[rest],
+            rng.choice(len(PLATFORMS), n_rest, p=PLATFORM_P),
+        )
+        ch_rest = _grouped_choice(rng.random(n_rest), plat_rest, _cum(ret_p))
+        ch_rest = np.where(rng.random(n_rest) < 0.25, u.acq[rest], ch_rest)
+        ch_rest = np.where(rng.random(n_rest) < NULL_CHANNEL_P, -1, ch_rest)
+        channel = np.concatenate([u.acq[new], ch_rest]).astype(np.int8)
+        platform = np.concatenate([u.platform[new], plat_rest]).astype(np.int8)
+        order = np.argsort(start, kind="stable")
+        n = len(order)
+        num = self.next_session + np.arange(n, dtype=np.int64)
+        self.next_session += n
+        return _Sessions(
+            user[order].astype(np.int64),
+            start[order],
+            channel[order],
+            platform[order],
+            first[order],
+            num,
+        )
+
+    # ---- one slice of sessions -> events, orders, items, reviews ------------------------
+    def _simulate(self, d: int, s: _Sessions, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        cal, cat, users = self.cal, self.cat, self.users
+        n = len(s)
+        ch7 = np.where(s.channel < 0, 6, s.channel)
+        utype = users.utype[s.user]
+        intent = (
+            CHANNEL_INTENT[ch7]
+            * PLATFORM_INTENT[s.platform]
+            * TYPE_INTENT[utype]
+            * np.where(s.first, 0.8, 1.0)
+            * rng.lognormal(-0.18, 0.6, n)
+        )
+        landing = _grouped_choice(rng.random(n), ch7, _cum(LANDING_P))
+        engaged = rng.random(n) < ENGAGED_P[ch7]
+        interest = np.where(
+            rng.random(n) < 0.55,
+            users.fav[s.user],
+            rng.choice(len(CATEGORIES), n, p=CAT_TRAFFIC),
+        )
+        sess_idx = np.arange(n, dtype=np.int64)
+        parts: list[tuple[np.ndarray, ...]] = []
+
+        def add(
+            sess: np.ndarray,
+            block: int,
+            seq: np.ndarray | int,
+            sub: int,
+            name: int,
+            sku: np.ndarray | None = None,
+            slot: np.ndarray | None = None,
+            coupon: np.ndarray | None = None,
+        ) -> None:
+            m = len(sess)
+            key = (sess << 32) | (block << 24) | (np.asarray(seq, dtype=np.int64) << 8) | sub
+            neg = np.full(m, -1, dtype=np.int32)
+            parts.append(
+                (
+                    sess,
+                    np.broadcast_to(key, (m,)),
+                    np.full(m, name, dtype=np.int8),
+                    neg if sku is None else sku.astype(np.int32),
+                    neg if slot is None else slot.astype(np.int32),
+                    neg if coupon is None else coupon.astype(np.int32),
+                )
+            )
+
+        add(sess_idx, 0, 0, 0, E["session_start"])
+        add(sess_idx, 1, 0, 0, E["page_view"])
+        n_pv = rng.geometric(0.7, n) - 1 + engaged
+        pv_sess, pv_seq = _segments(n_pv)
+        add(pv_sess, 4, pv_seq, 0, E["page_view"])
+
+        # Promotion slots: home slots need a home visit, search_top a search, category_top a
+        # category page. Home slots feature the day's campaign SKUs, the others the session's
+        # interest category.
+        home = (landing == 0) | (engaged & (rng.random(n) < 0.35))
+        searched = (landing == 1) | (engaged & (rng.random(n) < 0.30))
+        cat_page = engaged & (rng.random(n) < 0.30)
+        seen = np.column_stack([home] * N_HOME_SLOTS + [searched, cat_page])
+        shown = seen & (rng.random((n, len(SLOTS))) < SLOT_SHOW_P)
+        click_level = np.clip(intent, 0.3, 3.0) ** 0.5 * np.where(engaged, 1.0, 0.3)
+        clicked = shown & (rng.random((n, len(SLOTS))) < SLOT_CTR * click_level[:, None])
+        promo_sku = np.empty((n, len(SLOTS)), dtype=np.int32)
+        promo_sku[:, :N_HOME_SLOTS] = self.featured[d]
+        promo_sku[:, SEARCH_TOP] = cat.sample(interest, rng.random(n))
+        promo_sku[:, CATEGORY_TOP] = cat.sample(interest, rng.random(n))
+        ps, pslot = np.nonzero(shown)
+        add(ps, 2, pslot, 0, E["view_promotion"], promo_sku[ps, pslot], pslot)
+        cs, cslot = np.nonzero(clicked)
+        add(cs, 3, cslot, 0, E["select_promotion"], promo_sku[cs, cslot], cslot)
+
+        # Item views: promotion clicks, the landing item, clicked list impressions, related.
+        view_sess = [cs]
+        view_block = [np.full(len(cs), 3)]
+        view_seq = [cslot]
+        view_sku = [promo_sku[cs, cslot]]
+        view_mult = [SLOT_CONV[cslot]]
+        li = np.flatnonzero(landing == 2)
+        view_sess.append(li)
+        view_block.append(np.full(len(li), 1))
+        view_seq.append(np.ones(len(li), dtype=np.int64))
+        view_sku.append(cat.sample(interest[li], rng.random(len(li))))
+        view_mult.append(np.full(len(li), 0.9))
+
+        n_imp = rng.poisson(LIST_IMPRESSIONS_LAM[landing]) * engaged
+        is_, iseq = _segments(n_imp)
+        icat = np.where(
+            rng.random(len(is_)) < 0.8,
+            interest[is_],
+            rng.choice(len(CATEGORIES), len(is_), p=CAT_TRAFFIC),
+        )
+        isku = cat.sample(icat, rng.random(len(is_)))
+        add(is_, 5, iseq, 0, E["view_item_list"], isku)
+        sel = rng.random(len(is_)) < 0.12 * np.clip(intent[is_], 0.3, 3.0) ** 0.4
+        add(is_[sel], 6, iseq[sel], 0, E["select_item"], isku[sel])
+        view_sess.append(is_[sel])
+        view_block.append(np.full(int(sel.sum()), 6))
+        view_seq.append(iseq[sel])
+        view_sku.append(isku[sel])
+        view_mult.append(np.ones(int(sel.sum())))
+
+        has_view = np.zeros(n, dtype=bool)
+        for vs in view_sess:
+            has_view[vs] = True
+        rs, rseq = _segments(rng.poisson(0.35, n) * has_view)
+        view_sess.append(rs)
+        view_block.append(np.full(len(rs), 7))
+        view_seq.append(rseq)
+        view_sku.append(cat.sample(interest[rs], rng.random(len(rs))))
+        view_mult.append(np.ones(len(rs)))
+
+        vs = np.concatenate(view_sess)
+        vb = np.concatenate(view_block)
+        vq = np.concatenate(view_seq).astype(np.int64)
+        vk = np.concatenate(view_sku).astype(np.int64)
+        vm = np.concatenate(view_mult)
+        for b in (1, 3, 6, 7):
+            m = vb == b
+            add(vs[m], b, vq[m], 1, E["view_item"], vk[m])
+        wish = rng.random(len(vs)) < 0.03 * cal.wishlist[d] * cat.quality[vk]
+        for b in (1, 3, 6, 7):
+            m = wish & (vb == b)
+            add(vs[m], b, vq[m], 2, E["add_to_wishlist"], vk[m])
+        vcat = cat.cat[vk]
+        # Cheaper-than-usual items of a category convert better; bad items lose buyers once
+        # their reviews pile up.
+        p_atc = (
+            0.085
+            * CAT_ATC[vcat]
+            * np.clip(intent[vs], 0.2, 4.0)
+            * (0.75 + 0.25 * cat.quality[vk])
+            * (cat.price[vk] / CAT_PRICE[vcat]) ** -0.3
+            * vm
+            * cal.atc[d]
+        )
+        atc = rng.random(len(vs)) < np.minimum(p_atc, 0.9)
+        for b in (1, 3, 6, 7):
+            m = atc & (vb == b)
+            add(vs[m], b, vq[m], 3, E["add_to_cart"], vk[m])
+
+        # Coupons: NEWUSER in a first session, otherwise the coupon centre of the day.
+        claimed = np.full(n, -1, dtype=np.int64)
+        newc = s.first & (rng.random(n) < 0.35)
+        claimed[newc] = 0
+        day_coupons = cal.coupons[d]
+        cc = ~s.first & (rng.random(n) < cal.claim_p[d] * np.where(engaged, 1.0, 0.3))
+        claimed[cc] = day_coupons[rng.integers(0, len(day_coupons), int(cc.sum()))]
+        cl = np.flatnonzero(claimed >= 0)
+        add(cl, 2, 50, 0, E["claim_coupon"], coupon=claimed[cl])
+
+        # Checkout of the whole cart, then payment (or not).
+        atc_s = vs[atc]
+        in_cart = np.bincount(atc_s, minlength=n) > 0
+        p_co = 0.45 * cal.checkout[d] * np.clip(intent, 0.5, 2.0) ** 0.3
+        co = in_cart & (rng.random(n) < np.minimum(p_co, 0.95))
+        pay_p = np.where(s.platform == 3, 0.80, 0.86)
+        paid = co & (rng.random(n) < pay_p)
+        co_s = np.flatnonzero(co)
+        add(co_s, 9, 0, 0, E["begin_checkout"])
+        pay_s = np.flatnonzero(paid)
+        add(pay_s, 10, 0, 0, E["purchase"])
+
+        # ---- assemble, order within sessions, clock ----
+        ev_sess, ev_key, ev_name, ev_sku, ev_slot, ev_coupon = (
+            np.concatenate([p[i] for p in parts]) for i in range(6)
+        )
+        order = np.argsort(ev_key, kind="stable")
+        ev_sess, ev_name = ev_sess[order], ev_name[order]
+        ev_sku, ev_slot, ev_coupon = ev_sku[order], ev_slot[order], ev_coupon[order]
+        gap = np.ceil(rng.exponential(1.0, len(order)) * EVENT_GAP_S[ev_name] * 1000) * 1000
+        gap[ev_name == E["session_start"]] = 0
+        csum = np.cumsum(gap.astype(np.int64))
+        first_ev = np.searchsorted(ev_sess, sess_idx)
+        base = csum[first_ev] - gap[first_ev].astype(np.int64)
+        ev_time = s.start[ev_sess] + csum - base[ev_sess]
+
+        # ---- orders (one per checkout session) ----
+        co_time = np.full(n, -1, dtype=np.int64)
+        co_time[ev_sess[ev_name == E["begin_checkout"]]] = ev_time[ev_name == E["begin_checkout"]]
+        pay_time = np.full(n, -1, dtype=np.int64)
+        pay_time[ev_sess[ev_name == E["purchase"]]] = ev_time[ev_name == E["purchase"]]
+        # The data ends at the window end: later checkouts do not exist yet, later payments
+        # leave the order unpaid.
+        co_s = co_s[co_time[co_s] < END_US]
+        o_paid = (pay_time[co_s] >= 0) & (pay_time[co_s] < END_US)
+        n_o = len(co_s)
+        o_of_sess = np.full(n, -1, dtype=np.int64)
+        o_of_sess[co_s] = np.arange(n_o)
+        # Cart lines -> order lines; the same SKU added twice becomes one line.
+        in_order = o_of_sess[atc_s] >= 0
+        l_order = o_of_sess[atc_s][in_order]
+        l_sku = vk[atc][in_order]
+        qty = 1 + rng.poisson(CAT_QTY[cat.cat[l_sku]])
+        line_key = l_order * (len(cat.price) + 1) + l_sku
+        uk, inv = np.unique(line_key, return_inverse=True)
+        l_order = uk // (len(cat.price) + 1)
+        l_sku = uk % (len(cat.price) + 1)
+        qty = np.bincount(inv, weights=qty).astype(np.int64)
+        markdown = rng.choice([1.0, 0.95, 0.9, 0.8], len(uk), p=[0.7, 0.15, 0.1, 0.05])
+        # Promotions never push a line below cost (thin-margin electronics barely move).
+        unit_price = np.round(
+            np.maximum(cat.price[l_sku] * cal.price[d] * markdown, cat.cost[l_sku] * 1.03), 2
+        )
+        subtotal = np.bincount(l_order, weights=qty * unit_price, minlength=n_o)
+
+        o_user = s.user[co_s]
+        held = users.wallet[o_user].astype(np.int64)
+        held = np.where(users.wallet_until[o_user] >= d, held, -1)
+        cand = np.where(claimed[co_s] >= 0, claimed[co_s], held)
+        use = (
+            (cand >= 0)
+            & (subtotal >= COUPON_THRESHOLD[np.maximum(cand, 0)])
+            & (rng.random(n_o) < 0.9)
+        )
+        o_coupon = np.where(use, cand, -1)
+        discount = np.where(use, COUPON_VALUE[np.maximum(cand, 0)], 0.0)
+        paid_amount = np.round(subtotal - discount, 2)
+        # Wallet: redeemed coupons are gone, unredeemed claims are kept for a week.
+        keep = claimed >= 0
+        keep[co_s[use]] = False
+        users.wallet[s.user[keep]] = claimed[keep]
+        users.wallet_until[s.user[keep]] = d + COUPON_VALID_DAYS
+        users.wallet[o_user[use & (claimed[co_s] < 0)]] = -1
+
+        # After payment: cancellations within hours, refunds days later (bad SKUs and
+        # apparel/shoes more); neither is visible if it would happen after the window end.
+        min_q = np.ones(n_o)
+        np.minimum.at(min_q, l_order, cat.quality[l_sku])
+        max_refund = np.zeros(n_o)
+        np.maximum.at(max_refund, l_order, CAT_REFUND[cat.cat[l_sku]])
+        p_ref = 0.045 * max_refund * (1 + 3.0 * (1 - min_q))
+        rr = rng.random(n_o)
+        ref_at = pay_time[co_s] + (2 + rng.gamma(2.0, 3.0, n_o)) * US_PER_DAY
+        can_at = pay_time[co_s] + rng.exponential(6.0, n_o) * US_PER_HOUR
+        status = np.full(n_o, ST_UNPAID, dtype=np.int64)
+        status[o_paid] = ST_PAID
+        status[o_paid & (rr < 0.03) & (can_at < END_US)] = ST_CANCELLED
+        status[o_paid & (rr >= 0.03) & (rr < 0.03 + p_ref) & (ref_at < END_US)] = ST_REFUNDED
+
+        # Reviews: some buyers of delivered orders, a few days later, quality-driven.
+        delivered = (status == ST_PAID) | (status == ST_REFUNDED)
+        l_status = status[l_order]
+        p_rev = np.where(l_status == ST_REFUNDED, 0.5, 0.3) * delivered[l_order]
+        rv = np.flatnonzero(rng.random(len(l_order)) < p_rev)
+        rv_time = (
+            pay_time[co_s][l_order[rv]]
+            + ((3 + rng.gamma(2.0, 2.5, len(rv))) * US_PER_DAY).astype(np.int64) // 1000 * 1000
+        )
+        mu = 1.6 + 3.2 * cat.quality[l_sku[rv]] - 1.2 * (l_status[rv] == ST_REFUNDED)
+        rating = np.clip(np.round(rng.normal(mu, 0.8)), 1, 5).astype(np.int64)
+        ok = rv_time < END_US
+        rv, rv_time, rating = rv[ok], rv_time[ok], rating[ok]
+
+        # ---- aggregates for marketing_spend and costs ----
+        np.add.at(self.sessions_dc[d], s.channel[s.channel >= 0], 1)
+        net = (status == ST_PAID) | (status == ST_REFUNDED)
+        o_ch = s.channel[co_s]
+        settled = (status == ST_PAID) & (o_ch >= 0)
+        np.add.at(self.gmv_dc[d], o_ch[settled], paid_amount[settled])
+        mth = cal.month[d]
+        shipped = net[l_order]
+        self.m_orders[mth] += net.sum()
+        self.m_units[mth] += qty[shipped].sum()
+        self.m_gmv[mth] += paid_amount[net].sum()
+        self.m_cogs[mth] += (qty * cat.cost[l_sku])[shipped].sum()
+        refunded_line = status[l_order] == ST_REFUNDED
+        self.m_refund_cogs[mth] += (qty * cat.cost[l_sku])[refunded_line].sum()
+
+        # ---- tables ----
+        onum = self.next_order + np.arange(n_o, dtype=np.int64)
+        self.next_order += n_o
+        order_ids = _fmt_ids("O", onum, 9)
+        ch_names = pa.array(CHANNELS)
+        u_ids = _take(users.ids, o_user)
+        orders = pa.table(
+            {
+                "order_id": order_ids,
+                "user_id": u_ids,
+                "order_time": _ts(co_time[co_s]),
+                "paid_time": _ts(pay_time[co_s], ~o_paid),
+                "status": _take(pa.array(ORDER_STATUSES), status),
+                "paid_amount": pa.array(paid_amount),
+                "discount_amount": pa.array(discount),
+                "coupon_id": _take(pa.array(COUPON_IDS), o_coupon),
+                "channel": _take(ch_names, o_ch),
+            },
+            schema=SCHEMAS["orders"],
+        )
+        items = pa.table(
+            {
+                "order_id": order_ids.take(pa.array(l_order)),
+                "sku_id": _take(cat.sku_ids, l_sku),
+                "quantity": pa.array(qty),
+                "unit_price": pa.array(unit_price),
+            },
+            schema=SCHEMAS["order_items"],
+        )
+        reviews = pa.table(
+            {
+                "sku_id": _take(cat.sku_ids, l_sku[rv]),
+                "user_id": u_ids.take(pa.array(l_order[rv])),
+                "review_time": _ts(rv_time),
+                "rating": pa.array(rating),
+            },
+            schema=SCHEMAS["reviews"],
+        )
+        self.writers["orders"].add(orders)
+        self.writers["order_items"].add(items)
+        self.writers["reviews"].add(reviews)
+
+        # Purchases that fall after the window end did not happen (yet).
+        keep_ev = ev_time < END_US
+        return {
+            "time": ev_time[keep_ev],
+            "user": s.user[ev_sess][keep_ev],
+            "session": s.num[ev_sess][keep_ev],
+            "name": ev_name[keep_ev],
+            "sku": ev_sku[keep_ev],
+            "channel": s.channel[ev_sess][keep_ev],
+            "slot": ev_slot[keep_ev],
+            "platform": s.platform[ev_sess][keep_ev],
+            "coupon": ev_coupon[keep_ev],
+        }
+
+    # ---- event stream with a hold-back buffer so the output stays time-sorted ----------
+    def _emit(self, ev: dict[str, np.ndarray], cut: int | None) -> int:
+        if self.carry is not None:
+            ev = {f: np.concatenate([self.carry[f], ev[f]]) for f in _EV_FIELDS}
+        order = np.argsort(ev["time"], kind="stable")
+        ev = {f: ev[f][order] for f in _EV_FIELDS}
+        k = len(order) if cut is None else int(np.searchsorted(ev["time"], cut, side="left"))
+        self.carry = {f: ev[f][k:] for f in _EV_FIELDS}
+        out = {f: ev[f][:k] for f in _EV_FIELDS}
+        if k:
+            self.writers["events"].add(self._events_table(out))
+        return k
+
+    def _events_table(self, ev: dict[str, np.ndarray]) -> pa.Table:
+        return pa.table(
+            {
+                "event_time": _ts(ev["time"]),
+                "user_id": _take(self.users.ids, ev["user"]),
+                "event_name": _take(pa.array(EVENT_NAMES), ev["name"]),
+                "session_id": _fmt_ids("S", ev["session"] + 1, 10),
+                "sku_id": _take(self.cat.sku_ids, ev["sku"]),
+                "channel": _take(pa.array(CHANNELS), ev["channel"]),
+                "slot": _take(pa.array(SLOTS), ev["slot"]),
+                "platform": _take(pa.array(PLATFORMS), ev["platform"]),
+                "coupon_id": _take(pa.array(COUPON_IDS), ev["coupon"]),
+            },
+            schema=SCHEMAS["events"],
+        )
+
+    def run(self, progress: bool) -> dict[str, int]:
+        # Campaign SKUs of the home slots change daily; drawn from the popular half so the
+        # banners show things people actually buy.
+        rng = self.rng_misc
+        n_sku = len(self.cat.price)
+        pop = np.diff(np.concatenate([[0.0], self.cat.cum_w]))
+        pop_p = pop**0.5 / (pop**0.5).sum()
+        self.featured = rng.choice(n_sku, (N_DAYS, N_HOME_SLOTS), p=pop_p).astype(np.int32)
+
+        with pq.ParquetWriter(
+            self.out / "products.parquet",
+            SCHEMAS["products"],
+            compression="zstd",
+            use_dictionary=_DICT_COLS["products"],
+        ) as w:
+            w.write_table(self.cat.table)
+        uw = _TableWriter(self.out / "users.parquet", "users", 1_000_000, 9)
+        for t in _users_tables(self.users, 1_000_000):
+            uw.add(t)
+        uw.close()
+        pa.default_memory_pool().release_unused()  # id formatting left large free blocks
+
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=N_DAYS, unit="day", desc="simulating", file=sys.stderr)
+        written = 0
+        for d in range(N_DAYS):
+            rng = np.random.default_rng(self.day_seeds[d])
+            sessions = self._day_sessions(d, rng)
+            for lo in range(0, len(sessions), SLICE_SESSIONS):
+                sl = sessions.slice(lo, min(lo + SLICE_SESSIONS, len(sessions)))
+                ev = self._simulate(d, sl, rng)
+                # No later session starts before this slice's last start, so everything
+                # earlier is final; the rest waits for the next slice.
+                written += self._emit(ev, int(sl.start[-1]))
+            # mimalloc keeps freed pages around; hand them back so RSS tracks live data.
+            pa.default_memory_pool().release_unused()
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(events=f"{written:,}")
+        assert self.carry is not None
+        written += self._emit({f: self.carry[f][:0] for f in _EV_FIELDS}, None)
+        if bar is not None:
+            bar.set_postfix(events=f"{written:,}")
+            bar.close()
+        counts = {name: w.count for name, w in self.writers.items()}
+        for w in self.writers.values():
+            w.close()
+
+        spend = self._marketing_spend()
+        costs = self._costs()
+        for name, table in (("marketing_spend", spend), ("costs", costs)):
+            pq.write_table(
+                table,
+                self.out / f"{name}.parquet",
+                compression="zstd",
+                use_dictionary=_DICT_COLS[name],
+            )
+        counts.update(
+            products=self.cat.table.num_rows,
+            users=len(self.users.t),
+            marketing_spend=spend.num_rows,
+            costs=costs.num_rows,
+        )
+        return {name: counts[name] for name in SCHEMAS}
+
+    # ---- derived tables ---------------------------------------------------------------
+    def _marketing_spend(self) -> pa.Table:
+        rng, cal = self.rng_misc, self.cal
+        rows: dict[str, list] = {f: [] for f in SCHEMAS["marketing_spend"].names}
+        for d in range(N_DAYS):
+            for ch, model, share, ctr, unit in BILLING:
+                sessions = self.sessions_dc[d, ch]
+                # Some paid clicks never become a session (bounce before the app loads).
+                clicks = int(rng.poisson(sessions * share * 1.12))
+                impressions = int(round(clicks / (ctr * rng.lognormal(0.0, 0.15))))
+                noise = rng.lognormal(0.0, 0.08)
+                if model == "CPC":
+                    spend = clicks * unit * cal.bid[d] * noise
+                elif model == "CPM":
+                    spend = impressions / 1000 * unit * cal.bid[d] * noise
+                elif model == "CPT":
+                    spend = unit * self.scale * min(cal.bid[d], 2.5) ** 1.5
+                else:  # CPS: commission on the GMV those clicks brought
+                    spend = unit * self.gmv_dc[d, ch] * share
+                rows["date"].append(cal.dates[d])
+                rows["channel"].append(CHANNELS[ch])
+                rows["billing_model"].append(model)
+                rows["impressions"].append(impressions)
+                rows["clicks"].append(clicks)
+                rows["spend"].append(round(float(spend), 2))
+        return pa.table(rows, schema=SCHEMAS["marketing_spend"])
+
+    def _costs(self) -> pa.Table:
+        rng = self.rng_misc
+        # Headcount and fixed fees grow more slowly than volume.
+        size = max(1.0, math.sqrt(self.scale))
+        rows: dict[str, list] = {f: [] for f in SCHEMAS["costs"].names}
+        n_months = len(self.m_gmv)
+        for m in range(n_months):
+            month = date(2025, 8 + m, 1)
+            nov = month.month == 11
+            items = [
+                # platform: deposit and annual fee once, commission and payment fees monthly
+                ("platform", "store_deposit", 30_000.0 if m == 0 else 0.0),
+                ("platform", "annual_tech_service_fee", 30_000.0 * size if m == 0 else 0.0),
+                ("platform", "platform_commission", 0.03 * self.m_gmv[m]),
+                ("platform", "payment_processing_fee", 0.006 * self.m_gmv[m]),
+                # operating hard costs: software subscriptions and devices
+                ("operating", "erp_software", 1_980.0 * size),
+                ("operating", "crm_software", 1_200.0 * size),
+                ("operating", "customer_service_saas", 800.0 * size),
+                ("operating", "label_printers", (2_400.0 if m == 0 else 1_200.0 * nov) * size),
+                ("operating", "barcode_scanners", (1_800.0 if m == 0 else 900.0 * nov) * size),
+                # goods: holding, moving and losing stock
+                ("goods", "warehousing", 3_000.0 * size + 1.2 * self.m_units[m]),
+                ("goods", "logistics", 6.0 * self.m_orders[m]),
+                ("goods", "packaging_materials", 1.5 * self.m_orders[m]),
+                ("goods", "inventory_backlog", self.m_cogs[m] * (0.06 if nov else 0.025)),
+                ("goods", "damage_loss", 0.35 * self.m_refund_cogs[m]),
+                # people
+                ("people", "operations_staff", 2 * 7_000.0 * size),
+                ("people", "customer_service", 2 * 5_000.0 * size),
+                ("people", "designer", 8_000.0 * size),
+                ("people", "warehouse_staff", 5_000.0 * size),
+                ("people", "temporary_staff", 16_000.0 * size if nov else 0.0),
+                ("people", "performance_bonus", 12_000.0 * size if nov else 0.0),
+            ]
+            for component, item, amount in items:
+                if amount <= 0:
+                    continue
+                # Platform fees are contractual (fixed, or a rate on GMV); the rest varies.
+                jitter = 1.0 if component == "platform" else rng.lognormal(0.0, 0.03)
+                rows["month"].append(month)
+                rows["component"].append(component)
+                rows["item"].append(item)
+                rows["amount"].append(round(float(amount * jitter), 2))
+        return pa.table(rows, schema=SCHEMAS["costs"])
+
+
+def generate(
+    out_dir: Path | str,
+    *,
+    seed: int = 42,
+    target_events: int | None = None,
+    progress: bool = False,
+    row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
+) -> dict[str, int]:
+    """Simulate the shop and write one Parquet file per table into ``out_dir``.
+
+    ``target_events=None`` produces the committed sample (50,000 users, 2,000 SKUs).
+    Otherwise users scale linearly with ``target_events`` (the 120-day window stays) and
+    SKUs with its square root. ``row_group_rows`` bounds the rows buffered per table before
+    a row group is written. Returns the row count of every table.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if target_events is None:
+        n_users, n_skus = SAMPLE_USERS, SAMPLE_SKUS
+    else:
+        if target_events <= 0:
+            raise ValueError("target_events must be positive")
+        n_users = max(20, round(target_events / EVENTS_PER_USER))
+        n_skus = int(np.clip(round(SAMPLE_SKUS * math.sqrt(n_users / SAMPLE_USERS)), 200, 50_000))
+    level = 9 if n_users <= 4 * SAMPLE_USERS else 3  # small data: size matters, big: speed
+    sim = _Simulator(out, seed, n_users, n_skus, row_group_rows, level)
+    return sim.run(progress)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.simulate", description="Generate a simulated online-shop data set."
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        help="approximate number of events (default: the committed sample size)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on for 5M+ events)",
+    )
+    args = parser.parse_args(argv)
+    progress = args.progress if args.progress is not None else (args.events or 0) >= 5_000_000
+    t0 = time.perf_counter()
+    counts = generate(args.out, seed=args.seed, target_events=args.events, progress=progress)
+    elapsed = time.perf_counter() - t0
+    for name, rows in counts.items():
+        size = (args.out / f"{name}.parquet").stat().st_size
+        print(f"{name:16s} {rows:>12,d} rows {size / 1e6:9.2f} MB")
+    print(f"{counts['events'] / elapsed:,.0f} events/s, {elapsed:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

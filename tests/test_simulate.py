@@ -1,0 +1,393 @@
+"""Tests of lib.simulate and the committed sample in data/sample/."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lib import simulate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+# The data contract, spelled out here rather than imported so that a change to the
+# generator's schemas cannot silently change what the tests accept.
+TS = pa.timestamp("us")
+STR = pa.string()
+CONTRACT: dict[str, dict[str, pa.DataType]] = {
+    "events": {
+        "event_time": TS,
+        "user_id": STR,
+        "event_name": STR,
+        "session_id": STR,
+        "sku_id": STR,
+        "channel": STR,
+        "slot": STR,
+        "platform": STR,
+    },
+    "orders": {
+        "order_id": STR,
+        "user_id": STR,
+        "order_time": TS,
+        "paid_time": TS,
+        "status": STR,
+        "paid_amount": pa.float64(),
+        "discount_amount": pa.float64(),
+        "coupon_id": STR,
+        "channel": STR,
+    },
+    "order_items": {
+        "order_id": STR,
+        "sku_id": STR,
+        "quantity": pa.int64(),
+        "unit_price": pa.float64(),
+    },
+    "products": {
+        "sku_id": STR,
+        "category": STR,
+        "unit_cost": pa.float64(),
+        "list_price": pa.float64(),
+        "brand": STR,
+        "product_name": STR,
+    },
+    "users": {
+        "user_id": STR,
+        "signup_time": TS,
+        "acquisition_channel": STR,
+        "region": STR,
+    },
+    "marketing_spend": {
+        "date": pa.date32(),
+        "channel": STR,
+        "billing_model": STR,
+        "impressions": pa.int64(),
+        "clicks": pa.int64(),
+        "spend": pa.float64(),
+    },
+    "costs": {
+        "month": pa.date32(),
+        "component": STR,
+        "item": STR,
+        "amount": pa.float64(),
+    },
+    "reviews": {
+        "sku_id": STR,
+        "user_id": STR,
+        "review_time": TS,
+        "rating": pa.int64(),
+    },
+}
+EVENT_NAMES = {
+    "session_start",
+    "page_view",
+    "view_promotion",
+    "select_promotion",
+    "view_item_list",
+    "select_item",
+    "view_item",
+    "add_to_wishlist",
+    "add_to_cart",
+    "begin_checkout",
+    "purchase",
+    "claim_coupon",
+}
+SLOTS = {
+    "home_banner_1",
+    "home_banner_2",
+    "home_banner_3",
+    "home_grid_1",
+    "home_grid_2",
+    "home_grid_3",
+    "home_grid_4",
+    "search_top",
+    "category_top",
+}
+# 2025-08-01 00:00 .. 2025-11-29 00:00 Asia/Shanghai, as naive UTC.
+WINDOW_START = datetime(2025, 7, 31, 16)
+WINDOW_END = datetime(2025, 11, 28, 16)
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict[str, pa.Table]:
+    return {name: pq.read_table(SAMPLE / f"{name}.parquet") for name in CONTRACT}
+
+
+@pytest.fixture(scope="module")
+def db(sample: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name, table in sample.items():
+        con.register(name, table)
+    return con
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str):
+    return con.execute(sql).fetchone()[0]
+
+
+# --------------------------------------------------------------------------- determinism
+def test_regenerating_with_same_seed_reproduces_sample(tmp_path, sample):
+    counts = simulate.generate(tmp_path, seed=42)
+    for name, committed in sample.items():
+        fresh = pq.read_table(tmp_path / f"{name}.parquet")
+        assert counts[name] == fresh.num_rows, name
+        assert fresh.schema.equals(committed.schema), name
+        assert fresh.equals(committed), f"{name} differs from the committed sample"
+
+
+def test_sample_size_budget():
+    files = sorted(SAMPLE.glob("*.parquet"))
+    assert {f.stem for f in files} == set(CONTRACT)
+    assert sum(f.stat().st_size for f in files) < 25 * 1024 * 1024
+
+
+# ------------------------------------------------------------------------------ contract
+@pytest.mark.parametrize("name", list(CONTRACT))
+def test_tables_follow_contract(sample, name):
+    schema = sample[name].schema
+    for column, dtype in CONTRACT[name].items():
+        assert column in schema.names, f"{name}.{column} missing"
+        assert schema.field(column).type == dtype, f"{name}.{column}: {schema.field(column).type}"
+    assert sample[name].num_rows > 0
+
+
+def test_sample_volume(sample):
+    assert 1_500_000 <= sample["events"].num_rows <= 2_500_000
+    assert 40_000 <= sample["users"].num_rows <= 60_000
+    assert 1_500 <= sample["products"].num_rows <= 2_500
+
+
+def test_ids_unique(db):
+    assert scalar(db, "SELECT count(*) - count(DISTINCT order_id) FROM orders") == 0
+    assert scalar(db, "SELECT count(*) - count(DISTINCT sku_id) FROM products") == 0
+    assert scalar(db, "SELECT count(*) - count(DISTINCT user_id) FROM users") == 0
+    dup_lines = "SELECT count(*) - count(DISTINCT (order_id, sku_id)) FROM order_items"
+    assert scalar(db, dup_lines) == 0
+
+
+def test_order_invariants(db):
+    assert scalar(db, "SELECT min(paid_amount) FROM orders") >= 0
+    assert scalar(db, "SELECT min(discount_amount) FROM orders") >= 0
+    assert scalar(db, "SELECT min(quantity) FROM order_items") >= 1
+    assert scalar(db, "SELECT min(unit_price) FROM order_items") > 0
+    statuses = {r[0] for r in db.execute("SELECT DISTINCT status FROM orders").fetchall()}
+    assert statuses == {"paid", "unpaid", "cancelled", "refunded"}
+    bad_unpaid = "SELECT count(*) FROM orders WHERE (status = 'unpaid') <> (paid_time IS NULL)"
+    assert scalar(db, bad_unpaid) == 0
+    assert scalar(db, "SELECT count(*) FROM orders WHERE paid_time < order_time") == 0
+    # paid_amount = sum(quantity * unit_price) - discount_amount
+    mismatch = """
+        SELECT count(*) FROM orders o
+        JOIN (SELECT order_id, sum(quantity * unit_price) AS gross
+              FROM order_items GROUP BY order_id) i USING (order_id)
+        WHERE abs(o.paid_amount - (i.gross - o.discount_amount)) > 0.011
+    """
+    assert scalar(db, mismatch) == 0
+    no_items = """SELECT count(*) FROM orders
+                  WHERE order_id NOT IN (SELECT order_id FROM order_items)"""
+    assert scalar(db, no_items) == 0
+    coupon_rule = "SELECT count(*) FROM orders WHERE (coupon_id IS NULL) <> (discount_amount = 0)"
+    assert scalar(db, coupon_rule) == 0
+
+
+def test_referential_integrity(db):
+    orphan_items = """SELECT count(*) FROM order_items
+                      WHERE order_id NOT IN (SELECT order_id FROM orders)"""
+    assert scalar(db, orphan_items) == 0
+    for table in ("events", "order_items", "reviews"):
+        sql = f"""SELECT count(*) FROM {table}
+                  WHERE sku_id IS NOT NULL AND sku_id NOT IN (SELECT sku_id FROM products)"""
+        assert scalar(db, sql) == 0, table
+    for table in ("events", "orders", "reviews"):
+        sql = f"SELECT count(*) FROM {table} WHERE user_id NOT IN (SELECT user_id FROM users)"
+        assert scalar(db, sql) == 0, table
+    # Reviews come from buyers of that SKU, after they paid.
+    unbought = """
+        SELECT count(*) FROM reviews r WHERE NOT EXISTS (
+            SELECT 1 FROM orders o JOIN order_items i USING (order_id)
+            WHERE o.user_id = r.user_id AND i.sku_id = r.sku_id AND o.paid_time < r.review_time)
+    """
+    assert scalar(db, unbought) == 0
+
+
+def test_purchase_events_match_paid_orders(db):
+    # Same multiset of (user, time) on both sides: every purchase is one paid order.
+    sql = """
+        WITH p AS (SELECT user_id, event_time AS t, count(*) AS n FROM events
+                   WHERE event_name = 'purchase' GROUP BY ALL),
+             o AS (SELECT user_id, paid_time AS t, count(*) AS n FROM orders
+                   WHERE paid_time IS NOT NULL GROUP BY ALL)
+        SELECT count(*) FROM p FULL JOIN o USING (user_id, t) WHERE p.n IS DISTINCT FROM o.n
+    """
+    assert scalar(db, sql) == 0
+    checkouts = "SELECT count(*) FROM events WHERE event_name = 'begin_checkout'"
+    assert scalar(db, checkouts) == scalar(db, "SELECT count(*) FROM orders")
+
+
+def test_event_values(db, sample):
+    names = {r[0] for r in db.execute("SELECT DISTINCT event_name FROM events").fetchall()}
+    assert names == EVENT_NAMES
+    slots = {
+        r[0]
+        for r in db.execute("SELECT DISTINCT slot FROM events WHERE slot IS NOT NULL").fetchall()
+    }
+    assert slots == SLOTS
+    misplaced_slot = """SELECT count(*) FROM events WHERE (slot IS NOT NULL)
+                        <> (event_name IN ('view_promotion', 'select_promotion'))"""
+    assert scalar(db, misplaced_slot) == 0
+    item_events = "('view_item', 'select_item', 'view_item_list', 'add_to_cart', 'add_to_wishlist')"
+    assert (
+        scalar(
+            db, f"SELECT count(*) FROM events WHERE event_name IN {item_events} AND sku_id IS NULL"
+        )
+        == 0
+    )
+    # A session has one user, channel and platform.
+    per_session = """SELECT count(*) FROM (SELECT session_id FROM events GROUP BY session_id
+                     HAVING count(DISTINCT user_id) > 1 OR count(DISTINCT platform) > 1
+                        OR count(DISTINCT coalesce(channel, '?')) > 1)"""
+    assert scalar(db, per_session) == 0
+    # Sorted by time.
+    times = sample["events"].column("event_time").to_numpy()
+    assert (times[1:] >= times[:-1]).all()
+
+
+def test_timestamps_within_window(db):
+    for table, column in [
+        ("events", "event_time"),
+        ("orders", "order_time"),
+        ("orders", "paid_time"),
+        ("users", "signup_time"),
+        ("reviews", "review_time"),
+    ]:
+        lo, hi = db.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
+        assert lo >= WINDOW_START, (table, column, lo)
+        assert hi < WINDOW_END, (table, column, hi)
+    days = scalar(db, "SELECT count(DISTINCT date) FROM marketing_spend")
+    assert days == 120
+    months = [
+        r[0].isoformat()
+        for r in db.execute("SELECT DISTINCT month FROM costs ORDER BY 1").fetchall()
+    ]
+    assert months == ["2025-08-01", "2025-09-01", "2025-10-01", "2025-11-01"]
+
+
+def test_spend_and_costs_values(db):
+    models = db.execute("SELECT DISTINCT billing_model FROM marketing_spend").fetchall()
+    assert {r[0] for r in models} == {"CPC", "CPM", "CPT", "CPS"}
+    assert scalar(db, "SELECT min(spend) FROM marketing_spend") >= 0
+    assert scalar(db, "SELECT count(*) FROM marketing_spend WHERE clicks > impressions") == 0
+    components = db.execute("SELECT DISTINCT component FROM costs").fetchall()
+    assert {r[0] for r in components} == {"platform", "operating", "goods", "people"}
+    assert scalar(db, "SELECT min(rating) FROM reviews") >= 1
+    assert scalar(db, "SELECT max(rating) FROM reviews") <= 5
+
+
+# ------------------------------------------------------------------------------- scaling
+def test_target_events_is_met_and_streamed(tmp_path, monkeypatch):
+    written: list[int] = []
+    original = pq.ParquetWriter.write_table
+
+    def spy(self, table, *args, **kwargs):
+        written.append(table.num_rows)
+        return original(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", spy)
+    counts = simulate.generate(tmp_path, seed=7, target_events=200_000, row_group_rows=40_000)
+    assert 160_000 <= counts["events"] <= 240_000
+    events = pq.ParquetFile(tmp_path / "events.parquet")
+    assert events.metadata.num_rows == counts["events"]
+    assert events.metadata.num_row_groups >= 4
+    sizes = [events.metadata.row_group(i).num_rows for i in range(events.metadata.num_row_groups)]
+    assert set(sizes[:-1]) == {40_000} and sizes[-1] <= 40_000
+    # Tables reach the writer piecewise, never as one events-sized table.
+    assert max(written) < counts["events"] / 2
+
+
+# ------------------------------------------------------------------------------- realism
+def test_singles_day_peak(db):
+    sql = """
+        WITH d AS (SELECT CAST(event_time + INTERVAL 8 HOUR AS DATE) AS day, count(*) AS n
+                   FROM events GROUP BY 1)
+        SELECT (SELECT n FROM d WHERE day = DATE '2025-11-11') / median(n) FROM d
+    """
+    assert scalar(db, sql) >= 2.0
+
+
+def test_evening_peak(db):
+    sql = """SELECT hour(event_time + INTERVAL 8 HOUR) AS h FROM events
+             WHERE event_name = 'session_start' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"""
+    assert 19 <= scalar(db, sql) <= 22
+
+
+def test_revenue_concentrated_in_top_skus(db):
+    sql = """
+        WITH rev AS (SELECT p.sku_id, coalesce(sum(i.quantity * i.unit_price), 0) AS r
+                     FROM products p
+                     LEFT JOIN (order_items i JOIN orders o ON o.order_id = i.order_id
+                                AND o.paid_time IS NOT NULL) ON i.sku_id = p.sku_id
+                     GROUP BY p.sku_id),
+             ranked AS (SELECT r, row_number() OVER (ORDER BY r DESC) AS k,
+                               count(*) OVER () AS n FROM rev)
+        SELECT sum(r) FILTER (WHERE k <= 0.2 * n) / sum(r) FROM ranked
+    """
+    assert scalar(db, sql) >= 0.6
+
+
+def test_repeat_buyers_and_retention(db):
+    buyers, repeat = db.execute("""
+        SELECT count(*), count(*) FILTER (WHERE n > 1) FROM
+        (SELECT user_id, count(*) AS n FROM orders WHERE paid_time IS NOT NULL GROUP BY 1)
+    """).fetchone()
+    assert repeat >= 0.05 * buyers
+    d1 = scalar(
+        db,
+        """
+        WITH a AS (SELECT DISTINCT user_id, CAST(event_time + INTERVAL 8 HOUR AS DATE) AS d
+                   FROM events),
+             u AS (SELECT user_id, CAST(signup_time + INTERVAL 8 HOUR AS DATE) AS d FROM users
+                   WHERE signup_time < TIMESTAMP '2025-11-01')
+        SELECT avg(CASE WHEN a.user_id IS NULL THEN 0 ELSE 1 END)
+        FROM u LEFT JOIN a ON a.user_id = u.user_id AND a.d = u.d + 1
+    """,
+    )
+    assert 0.2 <= d1 <= 0.4
+
+
+def test_order_status_mix(db):
+    shares = dict(
+        db.execute("""
+        SELECT status, count(*) / sum(count(*)) OVER () FROM orders GROUP BY 1
+    """).fetchall()
+    )
+    assert 0.08 <= shares["unpaid"] <= 0.22
+    assert 0.02 <= shares["refunded"] <= 0.09
+    assert 0.01 <= shares["cancelled"] <= 0.06
+
+
+def test_every_slot_has_impressions_and_clicks(db):
+    rows = db.execute("""
+        SELECT slot, count(*) FILTER (WHERE event_name = 'view_promotion'),
+               count(*) FILTER (WHERE event_name = 'select_promotion')
+        FROM events WHERE slot IS NOT NULL GROUP BY 1
+    """).fetchall()
+    assert {r[0] for r in rows} == SLOTS
+    ctr = {}
+    for slot, impressions, clicks in rows:
+        assert impressions > 0 and clicks > 0, slot
+        ctr[slot] = clicks / impressions
+    # Slots differ clearly in CTR.
+    assert max(ctr.values()) > 3 * min(ctr.values())
+
+
+def test_bad_skus_stand_out_in_reviews(db):
+    median_sku, bad_skus = db.execute("""
+        WITH s AS (SELECT sku_id, avg(rating) AS r FROM reviews GROUP BY 1 HAVING count(*) >= 5)
+        SELECT median(r), count(*) FILTER (WHERE r < 3) FROM s
+    """).fetchone()
+    assert median_sku >= 4.0
+    assert bad_skus >= 3
