@@ -10,7 +10,7 @@ END ?= 2025-11-14
 TIMEZONE ?= Asia/Shanghai
 RUN_ARGS ?=
 
-.PHONY: venv report test lint lab sample bench clean
+.PHONY: venv report test lint lab notebooks sample bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+
+# Re-execute the committed notebooks in place on the sample (their outputs are what nbval checks).
+notebooks: $(STAMP)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]_*.ipynb
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
