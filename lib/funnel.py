@@ -73,7 +73,7 @@ def funnel_table(
     steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> pd.DataFrame:
-    """``step_index, step, users, conversion_from_first, conversion_from_previous, drop_off,
+    """``step_index, step, users, conversion_from_start, conversion_from_previous, drop_off,
     median_hours_from_previous, mean_hours_from_previous`` for an ordered funnel."""
     steps = tuple(steps)
     reach = funnel_reach(events, period, steps, window_days)
@@ -96,7 +96,7 @@ def funnel_table(
     first_users = table["users"].iloc[0]
     previous_users = table["users"].shift(1)
     table.insert(
-        3, "conversion_from_first", table["users"] / first_users if first_users else float("nan")
+        3, "conversion_from_start", table["users"] / first_users if first_users else float("nan")
     )
     table.insert(
         4, "conversion_from_previous", table["users"] / previous_users.where(previous_users > 0)

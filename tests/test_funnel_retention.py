@@ -33,7 +33,7 @@ def test_funnel_order_window_and_entry_day():
     table = funnel.funnel_table(events, SHANGHAI, steps, window_days=3)
     assert table["users"].tolist() == [3, 2, 1]
     assert table["drop_off"].tolist() == [0, 1, 1]
-    assert table["conversion_from_first"].tolist() == [1.0, 2 / 3, 1 / 3]
+    assert table["conversion_from_start"].tolist() == [1.0, 2 / 3, 1 / 3]
     assert table["conversion_from_previous"].iloc[1:].tolist() == [2 / 3, 0.5]
     # u1 carts 1 h after the view, u3 72 h after; u1 buys 2 h after carting.
     assert table["median_hours_from_previous"].iloc[1] == 36.5
