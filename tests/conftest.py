@@ -69,3 +69,20 @@ def orders_table(rows: list[tuple]) -> ibis.Table:
         "channel": "string",
     }
     return ibis.memtable(frame, schema=schema)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--skip-spark",
+        action="store_true",
+        help="skip the DuckDB/PySpark parity tests (they need Java); the skip is reported",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--skip-spark"):
+        return
+    skip = pytest.mark.skip(reason="--skip-spark given: DuckDB/PySpark parity not checked")
+    for item in items:
+        if "spark" in item.keywords:
+            item.add_marker(skip)
