@@ -133,6 +133,22 @@ CONTRACT: dict[str, TableSpec] = {
 
 ORDER_STATUSES = ("paid", "unpaid", "cancelled", "refunded")
 
+# GA4's recommended e-commerce events plus claim_coupon; other names are kept and unused.
+EVENT_NAMES = (
+    "session_start",
+    "page_view",
+    "view_promotion",
+    "select_promotion",
+    "view_item_list",
+    "select_item",
+    "view_item",
+    "add_to_wishlist",
+    "add_to_cart",
+    "begin_checkout",
+    "purchase",
+    "claim_coupon",
+)
+
 
 class DataError(ValueError):
     """A source that does not meet the data contract; the message says what and where."""

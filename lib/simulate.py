@@ -59,6 +59,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lib import data
+
 __all__ = ["generate", "main", "SCHEMAS", "START_LOCAL", "END_LOCAL", "N_DAYS", "TZ"]
 
 # --------------------------------------------------------------------------------------
@@ -92,20 +94,8 @@ DEFAULT_ROW_GROUP_ROWS = 250_000
 # --------------------------------------------------------------------------------------
 # Vocabularies (order matters: codes are indexes into these tuples)
 # --------------------------------------------------------------------------------------
-EVENT_NAMES = (
-    "session_start",
-    "page_view",
-    "view_promotion",
-    "select_promotion",
-    "view_item_list",
-    "select_item",
-    "view_item",
-    "add_to_wishlist",
-    "add_to_cart",
-    "begin_checkout",
-    "purchase",
-    "claim_coupon",
-)
+# The contract's event names; a code is the index into this tuple.
+EVENT_NAMES = data.EVENT_NAMES
 E = {name: i for i, name in enumerate(EVENT_NAMES)}
 # Mean seconds since the previous event of the session (session_start is the session clock).
 EVENT_GAP_S = np.array([0, 4, 2, 6, 5, 8, 2, 25, 35, 30, 50, 12], dtype=np.float64)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import simulate
+from lib import data, simulate
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -81,20 +81,7 @@ CONTRACT: dict[str, dict[str, pa.DataType]] = {
         "rating": pa.int64(),
     },
 }
-EVENT_NAMES = {
-    "session_start",
-    "page_view",
-    "view_promotion",
-    "select_promotion",
-    "view_item_list",
-    "select_item",
-    "view_item",
-    "add_to_wishlist",
-    "add_to_cart",
-    "begin_checkout",
-    "purchase",
-    "claim_coupon",
-}
+EVENT_NAMES = set(data.EVENT_NAMES)
 SLOTS = {
     "home_banner_1",
     "home_banner_2",
