@@ -9,49 +9,114 @@ Definition (ordered funnel, first entry), docs/metrics.md:
 - A user reaches step k when ``t_k`` exists. Conversion from the first step is
   ``users_k / users_1``, from the previous step ``users_k / users_(k−1)``; drop-off is
   ``users_(k−1) − users_k``.
+
+Built on the same per-entrant reach (docs/metrics.md, "Conversion"):
+
+- :func:`funnel_breakdown`, :func:`segment_conversion`, :func:`compare_segments`: the funnel per
+  *first-touch* value (the value on, or behind, the user's first step-1 event: ``channel``,
+  ``platform``, the ``category`` of the viewed item, or a column of the users table), with Wilson
+  intervals and two-proportion tests.
+- :func:`funnel_paths`: secondary paths (次路径), each an ordered funnel of its own.
+- :func:`item_conversion`: per-SKU and per-category conversion, ``view_item`` → a paid order
+  containing that item within the window.
+- :func:`daily_conversion`: the funnel's conversion per entry day against a rolling median ± k·MAD
+  band.
+- :func:`dropoff_users` and :func:`dropoff_behaviour`: who stopped after a step, and what they did
+  compared with those who went on.
+
+Every query runs in the engine; only per-entrant rows or per-group counts reach pandas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
-from lib.periods import SECONDS_PER_DAY, Period
+from lib.gmv import paid_orders
+from lib.periods import SECONDS_PER_DAY, Period, to_timestamps
+from lib.stats import proportion_interval, two_proportion_pvalue
+from lib.traffic import UNKNOWN, events_in
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 DEFAULT_WINDOW_DAYS = 7
+DEFAULT_SECONDARY_PATHS = (
+    ("view_promotion", "select_promotion", "view_item", "purchase"),
+    ("view_item_list", "select_item", "view_item", "purchase"),
+)
+SIGNIFICANCE_LEVEL = 0.05
+DEFAULT_BAND_DAYS = 7
+DEFAULT_BAND_K = 3.0
+# The MAD of normally distributed values is 0.6745 σ; scaling by 1/0.6745 makes k read as "k σ"
+# while the median and MAD stay unmoved by the very outliers the band is meant to catch.
+MAD_TO_SIGMA = 1.4826
+DEFAULT_MIN_VIEWERS = 200
+DEFAULT_WORST_N = 10
+ITEM_LEVELS = ("sku", "category")
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+COMPARISON_COLUMNS = [
+    "segment_a",
+    "segment_b",
+    "entrants_a",
+    "converters_a",
+    "conversion_a",
+    "entrants_b",
+    "converters_b",
+    "conversion_b",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "p_value",
+    "significant",
+]
+# Event columns that identify rather than describe an event: not a breakdown.
+_NOT_BREAKDOWNS = ("user_id", "event_time", "event_name")
 
 
 def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
     return ts.epoch_seconds().floor().cast("int64")
 
 
-def funnel_reach(
-    events: ir.Table,
-    period: Period,
-    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
-    window_days: int = DEFAULT_WINDOW_DAYS,
-) -> ir.Table:
-    """One row per entrant: ``user_id`` and ``t1 … tK`` (epoch seconds, null = step not reached)."""
+def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:
     steps = tuple(steps)
     if len(steps) < 2:
         raise ValueError(f"a funnel needs at least two steps, got {list(steps)}")
+    return steps
+
+
+def _entry_events(events: ir.Table, period: Period, step: str) -> ir.Table:
+    """Step-1 events on local days of the period, with local ``day`` and epoch second ``s``."""
+    lo, hi = period.utc_bounds()
+    first = events.filter(
+        events.event_name == step,
+        events.event_time >= ibis.literal(lo, "timestamp"),
+        events.event_time < ibis.literal(hi, "timestamp"),
+    )
+    first = first.mutate(day=period.local_day(first.event_time), s=_seconds(first.event_time))
+    return first.filter(first.day.between(period.start_day, period.end_day))
+
+
+def _reach(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...],
+    window_days: int,
+    keys: Sequence[str],
+) -> ir.Table:
+    """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``)."""
+    keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, hi = period.utc_bounds()
     lo_lit = ibis.literal(lo, "timestamp")
     late = ibis.literal(hi + dt.timedelta(days=window_days), "timestamp")
 
-    first = events.filter(
-        events.event_name == steps[0],
-        events.event_time >= lo_lit,
-        events.event_time < ibis.literal(hi, "timestamp"),
-    )
-    first = first.mutate(day=period.local_day(first.event_time))
-    first = first.filter(first.day.between(period.start_day, period.end_day))
-    reach = first.group_by("user_id").aggregate(t1=_seconds(first.event_time.min()))
+    first = _entry_events(events, period, steps[0])
+    reach = first.group_by(keys).aggregate(t1=first.s.min())
     previous = "t1"
     for index, step in enumerate(steps[1:], start=2):
         candidates = events.filter(
@@ -61,10 +126,37 @@ def funnel_reach(
         matched = reach.join(candidates, "user_id").filter(
             lambda j, prev=previous: (j.t >= j[prev]) & (j.t <= j.t1 + window)
         )
-        firsts = matched.group_by("user_id").aggregate(**{f"t{index}": matched.t.min()})
-        reach = reach.left_join(firsts, "user_id").drop("user_id_right")
+        firsts = matched.group_by(keys).aggregate(**{f"t{index}": matched.t.min()})
+        reach = reach.left_join(firsts, keys).drop(*[f"{key}_right" for key in keys])
         previous = f"t{index}"
     return reach
+
+
+def funnel_reach(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> ir.Table:
+    """One row per entrant: ``user_id`` and ``t1 … tK`` (epoch seconds, null = step not reached)."""
+    return _reach(events, period, _check_steps(steps), window_days, ["user_id"])
+
+
+def _step_table(steps: Sequence[str], users: Sequence[int]) -> pd.DataFrame:
+    """``step_index, step, users, conversion_from_start, conversion_from_previous, drop_off``."""
+    table = pd.DataFrame(
+        {
+            "step_index": range(1, len(steps) + 1),
+            "step": list(steps),
+            "users": [int(u) for u in users],
+        }
+    )
+    first_users = table["users"].iloc[0]
+    previous_users = table["users"].shift(1)
+    table["conversion_from_start"] = table["users"] / first_users if first_users else float("nan")
+    table["conversion_from_previous"] = table["users"] / previous_users.where(previous_users > 0)
+    table["drop_off"] = (previous_users - table["users"]).fillna(0).astype("int64")
+    return table
 
 
 def funnel_table(
@@ -75,31 +167,507 @@ def funnel_table(
 ) -> pd.DataFrame:
     """``step_index, step, users, conversion_from_start, conversion_from_previous, drop_off,
     median_hours_from_previous, mean_hours_from_previous`` for an ordered funnel."""
-    steps = tuple(steps)
+    steps = _check_steps(steps)
     reach = funnel_reach(events, period, steps, window_days)
     times = reach.to_pandas()  # one row per entrant: small next to the events
-    rows = []
-    for index, step in enumerate(steps, start=1):
-        column = times[f"t{index}"]
-        users = int(column.notna().sum())
-        gaps = (column - times[f"t{index - 1}"]) / 3600 if index > 1 else pd.Series(dtype=float)
-        rows.append(
-            {
-                "step_index": index,
-                "step": step,
-                "users": users,
-                "median_hours_from_previous": gaps.median() if index > 1 else float("nan"),
-                "mean_hours_from_previous": gaps.mean() if index > 1 else float("nan"),
-            }
-        )
-    table = pd.DataFrame(rows)
-    first_users = table["users"].iloc[0]
-    previous_users = table["users"].shift(1)
-    table.insert(
-        3, "conversion_from_start", table["users"] / first_users if first_users else float("nan")
-    )
-    table.insert(
-        4, "conversion_from_previous", table["users"] / previous_users.where(previous_users > 0)
-    )
-    table.insert(5, "drop_off", (previous_users - table["users"]).fillna(0).astype("int64"))
+    users = [int(times[f"t{index}"].notna().sum()) for index in range(1, len(steps) + 1)]
+    table = _step_table(steps, users)
+    medians, means = [float("nan")], [float("nan")]
+    for index in range(2, len(steps) + 1):
+        gaps = (times[f"t{index}"] - times[f"t{index - 1}"]) / 3600
+        medians.append(gaps.median())
+        means.append(gaps.mean())
+    table["median_hours_from_previous"] = medians
+    table["mean_hours_from_previous"] = means
     return table
+
+
+# --------------------------------------------------------------------------------------------
+# Breakdown by first touch, and significance between segments
+
+
+def first_touch(
+    events: ir.Table,
+    period: Period,
+    step: str,
+    breakdown: str,
+    products: ir.Table | None = None,
+    users: ir.Table | None = None,
+) -> ir.Table:
+    """``user_id, <breakdown>`` for each user with a ``step`` event on a local day of the period.
+
+    The value is the one on the user's first such event (first touch): an events column such as
+    ``channel`` or ``platform``; ``category`` of that event's ``sku_id`` (needs ``products``); or a
+    column of ``users`` (e.g. ``region``). Missing values are ``(unknown)``. Events at the same
+    instant are ordered by value, so the choice never depends on the engine's row order.
+    """
+    first = _entry_events(events, period, step)
+    if breakdown == "category":
+        if products is None:
+            raise ValueError("breakdown='category' needs the products table (sku_id → category)")
+        catalogue = products.select(catalogue_sku=products.sku_id, segment=products.category)
+        first = first.left_join(catalogue, first.sku_id == catalogue.catalogue_sku)
+    elif breakdown in events.columns and breakdown not in _NOT_BREAKDOWNS:
+        first = first.mutate(segment=first[breakdown].cast("string"))
+    elif users is not None and breakdown in users.columns and breakdown != "user_id":
+        profile = users.select(profile_user=users.user_id, segment=users[breakdown].cast("string"))
+        first = first.left_join(profile, first.user_id == profile.profile_user)
+    else:
+        event_columns = [c for c in events.columns if c not in _NOT_BREAKDOWNS]
+        user_columns = [c for c in (users.columns if users is not None else []) if c != "user_id"]
+        raise ValueError(
+            f"breakdown={breakdown!r} is neither an events column ({', '.join(event_columns)}), "
+            f"'category', nor a users column ({', '.join(user_columns) or 'no users table'})"
+        )
+    first = first.mutate(segment=first.segment.fill_null(UNKNOWN))
+    order = ibis.window(group_by="user_id", order_by=["event_time", "segment"])
+    ranked = first.mutate(rank=ibis.row_number().over(order))
+    ranked = ranked.filter(ranked["rank"] == 0)
+    return ranked.select("user_id", **{breakdown: ranked.segment})
+
+
+def funnel_breakdown(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    breakdown: str = "channel",
+    products: ir.Table | None = None,
+    users: ir.Table | None = None,
+) -> pd.DataFrame:
+    """The funnel per first-touch value: ``<breakdown>, step_index, step, users,
+    conversion_from_start, conversion_from_previous, drop_off``, sorted by value and step."""
+    steps = _check_steps(steps)
+    reach = funnel_reach(events, period, steps, window_days)
+    touch = first_touch(events, period, steps[0], breakdown, products, users)
+    joined = reach.join(touch, "user_id")  # both come from the same entrants: nobody is lost
+    counts = (
+        joined.group_by(breakdown)
+        .aggregate(**{f"users_{i}": joined[f"t{i}"].count() for i in range(1, len(steps) + 1)})
+        .to_pandas()
+        .sort_values(breakdown)
+    )
+    tables = []
+    for _, row in counts.iterrows():
+        table = _step_table(steps, [row[f"users_{i}"] for i in range(1, len(steps) + 1)])
+        table.insert(0, breakdown, row[breakdown])
+        tables.append(table)
+    if not tables:
+        return _step_table(steps, [0] * len(steps)).iloc[:0].assign(**{breakdown: []})
+    return pd.concat(tables, ignore_index=True)
+
+
+def _intervals(successes: pd.Series, trials: pd.Series) -> tuple[list[float], list[float]]:
+    pairs = [proportion_interval(s, n) for s, n in zip(successes, trials, strict=True)]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def segment_conversion(breakdown_table: pd.DataFrame, breakdown: str) -> pd.DataFrame:
+    """Per segment of :func:`funnel_breakdown`: ``entrants, converters`` (reached the last step),
+    ``conversion_rate`` with a 95% Wilson interval ``conversion_low``–``conversion_high``, and
+    ``p_value_vs_rest``: the two-proportion test against all other entrants pooled
+    (``significant`` when < 0.05). Sorted by entrants, largest first."""
+    last_index = breakdown_table["step_index"].max()
+    by_step = breakdown_table.set_index([breakdown, "step_index"])["users"]
+    table = pd.DataFrame(
+        {
+            "entrants": by_step.xs(1, level="step_index"),
+            "converters": by_step.xs(last_index, level="step_index"),
+        }
+    ).reset_index()
+    table["conversion_rate"] = table["converters"] / table["entrants"].where(table["entrants"] > 0)
+    table["conversion_low"], table["conversion_high"] = _intervals(
+        table["converters"], table["entrants"]
+    )
+    total_entrants, total_converters = table["entrants"].sum(), table["converters"].sum()
+    table["p_value_vs_rest"] = [
+        two_proportion_pvalue(c, n, total_converters - c, total_entrants - n)
+        for c, n in zip(table["converters"], table["entrants"], strict=True)
+    ]
+    table["significant"] = table["p_value_vs_rest"] < SIGNIFICANCE_LEVEL
+    table = table.sort_values(["entrants", breakdown], ascending=[False, True])
+    return table.reset_index(drop=True)
+
+
+def compare_segments(
+    segments: pd.DataFrame, breakdown: str, a: str | None = None, b: str | None = None
+) -> pd.DataFrame:
+    """Test segment ``a`` against ``b`` (default: the two with the most entrants); one row.
+
+    ``difference = conversion_a − conversion_b`` with Newcombe's 95% interval (built from the two
+    Wilson intervals, so it is sound for small or extreme rates) and the two-proportion p-value.
+    With no names and fewer than two segments there is nothing to compare: no rows.
+    """
+    if (a is None) != (b is None):
+        raise ValueError("name both segments to compare, or neither (the two largest)")
+    if a is None or b is None:
+        if len(segments) < 2:
+            return pd.DataFrame(columns=COMPARISON_COLUMNS)
+        a, b = segments[breakdown].iloc[0], segments[breakdown].iloc[1]
+    rows = segments.set_index(breakdown)
+    missing = [s for s in (a, b) if s not in rows.index]
+    if missing:
+        raise ValueError(
+            f"no segment {', '.join(map(repr, missing))} in {breakdown}; "
+            f"segments: {', '.join(map(str, rows.index))}"
+        )
+    ra, rb = rows.loc[a], rows.loc[b]
+    pa, pb = ra["conversion_rate"], rb["conversion_rate"]
+    difference = pa - pb
+    low = difference - math.hypot(pa - ra["conversion_low"], rb["conversion_high"] - pb)
+    high = difference + math.hypot(ra["conversion_high"] - pa, pb - rb["conversion_low"])
+    p_value = two_proportion_pvalue(
+        int(ra["converters"]), int(ra["entrants"]), int(rb["converters"]), int(rb["entrants"])
+    )
+    row = pd.DataFrame(
+        [
+            {
+                "segment_a": a,
+                "segment_b": b,
+                "entrants_a": int(ra["entrants"]),
+                "converters_a": int(ra["converters"]),
+                "conversion_a": pa,
+                "entrants_b": int(rb["entrants"]),
+                "converters_b": int(rb["converters"]),
+                "conversion_b": pb,
+                "difference": difference,
+                "difference_low": low,
+                "difference_high": high,
+                "p_value": p_value,
+                "significant": p_value < SIGNIFICANCE_LEVEL,
+            }
+        ]
+    )
+    return row[COMPARISON_COLUMNS]
+
+
+# --------------------------------------------------------------------------------------------
+# Secondary paths
+
+
+def path_name(steps: Sequence[str]) -> str:
+    """A path's label, e.g. ``view_item → purchase``."""
+    return " → ".join(steps)
+
+
+def funnel_paths(
+    events: ir.Table,
+    period: Period,
+    paths: Sequence[Sequence[str]] = DEFAULT_SECONDARY_PATHS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> pd.DataFrame:
+    """:func:`funnel_table` of each path, stacked with a ``path`` column, in the order given."""
+    tables = []
+    for steps in paths:
+        table = funnel_table(events, period, list(steps), window_days)
+        table.insert(0, "path", path_name(steps))
+        tables.append(table)
+    if not tables:
+        raise ValueError("no secondary paths given")
+    return pd.concat(tables, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-SKU and per-category conversion
+
+
+def _with_item(table: ir.Table, level: str, products: ir.Table | None) -> ir.Table:
+    """Add ``item``: the row's ``sku_id``, or its category from ``products``."""
+    if level == "sku":
+        return table.mutate(item=table.sku_id)
+    catalogue = products.select(catalogue_sku=products.sku_id, item=products.category)
+    joined = table.left_join(catalogue, table.sku_id == catalogue.catalogue_sku)
+    return joined.drop("catalogue_sku").mutate(item=ibis._.item.fill_null(UNKNOWN))
+
+
+def item_conversion(
+    events: ir.Table,
+    orders: ir.Table,
+    order_items: ir.Table,
+    period: Period,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    level: str = "sku",
+    products: ir.Table | None = None,
+    min_viewers: int = DEFAULT_MIN_VIEWERS,
+    worst_n: int = DEFAULT_WORST_N,
+    sort_by: str = "viewers",
+    ascending: bool = False,
+) -> pd.DataFrame:
+    """Conversion of each SKU (or category): viewers who bought that item within the window.
+
+    A *viewer* has a ``view_item`` of the item on a local day of the period; ``t1`` is their first
+    such view. They are a *buyer* when a paid order (:func:`lib.gmv.paid_orders`) with a line of
+    that item (of that category) is paid in ``[t1, t1 + window]``. Columns: the item
+    (``sku_id`` plus ``category`` when ``products`` is given, or ``category``), ``views``,
+    ``viewers``, ``buyers``, ``conversion_rate`` with a 95% Wilson interval, ``large_traffic``
+    (``viewers ≥ min_viewers``) and ``worst``: the ``worst_n`` large-traffic items with the lowest
+    conversion (ties: more viewers first, then item). Sorted by ``sort_by`` then item.
+    """
+    if level not in ITEM_LEVELS:
+        raise ValueError(f"level={level!r} must be one of {', '.join(ITEM_LEVELS)}")
+    if level == "category" and products is None:
+        raise ValueError("level='category' needs the products table (sku_id → category)")
+    item = "sku_id" if level == "sku" else "category"
+    window = window_days * SECONDS_PER_DAY
+
+    views = events_in(events, period)
+    views = views.filter(views.event_name == "view_item", views.sku_id.notnull())
+    views = _with_item(
+        views.select("user_id", "sku_id", s=_seconds(views.event_time)), level, products
+    )
+    first_views = views.group_by(["user_id", "item"]).aggregate(
+        t1=views.s.min(), views=views.count()
+    )
+    per_item = first_views.group_by("item").aggregate(
+        views=first_views.views.sum(), viewers=first_views.count()
+    )
+
+    lo, hi = period.utc_bounds(days_after=window_days)
+    paid = paid_orders(orders)
+    paid = paid.filter(
+        paid.paid_time >= ibis.literal(lo, "timestamp"),
+        paid.paid_time < ibis.literal(hi, "timestamp"),
+    )
+    paid = paid.select("order_id", "user_id", paid_s=_seconds(paid.paid_time))
+    lines = paid.join(order_items.select("order_id", "sku_id"), "order_id")
+    lines = _with_item(lines.select("user_id", "sku_id", "paid_s"), level, products)
+    matched = first_views.join(lines.select("user_id", "item", "paid_s"), ["user_id", "item"])
+    matched = matched.filter(
+        (matched.paid_s >= matched.t1) & (matched.paid_s <= matched.t1 + window)
+    )
+    buyers = (
+        matched.select("user_id", "item")
+        .distinct()
+        .group_by("item")
+        .aggregate(buyers=ibis._.count())
+    )
+    joined = per_item.left_join(buyers, "item").drop("item_right")
+    if level == "sku" and products is not None:
+        catalogue = products.select(catalogue_sku=products.sku_id, category=products.category)
+        joined = joined.left_join(catalogue, joined.item == catalogue.catalogue_sku).drop(
+            "catalogue_sku"
+        )
+    table = joined.to_pandas().rename(columns={"item": item})
+    if "category" in table and item != "category":
+        table["category"] = table["category"].fillna(UNKNOWN)
+
+    table["buyers"] = table["buyers"].fillna(0).astype("int64")
+    table["views"] = table["views"].astype("int64")
+    table["viewers"] = table["viewers"].astype("int64")
+    table["conversion_rate"] = table["buyers"] / table["viewers"]
+    table["conversion_low"], table["conversion_high"] = _intervals(
+        table["buyers"], table["viewers"]
+    )
+    table["large_traffic"] = table["viewers"] >= min_viewers
+    worst = (
+        table[table["large_traffic"]]
+        .sort_values(["conversion_rate", "viewers", item], ascending=[True, False, True])
+        .head(worst_n)
+    )
+    table["worst"] = table.index.isin(worst.index)
+
+    columns = [item, *(["category"] if "category" in table and item != "category" else [])]
+    columns += ["views", "viewers", "buyers", "conversion_rate", "conversion_low"]
+    columns += ["conversion_high", "large_traffic", "worst"]
+    if sort_by not in columns:
+        raise ValueError(f"sort_by={sort_by!r} is not a column: {', '.join(columns)}")
+    keys = [sort_by] if sort_by == item else [sort_by, item]
+    order = [ascending] if sort_by == item else [ascending, True]
+    return table[columns].sort_values(keys, ascending=order).reset_index(drop=True)
+
+
+def worst_items(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows :func:`item_conversion` flagged as ``worst``, lowest conversion first."""
+    item = table.columns[0]
+    flagged = table[table["worst"]]
+    flagged = flagged.sort_values(
+        ["conversion_rate", "viewers", item], ascending=[True, False, True]
+    )
+    return flagged.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Daily monitoring
+
+
+def _mad(window: np.ndarray) -> float:
+    return float(np.nanmedian(np.abs(window - np.nanmedian(window))))
+
+
+def daily_conversion(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    band_days: int = DEFAULT_BAND_DAYS,
+    k: float = DEFAULT_BAND_K,
+    noise_floor: bool = True,
+) -> pd.DataFrame:
+    """The funnel's conversion per entry day, against the band of the days before it.
+
+    Each day is its own funnel: ``entrants`` are the users with a step-1 event on that local day
+    (``t1`` = their first that day), ``converters`` those of them who reach the last step within
+    the window. The band of day d comes from the ``band_days`` days before d (days before
+    ``start`` included, so the first day has a band too): ``band_median`` of their rates,
+    ``band_low/high = median ∓ k × spread`` (clipped to [0, 1]) with ``spread = 1.4826 × MAD``,
+    or, with ``noise_floor``, at least the day's binomial standard error
+    ``sqrt(median × (1 − median) / entrants)``: a week of similar days gives a MAD far below the
+    sampling noise of one day, and the band would flag noise. The band needs at least half of
+    those days to have entrants. ``flag`` is ``below`` / ``above`` for a day outside its band
+    (``outside_band``), otherwise empty. The band excludes the day itself, so one bad day cannot
+    widen its own band.
+    """
+    steps = _check_steps(steps)
+    if band_days < 1:
+        raise ValueError(f"band_days={band_days} must be at least 1")
+    widened = Period(period.start - dt.timedelta(days=band_days), period.end, period.timezone)
+    reach = _reach(events, widened, steps, window_days, ["user_id", "day"])
+    last = f"t{len(steps)}"
+    per_day = (
+        reach.group_by("day")
+        .aggregate(entrants=reach.count(), converters=reach[last].count())
+        .to_pandas()
+        .set_index("day")
+    )
+    days = pd.RangeIndex(widened.start_day, widened.end_day + 1)
+    entrants = per_day["entrants"].reindex(days).fillna(0).astype("int64")
+    converters = per_day["converters"].reindex(days).fillna(0).astype("int64")
+    rate = converters / entrants.where(entrants > 0)
+    history = rate.shift(1).rolling(band_days, min_periods=max(1, math.ceil(band_days / 2)))
+    median = history.median()
+    spread = MAD_TO_SIGMA * history.apply(_mad, raw=True)
+    if noise_floor:
+        standard_error = np.sqrt(median * (1 - median) / entrants.where(entrants > 0))
+        spread = np.maximum(spread, standard_error.fillna(0.0))
+    spread = k * spread
+    low, high = (median - spread).clip(lower=0.0), (median + spread).clip(upper=1.0)
+    flag = np.select([rate < low, rate > high], ["below", "above"], default="")
+    table = pd.DataFrame(
+        {
+            "entrants": entrants,
+            "converters": converters,
+            "conversion_rate": rate.astype("float64"),
+            "band_median": median,
+            "band_low": low,
+            "band_high": high,
+            "outside_band": flag != "",
+            "flag": flag,
+        },
+        index=days,
+    ).loc[period.start_day :]
+    table.insert(0, "date", to_timestamps(table.index).to_numpy())
+    return table.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Drop-off lists
+
+
+def _step_position(steps: tuple[str, ...], step: str) -> int:
+    """1-based position of ``step``, which must have a next step to drop off before."""
+    if step not in steps[:-1]:
+        raise ValueError(
+            f"dropoff step {step!r} must be one of the funnel's steps before the last: "
+            f"{', '.join(steps[:-1])}"
+        )
+    return steps.index(step) + 1
+
+
+def dropoff_users(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    step: str = "add_to_cart",
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> pd.DataFrame:
+    """Entrants who reached ``step`` but not the next one: ``user_id, last_step_time`` (UTC, as
+    stored), ``last_step_local_time`` (in the period's zone), both as ``YYYY-MM-DD HH:MM:SS``
+    text, and ``channel`` (first touch).
+
+    User ids and behaviour only: the input for a targeted push or SMS. Sorted by ``user_id``.
+    """
+    steps = _check_steps(steps)
+    k = _step_position(steps, step)
+    reach = funnel_reach(events, period, steps, window_days)
+    dropped = reach.filter(reach[f"t{k}"].notnull(), reach[f"t{k + 1}"].isnull())
+    touch = first_touch(events, period, steps[0], "channel")
+    joined = dropped.join(touch, "user_id")
+    table = joined.select("user_id", "channel", last_step_s=joined[f"t{k}"]).to_pandas()
+    utc = pd.to_datetime(table["last_step_s"].astype("int64"), unit="s")
+    # Zone conversion happens here, on a few thousand rows in pandas, never in the engine.
+    local = utc.dt.tz_localize("UTC").dt.tz_convert(period.zone).dt.tz_localize(None)
+    # Text, not timestamps: the CSV writer (lib.outputs) prints timestamps as dates only.
+    table = pd.DataFrame(
+        {
+            "user_id": table["user_id"],
+            "last_step_time": utc.dt.strftime(TIME_FORMAT),
+            "last_step_local_time": local.dt.strftime(TIME_FORMAT),
+            "channel": table["channel"],
+        }
+    )
+    return table.sort_values("user_id").reset_index(drop=True)
+
+
+def dropoff_behaviour(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    step: str = "add_to_cart",
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> pd.DataFrame:
+    """What droppers did compared with converters, per event name.
+
+    Among entrants who reached ``step``, *converters* reached the next step and *droppers* did not.
+    A converter's events count from ``t1`` up to and including the second of the next step
+    (events within one second have no reliable order); a dropper's from ``t1`` to the end of the
+    window (``t1 + window``), the whole time they could have converted. Columns: ``event_name,
+    droppers_with_event, converters_with_event, share_of_droppers, share_of_converters,
+    events_per_dropper, events_per_converter`` (per user of the group, including those without
+    the event); sorted by ``event_name``.
+    """
+    steps = _check_steps(steps)
+    k = _step_position(steps, step)
+    window = window_days * SECONDS_PER_DAY
+    reach = funnel_reach(events, period, steps, window_days)
+    reached = reach.filter(reach[f"t{k}"].notnull())
+    converted = reached[f"t{k + 1}"].notnull()
+    groups = reached.select(
+        "user_id",
+        "t1",
+        group=converted.ifelse("converter", "dropper"),
+        until=converted.ifelse(reached[f"t{k + 1}"], reached.t1 + window) + 1,  # exclusive end
+    )
+    sizes = groups.group_by("group").aggregate(n=ibis._.count()).to_pandas()
+    sizes = sizes.set_index("group")["n"].reindex(["dropper", "converter"]).fillna(0)
+
+    lo, hi = period.utc_bounds(days_after=window_days)
+    acts = events.filter(
+        events.event_time >= ibis.literal(lo, "timestamp"),
+        events.event_time < ibis.literal(hi, "timestamp"),
+    )
+    acts = acts.select("user_id", "event_name", t=_seconds(acts.event_time))
+    joined = groups.join(acts, "user_id")
+    joined = joined.filter((joined.t >= joined.t1) & (joined.t < joined.until))
+    counts = (
+        joined.group_by(["event_name", "group"])
+        .aggregate(events=joined.count(), users=joined.user_id.nunique())
+        .to_pandas()
+    )
+    wide = counts.pivot(index="event_name", columns="group", values=["users", "events"])
+    wide = wide.reindex(
+        columns=pd.MultiIndex.from_product([["users", "events"], ["dropper", "converter"]])
+    ).fillna(0)
+    # per user of the whole group, so users without the event count as 0
+    size = {g: (sizes[g] if sizes[g] else float("nan")) for g in ("dropper", "converter")}
+    table = pd.DataFrame(
+        {
+            "droppers_with_event": wide[("users", "dropper")].astype("int64"),
+            "converters_with_event": wide[("users", "converter")].astype("int64"),
+            "share_of_droppers": wide[("users", "dropper")] / size["dropper"],
+            "share_of_converters": wide[("users", "converter")] / size["converter"],
+            "events_per_dropper": wide[("events", "dropper")] / size["dropper"],
+            "events_per_converter": wide[("events", "converter")] / size["converter"],
+        },
+        index=wide.index.rename("event_name"),
+    )
+    return table.sort_index().reset_index()

@@ -11,9 +11,19 @@ Definitions (docs/metrics.md):
   So ``gmv = uv × conversion_rate × sales_per_buyer`` exactly whenever ``uv`` and ``buyers`` > 0.
   Buyers without events (phone orders) count for GMV but not for UV, so the conversion rate can
   exceed 1 on a day without traffic; it is null when ``uv`` is 0.
+
+Period-over-period change (:func:`gmv_decomposition`): ``ΔGMV`` is split into a UV, a conversion
+and a sales-per-buyer effect by the *Shapley* decomposition of the product
+``uv × conversion_rate × sales_per_buyer``: each factor's effect is its change times the other two
+factors averaged over the six orders in which the three changes can be applied. The effects add up
+to ``ΔGMV`` exactly (an identity, not an approximation), are symmetric in the factors, and, unlike
+the log (LMDI) decomposition, stay defined when a factor is 0 (a period without buyers).
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -100,3 +110,104 @@ def gmv_summary(orders: ir.Table, period: Period, events: ir.Table | None = None
         }
     )
     return _ratios(table)
+
+
+# --------------------------------------------------------------------------------------------
+# Period-over-period decomposition
+
+DECOMPOSITION_FACTORS = ("uv", "conversion_rate", "sales_per_buyer")
+
+
+def shapley_effects(before: Sequence[float], after: Sequence[float]) -> tuple[float, float, float]:
+    """Shapley effects of the three factors on the change of their product ``x × y × z``.
+
+    The effect of ``x`` is ``Δx × ((y0·z0 + y1·z1) / 3 + (y0·z1 + y1·z0) / 6)``: its marginal
+    contribution averaged over the six orders in which the factors can change (likewise for
+    ``y`` and ``z``). The three effects add up to ``x1·y1·z1 − x0·y0·z0``.
+    """
+    (x0, y0, z0), (x1, y1, z1) = before, after
+
+    def effect(change: float, b0: float, c0: float, b1: float, c1: float) -> float:
+        return change * ((b0 * c0 + b1 * c1) / 3 + (b0 * c1 + b1 * c0) / 6)
+
+    return (
+        effect(x1 - x0, y0, z0, y1, z1),
+        effect(y1 - y0, x0, z0, x1, z1),
+        effect(z1 - z0, x0, y0, x1, y1),
+    )
+
+
+def round_to_total(
+    parts: Sequence[float], total: float, decimals: int = MONEY_DECIMALS
+) -> list[float]:
+    """Round ``parts`` to ``decimals`` so that the rounded parts add up to the rounded ``total``.
+
+    Largest-remainder rounding: each part is rounded down to the unit, and the units still missing
+    go to the parts with the largest remainders. Plain rounding of each part could leave the
+    waterfall a cent short of the total.
+    """
+    scale = 10**decimals
+    scaled = [part * scale for part in parts]
+    units = [math.floor(value) for value in scaled]
+    missing = round(total * scale) - sum(units)
+    # the parts add up to the total up to float error, so ``missing`` is within ±len(parts)
+    order = sorted(range(len(parts)), key=lambda i: (units[i] - scaled[i], i))
+    if missing < 0:
+        order = order[::-1]
+    for step in range(abs(missing)):
+        units[order[step % len(parts)]] += 1 if missing > 0 else -1
+    return [unit / scale for unit in units]
+
+
+def _factors(summary: pd.DataFrame) -> tuple[float, float, float] | None:
+    """``(uv, conversion_rate, sales_per_buyer)`` of a one-row :func:`gmv_summary`, or None when
+    GMV is not their product (no events, or buyers but no visitors)."""
+    row = summary.iloc[0]
+    if pd.isna(row["uv"]):
+        return None
+    uv, buyers, gmv = int(row["uv"]), int(row["buyers"]), float(row["gmv"])
+    if uv == 0:
+        return (0.0, 0.0, 0.0) if buyers == 0 else None
+    # No buyers means no GMV: sales per buyer enters as 0, which keeps GMV the product.
+    return (float(uv), buyers / uv, gmv / buyers if buyers else 0.0)
+
+
+def gmv_decomposition(
+    orders: ir.Table, period: Period, events: ir.Table, previous: Period | None = None
+) -> pd.DataFrame:
+    """GMV change against ``previous`` (default: :meth:`Period.previous`) by factor.
+
+    Rows ``uv``, ``conversion_rate``, ``sales_per_buyer`` and ``gmv``; columns ``factor, previous,
+    current, change, relative_change, gmv_effect, share_of_change``. ``gmv_effect`` is the factor's
+    Shapley effect (:func:`shapley_effects`) in money, rounded so the three effects add up to the
+    ``gmv`` row's ``gmv_effect`` (the total change) to the cent; ``share_of_change`` divides by
+    that total. Effects are null when GMV is not ``uv × conversion × sales_per_buyer`` in one of
+    the periods (buyers but no visitors).
+    """
+    previous = previous or period.previous()
+    before_summary = gmv_summary(orders, previous, events)
+    after_summary = gmv_summary(orders, period, events)
+    before, after = _factors(before_summary), _factors(after_summary)
+    gmv_before = float(before_summary["gmv"].iloc[0])
+    gmv_after = float(after_summary["gmv"].iloc[0])
+    total = round(gmv_after - gmv_before, MONEY_DECIMALS)
+    if before is None or after is None:
+        effects = [math.nan] * 3
+        before = before or (math.nan,) * 3
+        after = after or (math.nan,) * 3
+    else:
+        effects = round_to_total(shapley_effects(before, after), total)
+    table = pd.DataFrame(
+        {
+            "factor": [*DECOMPOSITION_FACTORS, "gmv"],
+            "previous": [*before, gmv_before],
+            "current": [*after, gmv_after],
+            "gmv_effect": [*effects, total],
+        }
+    )
+    table.insert(3, "change", table["current"] - table["previous"])
+    table.loc[table["factor"] == "gmv", "change"] = total  # money: to the cent
+    previous_values = table["previous"].where(table["previous"] != 0)
+    table.insert(4, "relative_change", table["current"] / previous_values - 1)
+    table["share_of_change"] = table["gmv_effect"] / total if total else math.nan
+    return table

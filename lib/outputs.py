@@ -21,7 +21,8 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
         return
     path = Path(output_dir) / "tables" / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, date_format="%Y-%m-%d")
+    # pandas writes midnight-only columns as plain dates and keeps the time elsewhere.
+    table.to_csv(path, index=False)
 
 
 def save_figure(figure: Figure, name: str, output_dir: str | Path | None) -> None:

@@ -76,14 +76,20 @@ def stacked_area(
 
 
 def bars(
-    table: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str, percent: bool = False
+    table: pd.DataFrame,
+    category: str,
+    value: str,
+    title: str,
+    category_label: str,
+    value_label: str,
+    percent: bool = False,
 ) -> Figure:
-    """Horizontal bars of ``y`` per ``x`` in the table's order."""
+    """Horizontal bars of ``value`` per ``category``, in the table's order."""
     fig, ax = plt.subplots(figsize=SQUARE)
-    sns.barplot(data=table, y=x, x=y, orient="h", color=sns.color_palette()[0], ax=ax)
+    sns.barplot(data=table, y=category, x=value, orient="h", color=sns.color_palette()[0], ax=ax)
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    return _finish(fig, ax, title, ylabel, xlabel)
+    return _finish(fig, ax, title, value_label, category_label)
 
 
 def hour_weekday_heatmap(table: pd.DataFrame, value: str, title: str, unit: str) -> Figure:
@@ -136,3 +142,422 @@ def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.invert_yaxis()
     return _finish(fig, ax, title, "change vs previous period [%]", "")
+
+
+# --------------------------------------------------------------------------------------------
+# Conversion (notebook 02): funnels, monitoring band, items, drop-off behaviour, GMV waterfall
+
+_RISE, _FALL, _LEVEL, _ALERT = "#2a9d8f", "#e76f51", "#8d99ae", "#d62828"
+
+
+def _funnel_bars(ax: plt.Axes, table: pd.DataFrame) -> None:
+    positions = list(range(len(table)))
+    ax.barh(positions, table["users"], color=sns.color_palette()[0])
+    ax.set_yticks(
+        positions, [f"{i}. {s}" for i, s in zip(table["step_index"], table["step"], strict=True)]
+    )
+    for y, (users, share) in enumerate(
+        zip(table["users"], table["conversion_from_start"], strict=True)
+    ):
+        ax.text(users, y, f" {users:,} ({share:.1%})", va="center", fontsize="small")
+    ax.set_xlim(0, max(table["users"].max(), 1) * 1.3)
+    ax.invert_yaxis()
+
+
+def funnel_chart(table: pd.DataFrame, title: str) -> Figure:
+    """Users per step of :func:`lib.funnel.funnel_table`, labelled with the share of step 1."""
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(table) + 1.6))
+    _funnel_bars(ax, table)
+    return _finish(fig, ax, title, "users reaching the step (share of step 1)", "step")
+
+
+def funnel_paths_chart(table: pd.DataFrame, title: str) -> Figure:
+    """A panel per path of :func:`lib.funnel.funnel_paths`: users per step and share of step 1."""
+    paths = list(dict.fromkeys(table["path"]))
+    rows = [len(table[table["path"] == path]) for path in paths]
+    fig, axes = plt.subplots(
+        len(paths), 1, figsize=(9, 0.55 * sum(rows) + 1.2 * len(paths)), squeeze=False
+    )
+    for ax, path in zip(axes[:, 0], paths, strict=True):
+        _funnel_bars(ax, table[table["path"] == path])
+        ax.set_title(path, fontsize="medium")
+        ax.set_xlabel("users reaching the step (share of step 1)")
+        ax.set_ylabel("step")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def funnel_by_segment(table: pd.DataFrame, dimension: str, title: str) -> Figure:
+    """Share of each segment's entrants reaching each step (from :func:`funnel_breakdown`)."""
+    fig, ax = plt.subplots(figsize=WIDE)
+    sns.lineplot(
+        data=table, x="step_index", y="conversion_from_start", hue=dimension, marker="o", ax=ax
+    )
+    steps = table.drop_duplicates("step_index").sort_values("step_index")
+    ax.set_xticks(steps["step_index"].tolist(), steps["step"].tolist())
+    ax.set_yscale("log")
+    # 1-2-5 ticks: a log axis otherwise labels only the powers of ten
+    lowest = table["conversion_from_start"][table["conversion_from_start"] > 0].min()
+    ticks = [m * 10.0**e for e in range(-4, 1) for m in (1, 2, 5) if m * 10.0**e <= 1]
+    ax.set_yticks([t for t in ticks if t >= lowest / 2])
+    ax.tick_params(axis="y", which="minor", labelleft=False)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    ax.legend(title=dimension, fontsize="small", ncols=2)
+    return _finish(fig, ax, title, "funnel step", "entrants reaching the step [%, log scale]")
+
+
+def conversion_band(table: pd.DataFrame, title: str) -> Figure:
+    """Daily conversion (from :func:`lib.funnel.daily_conversion`) with its band; days outside
+    the band are marked."""
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.fill_between(
+        table["date"],
+        table["band_low"],
+        table["band_high"],
+        color=_LEVEL,
+        alpha=0.3,
+        label="expected band",
+    )
+    ax.plot(
+        table["date"],
+        table["band_median"],
+        color=_LEVEL,
+        linestyle="--",
+        label="median of the days before",
+    )
+    ax.plot(table["date"], table["conversion_rate"], marker="o", markersize=3, label="conversion")
+    outside = table[table["outside_band"]]
+    ax.scatter(
+        outside["date"],
+        outside["conversion_rate"],
+        color=_ALERT,
+        s=60,
+        zorder=3,
+        label="outside the band",
+    )
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize="small")
+    _date_axis(ax)
+    return _finish(fig, ax, title, "entry day (local)", "entrants reaching the last step [%]")
+
+
+def item_conversion_scatter(
+    table: pd.DataFrame, title: str, min_viewers: int | None = None
+) -> Figure:
+    """Conversion against viewers per item (from :func:`lib.funnel.item_conversion`); the
+    flagged worst items are marked (their names are in the table next to the chart)."""
+    fig, ax = plt.subplots(figsize=SQUARE)
+    normal, worst = table[~table["worst"]], table[table["worst"]]
+    ax.scatter(normal["viewers"], normal["conversion_rate"], s=10, alpha=0.4, label="items")
+    ax.scatter(
+        worst["viewers"],
+        worst["conversion_rate"],
+        s=30,
+        color=_ALERT,
+        label="flagged: worst with large traffic",
+    )
+    if min_viewers is not None:
+        ax.axvline(
+            min_viewers,
+            color=_LEVEL,
+            linestyle=":",
+            label=f"large traffic (≥ {min_viewers} viewers)",
+        )
+    ax.set_xscale("log")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize="small")
+    return _finish(
+        fig,
+        ax,
+        title,
+        "viewers in the period [users, log scale]",
+        "viewers who bought the item [%]",
+    )
+
+
+def behaviour_comparison(table: pd.DataFrame, title: str) -> Figure:
+    """Events per user by event name, droppers against converters (from
+    :func:`lib.funnel.dropoff_behaviour`)."""
+    long = table.melt(
+        id_vars="event_name",
+        value_vars=["events_per_dropper", "events_per_converter"],
+        var_name="group",
+        value_name="events_per_user",
+    )
+    long["group"] = long["group"].map(
+        {"events_per_dropper": "dropped", "events_per_converter": "converted"}
+    )
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
+    sns.barplot(
+        data=long,
+        y="event_name",
+        x="events_per_user",
+        hue="group",
+        orient="h",
+        palette=[_FALL, _RISE],
+        ax=ax,
+    )
+    ax.legend(title=None)
+    return _finish(fig, ax, title, "events per user [count]", "event")
+
+
+def gmv_waterfall(decomposition: pd.DataFrame, title: str) -> Figure:
+    """Previous GMV, the effect of each factor and current GMV (from
+    :func:`lib.gmv.gmv_decomposition`) as a waterfall."""
+    rows = decomposition.set_index("factor")
+    start, end = rows.loc["gmv", "previous"], rows.loc["gmv", "current"]
+    names = {
+        "uv": "UV\neffect",
+        "conversion_rate": "conversion\neffect",
+        "sales_per_buyer": "sales-per-buyer\neffect",
+    }
+    labels, bottoms, heights, colours = ["previous\nperiod"], [0.0], [start], [_LEVEL]
+    level = start
+    for factor, name in names.items():
+        effect = rows.loc[factor, "gmv_effect"]
+        effect = 0.0 if pd.isna(effect) else float(effect)
+        labels.append(name)
+        bottoms.append(level if effect >= 0 else level + effect)
+        heights.append(abs(effect))
+        colours.append(_RISE if effect >= 0 else _FALL)
+        level += effect
+    labels.append("this\nperiod")
+    bottoms.append(0.0)
+    heights.append(end)
+    colours.append(_LEVEL)
+    fig, ax = plt.subplots(figsize=SQUARE)
+    ax.bar(labels, heights, bottom=bottoms, color=colours)
+    values = [start, *(rows.loc[f, "gmv_effect"] for f in names), end]
+    for x, (bottom, height, value) in enumerate(zip(bottoms, heights, values, strict=True)):
+        text = f"{value:,.0f}" if x in (0, len(values) - 1) else f"{value:+,.0f}"
+        ax.text(x, bottom + height, text, ha="center", va="bottom", fontsize="small")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.06)  # room for the labels above the tallest bar
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    return _finish(fig, ax, title, "GMV = UV × conversion × sales per buyer", "GMV [currency]")
+
+
+# ---------------------------------------------------------------- retention and segments (issue 4)
+
+PHASE_COLOURS = {"volatile": "#e76f51", "selection": "#e9c46a", "stable": "#2a9d8f"}
+LIFECYCLE_COLOURS = {
+    "new": "#2a9d8f",
+    "returning": "#264653",
+    "resurrected": "#8ab17d",
+    "dormant": "#e76f51",
+}
+
+
+def _no_data(title: str, xlabel: str, ylabel: str) -> Figure:
+    """An empty chart that says so, for a period without the data a chart needs."""
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.text(0.5, 0.5, "no data for this period", transform=ax.transAxes, ha="center")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def cohort_heatmap(cohorts: pd.DataFrame, title: str, value: str = "retention_rate") -> Figure:
+    """Cohort × day-N heatmap of a retention rate (from :func:`lib.retention.cohort_retention`)."""
+    xlabel, ylabel = "day N after the cohort date [days]", "cohort (local date)"
+    if cohorts.empty:
+        return _no_data(title, xlabel, ylabel)
+    grid = cohorts.pivot(index="cohort_date", columns="day", values=value)
+    grid.index = [f"{d:%m-%d}" for d in grid.index]
+    # day 0 is 100% by definition: scale the colours to the later days so they stay readable
+    later = grid.drop(columns=0, errors="ignore").max().max()
+    fig, ax = plt.subplots(figsize=(11, 0.22 * len(grid) + 2))
+    sns.heatmap(
+        grid,
+        cmap="rocket_r",
+        vmin=0,
+        vmax=later if later > 0 else None,
+        ax=ax,
+        cbar_kws={"label": "users retained [% of cohort]", "format": PercentFormatter(1.0)},
+    )
+    ax.tick_params(axis="y", labelsize="small")
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def retention_curve(
+    curve: pd.DataFrame, headline: pd.DataFrame, phases: pd.DataFrame | None, title: str
+) -> Figure:
+    """The average retention curve with the headline days labelled and the phases shaded."""
+    xlabel, ylabel = "day N after the cohort date [days]", "retained [% of cohort]"
+    if curve.empty:
+        return _no_data(title, xlabel, ylabel)
+    fig, ax = plt.subplots(figsize=WIDE)
+    shown = curve[curve["day"] >= 1]
+    ax.plot(
+        shown["day"], shown["retention_rate"], marker="o", markersize=3, label="return on day N"
+    )
+    ax.plot(
+        shown["day"],
+        shown["retention_rate_on_or_after"],
+        linestyle="--",
+        color="grey",
+        label="return on or after day N",
+    )
+    if phases is not None:
+        for phase, days in phases.groupby("phase", sort=False)["day"]:
+            ax.axvspan(
+                max(days.min(), 1) - 0.5,
+                days.max() + 0.5,
+                color=PHASE_COLOURS[phase],
+                alpha=0.12,
+                label=f"{phase} phase (days {days.min()}–{days.max()})",
+            )
+    for day, rate in headline.dropna(subset=["retention_rate"])[["day", "retention_rate"]].values:
+        ax.annotate(
+            f"D{int(day)} {rate:.1%}",
+            (day, rate),
+            xytext=(0, 12),
+            textcoords="offset points",
+            ha="center",
+            fontsize="small",
+            arrowprops={"arrowstyle": "-", "color": "grey"},
+        )
+    ax.set_ylim(0, None)
+    ax.set_xlim(0.5, curve["day"].max() + 0.5)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize="small")
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def magic_number_chart(
+    by_count: pd.DataFrame, best: pd.DataFrame, behaviour: str, title: str, ylabel: str
+) -> Figure:
+    """Retention per early-behaviour count, bars at or above the magic number highlighted."""
+    fig, ax = plt.subplots(figsize=WIDE)
+    threshold = int(best["threshold"].iloc[0]) if len(best) else None
+    colours = [
+        "#2a9d8f" if threshold is not None and count >= threshold else "#a8a8a8"
+        for count in by_count["behaviour_count"]
+    ]
+    positions = range(len(by_count))
+    ax.bar(positions, by_count["retention_rate"], color=colours)
+    for x, (rate, users) in enumerate(
+        zip(by_count["retention_rate"], by_count["users"], strict=True)
+    ):
+        ax.text(x, rate, f"n={users:,}", ha="center", va="bottom", fontsize="x-small")
+    ax.set_xticks(list(positions), by_count["label"])
+    top = by_count["retention_rate"].max() if len(by_count) else 0.0
+    ax.set_ylim(0, max(top, 0.01) * 1.2)  # room for the note
+    if by_count.empty:
+        ax.text(
+            0.5,
+            0.5,
+            "no cohort user can be followed that long: the data ends too soon after the period",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize="small",
+        )
+    if threshold is not None:
+        row = best.iloc[0]
+        ax.axhline(row["retention_below"], color="grey", linestyle=":", linewidth=1)
+        ax.text(
+            0.01,
+            0.95,
+            f"magic number: {behaviour} ≥ {threshold} — retention {row['retention_above']:.0%} "
+            f"vs {row['retention_below']:.0%} below (lift {row['lift']:.1f}×), "
+            f"{row['share_above']:.0%} of users",
+            transform=ax.transAxes,
+            va="top",
+            fontsize="small",
+        )
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    return _finish(fig, ax, title, f"{behaviour} [count]", ylabel)
+
+
+def lifecycle_chart(table: pd.DataFrame, title: str) -> Figure:
+    """Stacked bars per window: new, returning and resurrected up, dormant down."""
+    if table.empty:
+        return _no_data(title, "window (local dates)", "users (dormant below 0)")
+    fig, ax = plt.subplots(figsize=WIDE)
+    labels = [
+        f"{s:%m-%d}\nto {e:%m-%d}"
+        for s, e in zip(table["window_start"], table["window_end"], strict=True)
+    ]
+    positions = range(len(table))
+    bottom = pd.Series(0, index=table.index)
+    for state in ("returning", "resurrected", "new"):
+        ax.bar(positions, table[state], bottom=bottom, color=LIFECYCLE_COLOURS[state], label=state)
+        bottom = bottom + table[state]
+    ax.bar(positions, -table["dormant"], color=LIFECYCLE_COLOURS["dormant"], label="dormant")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(list(positions), labels)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    ax.legend(fontsize="small", ncols=4)
+    return _finish(fig, ax, title, "window (local dates)", "users (dormant below 0)")
+
+
+def grouped_bars(
+    table: pd.DataFrame,
+    x: str,
+    columns: Sequence[str],
+    labels: Sequence[str],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    percent: bool = False,
+) -> Figure:
+    """Vertical bars of several ``columns`` side by side for each value of ``x``."""
+    if table.empty:
+        return _no_data(title, xlabel, ylabel)
+    long = table.melt(id_vars=x, value_vars=list(columns), var_name="series")
+    long["series"] = long["series"].map(dict(zip(columns, labels, strict=True)))
+    if pd.api.types.is_datetime64_any_dtype(long[x]):  # months: label them 2025-08, not midnights
+        long[x] = long[x].dt.strftime("%Y-%m")
+    fig, ax = plt.subplots(figsize=WIDE)
+    sns.barplot(data=long, x=x, y="value", hue="series", ax=ax)
+    ax.legend(title=None, fontsize="small")
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def days_histogram(
+    table: pd.DataFrame,
+    days: str,
+    count: str,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    bin_days: int = 7,
+) -> Figure:
+    """Counts per day in ``bin_days``-day bars, with the cumulative share on a second axis."""
+    if table.empty:
+        return _no_data(title, xlabel, ylabel)
+    binned = table.assign(bin=table[days] // bin_days * bin_days).groupby("bin")[count].sum()
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.bar(binned.index, binned.to_numpy(), width=bin_days * 0.9, align="edge")
+    share = ax.twinx()
+    cumulative = table[count].cumsum() / table[count].sum()
+    share.plot(table[days], cumulative, color="black", linewidth=1)
+    share.set_ylim(0, 1.02)
+    share.yaxis.set_major_formatter(PercentFormatter(1.0))
+    share.set_ylabel("cumulative share [%]")
+    share.grid(False)
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def segment_sizes(
+    summary: pd.DataFrame, title: str, label: str = "segment", axis_label: str = "segment"
+) -> Figure:
+    """Two panels per segment: its size (users) and its value (GMV to date per user)."""
+    if summary.empty:
+        return _no_data(title, "users", axis_label)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(summary) + 1.8), sharey=True)
+    positions = range(len(summary))
+    axes[0].barh(positions, summary["users"], color=sns.color_palette()[0])
+    axes[0].set_yticks(list(positions), summary[label])
+    axes[0].set_xlabel("users")
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[0].set_ylabel(axis_label)
+    axes[0].invert_yaxis()
+    axes[1].barh(positions, summary["gmv_to_date_per_user"], color=sns.color_palette()[1])
+    axes[1].set_xlabel("GMV to date per user [currency]")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

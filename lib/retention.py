@@ -10,6 +10,27 @@ Definitions (docs/metrics.md):
 - A ``(cohort, N)`` cell is reported only when ``cohort_date + N`` is on or before the last local
   day present in the events, so young cohorts are never shown as churned.
 - Rates divide by the cohort size.
+- *Weekly cohorts* (``granularity="week"``) group users by the local week (Monday to Sunday) of
+  their cohort date, clipped to the period; ``cohort_date`` is that Monday. Day N still counts from
+  each user's own cohort date, so the curve means the same as with daily cohorts. A cell is
+  reported only when the cohort's last possible member (its last day in the period) has reached
+  day N.
+
+The *magic number* (:func:`early_behaviour_retention`, :func:`magic_number`): for cohort users who
+can be followed to ``retention_day``, count an early behaviour in their first ``k_days`` local days
+(days ``0 … k_days − 1``): active days, paid orders, or events of one name. A threshold ``t`` splits
+them into "count ≥ t" and "count < t"; the magic number is the ``t`` with the largest Youden's J =
+share of retained users at or above ``t`` − share of churned users at or above ``t`` (the ROC
+criterion for the cut that best separates the two groups; ties go to the smaller ``t``). Its
+``lift`` is retention at or above ``t`` divided by retention below. It is a correlation: users who
+do more early may simply be the more interested ones.
+
+*Retention phases* (:func:`retention_phases`) on the average curve ``r(N)`` (return on day N):
+``loss(N)`` is the average daily drop over the next ``window`` days as a share of day-1 retention,
+``(r(N) − r(N + w)) / (w · r(1))`` with ``w = min(window, max_day − N)``. The *volatile* phase runs
+from day 0 until the first day ``V ≥ 1`` with ``loss < volatile_below``; the *selection* phase from
+``V`` until the first day ``S ≥ V`` with ``loss < stable_below``; the *stable* phase from ``S``
+on. Without such a day the earlier phase runs to the end of the curve.
 """
 
 from __future__ import annotations
@@ -18,14 +39,57 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib.gmv import paid_orders
 from lib.periods import Period, to_timestamps
 
 DEFAULT_MAX_DAY = 30
 HEADLINE_DAYS = (1, 3, 7, 14, 30)
+GRANULARITIES = ("day", "week")
+RETENTION_MEASURES = ("on", "on_or_after")
+# Behaviours the magic number can count besides a named event.
+ACTIVE_DAYS = "active_days"
+PURCHASES = "purchases"
+PHASES = ("volatile", "selection", "stable")
+
+COLUMNS = [
+    "cohort_date",
+    "cohort_size",
+    "day",
+    "retained_users",
+    "retention_rate",
+    "retained_on_or_after",
+    "retention_rate_on_or_after",
+]
 
 
 def _named(events: ir.Table, event_name: str | None) -> ir.Table:
     return events if event_name is None else events.filter(events.event_name == event_name)
+
+
+def week_start(day: ir.IntegerValue) -> ir.IntegerValue:
+    """The Monday of the local week of an epoch day (1970-01-01 was a Thursday)."""
+    return day - (day + 3) % 7
+
+
+def last_event_day(events: ir.Table, period: Period) -> int:
+    """The last local day present in the events: the retention horizon."""
+    return int(period.local_day(events.event_time.max()).to_pandas())
+
+
+def cohort_users(events: ir.Table, period: Period, start_event: str | None = None) -> ir.Table:
+    """``user_id, cohort_day``: users whose first start event anywhere falls in the period."""
+    starts = _named(events, start_event)
+    first = starts.group_by("user_id").aggregate(first_time=starts.event_time.min())
+    cohort = first.select("user_id", cohort_day=period.local_day(first.first_time))
+    return cohort.filter(cohort.cohort_day.between(period.start_day, period.end_day))
+
+
+def _return_days(events: ir.Table, period: Period, return_event: str | None) -> ir.Table:
+    """Distinct ``user_id, day`` with a return event from the period's start on."""
+    returns = _named(events, return_event)
+    lo, _ = period.utc_bounds()
+    returns = returns.filter(returns.event_time >= ibis.literal(lo, "timestamp"))
+    return returns.select("user_id", day=period.local_day(returns.event_time)).distinct()
 
 
 def cohort_retention(
@@ -34,45 +98,45 @@ def cohort_retention(
     max_day: int = DEFAULT_MAX_DAY,
     start_event: str | None = None,
     return_event: str | None = None,
+    granularity: str = "day",
 ) -> pd.DataFrame:
     """``cohort_date, cohort_size, day, retained_users, retention_rate, retained_on_or_after,
-    retention_rate_on_or_after`` for daily cohorts of the period, days ``0..max_day``."""
-    starts = _named(events, start_event)
-    first = starts.group_by("user_id").aggregate(first_time=starts.event_time.min())
-    cohort = first.select("user_id", cohort_day=period.local_day(first.first_time))
-    cohort = cohort.filter(cohort.cohort_day.between(period.start_day, period.end_day))
-
-    returns = _named(events, return_event)
-    lo, _ = period.utc_bounds()
-    returns = returns.filter(returns.event_time >= ibis.literal(lo, "timestamp"))
-    active = returns.select("user_id", day=period.local_day(returns.event_time)).distinct()
+    retention_rate_on_or_after`` for daily (or weekly) cohorts, days ``0..max_day``."""
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"granularity={granularity!r} should be one of {GRANULARITIES}")
+    cohort = cohort_users(events, period, start_event)
+    key = cohort.cohort_day if granularity == "day" else week_start(cohort.cohort_day)
+    cohort = cohort.mutate(cohort_key=key)
+    active = _return_days(events, period, return_event)
 
     joined = cohort.join(active, "user_id").filter(lambda t: t.day >= t.cohort_day)
     joined = joined.mutate(offset=joined.day - joined.cohort_day)
     on_day = (
         joined.filter(joined.offset <= max_day)
-        .group_by(["cohort_day", "offset"])
+        .group_by(["cohort_key", "offset"])
         .aggregate(retained_users=ibis._.count())
         .to_pandas()
     )
-    last_offsets = joined.group_by(["user_id", "cohort_day"]).aggregate(last=joined.offset.max())
+    last_offsets = joined.group_by(["user_id", "cohort_key"]).aggregate(last=joined.offset.max())
     last_counts = (
-        last_offsets.group_by(["cohort_day", "last"]).aggregate(users=ibis._.count()).to_pandas()
+        last_offsets.group_by(["cohort_key", "last"]).aggregate(users=ibis._.count()).to_pandas()
     )
-    sizes = cohort.group_by("cohort_day").aggregate(cohort_size=ibis._.count()).to_pandas()
-    horizon = int(period.local_day(events.event_time.max()).to_pandas())
+    sizes = cohort.group_by("cohort_key").aggregate(cohort_size=ibis._.count()).to_pandas()
+    horizon = last_event_day(events, period)
 
     rows = []
-    retained = on_day.set_index(["cohort_day", "offset"])["retained_users"]
-    for cohort_day, size in sizes.sort_values("cohort_day").itertuples(index=False):
-        lasts = last_counts[last_counts["cohort_day"] == cohort_day]
-        for offset in range(0, min(max_day, horizon - cohort_day) + 1):
+    retained = on_day.set_index(["cohort_key", "offset"])["retained_users"]
+    for cohort_key, size in sizes.sort_values("cohort_key").itertuples(index=False):
+        # the youngest member of a weekly cohort joined on the week's last day in the period
+        youngest = cohort_key if granularity == "day" else min(cohort_key + 6, period.end_day)
+        lasts = last_counts[last_counts["cohort_key"] == cohort_key]
+        for offset in range(0, min(max_day, horizon - youngest) + 1):
             rows.append(
                 (
-                    cohort_day,
+                    cohort_key,
                     size,
                     offset,
-                    int(retained.get((cohort_day, offset), 0)),
+                    int(retained.get((cohort_key, offset), 0)),
                     int(lasts.loc[lasts["last"] >= offset, "users"].sum()),
                 )
             )
@@ -83,16 +147,7 @@ def cohort_retention(
     table.insert(0, "cohort_date", to_timestamps(table.pop("cohort_day")).to_numpy())
     table["retention_rate"] = table["retained_users"] / table["cohort_size"]
     table["retention_rate_on_or_after"] = table["retained_on_or_after"] / table["cohort_size"]
-    columns = [
-        "cohort_date",
-        "cohort_size",
-        "day",
-        "retained_users",
-        "retention_rate",
-        "retained_on_or_after",
-        "retention_rate_on_or_after",
-    ]
-    return table[columns]
+    return table[COLUMNS]
 
 
 def average_retention(cohorts: pd.DataFrame) -> pd.DataFrame:
@@ -127,3 +182,184 @@ def headline_retention(
         for day in days
     ]
     return pd.DataFrame(rows)
+
+
+def early_behaviour_by_user(
+    events: ir.Table,
+    period: Period,
+    behaviour: str = ACTIVE_DAYS,
+    k_days: int = 7,
+    retention_day: int = DEFAULT_MAX_DAY,
+    orders: ir.Table | None = None,
+    start_event: str | None = None,
+    return_event: str | None = None,
+    measure: str = "on_or_after",
+) -> ir.Table:
+    """``user_id, cohort_day, behaviour_count, retained`` for the cohort users of the period who
+    can be followed to ``retention_day`` (``cohort_day + retention_day`` ≤ the last event day).
+
+    ``behaviour`` is ``"active_days"`` (local days with any event), ``"purchases"`` (paid orders,
+    by local payment day; needs ``orders``) or an event name, counted on days ``0 … k_days − 1``.
+    ``retained``: a return event on ``retention_day`` (``measure="on"``) or on it or later
+    (``"on_or_after"``).
+    """
+    if measure not in RETENTION_MEASURES:
+        raise ValueError(f"measure={measure!r} should be one of {RETENTION_MEASURES}")
+    if k_days < 1 or retention_day < k_days:
+        raise ValueError(f"need 1 ≤ k_days ≤ retention_day (got {k_days}, {retention_day})")
+    horizon = last_event_day(events, period)
+    cohort = cohort_users(events, period, start_event)
+    cohort = cohort.filter(cohort.cohort_day + retention_day <= horizon)
+
+    # one row per counted unit: a paid order, an active day, or an event
+    if behaviour == PURCHASES:
+        if orders is None:
+            raise ValueError("behaviour='purchases' needs the orders table")
+        paid = paid_orders(orders)
+        acts = paid.select("user_id", day=period.local_day(paid.paid_time))
+    elif behaviour == ACTIVE_DAYS:
+        acts = _return_days(events, period, None)
+    else:
+        named = _named(events, behaviour)
+        lo, _ = period.utc_bounds()
+        named = named.filter(named.event_time >= ibis.literal(lo, "timestamp"))
+        acts = named.select("user_id", day=period.local_day(named.event_time))
+    early = cohort.join(acts, "user_id")
+    early = early.filter(early.day >= early.cohort_day, early.day < early.cohort_day + k_days)
+    counts = early.group_by("user_id").aggregate(behaviour_count=ibis._.count())
+
+    returns = cohort.join(_return_days(events, period, return_event), "user_id")
+    target = returns.cohort_day + retention_day
+    hit = returns.day == target if measure == "on" else returns.day >= target
+    retained = returns.filter(hit).select("user_id").distinct().mutate(retained=ibis.literal(True))
+
+    table = cohort.left_join(counts, "user_id").select(
+        cohort.user_id, cohort.cohort_day, behaviour_count=counts.behaviour_count.fill_null(0)
+    )
+    table = table.left_join(retained, "user_id").select(
+        table.user_id,
+        table.cohort_day,
+        table.behaviour_count,
+        retained=retained.retained.fill_null(False),
+    )
+    return table
+
+
+def early_behaviour_retention(users: ir.Table, max_count: int = 10) -> pd.DataFrame:
+    """``behaviour_count, users, retained_users, retention_rate`` per early-behaviour count
+    (counts of ``max_count`` or more pooled in the ``max_count`` row, labelled ``"10+"``)."""
+    capped = users.mutate(behaviour_count=ibis.least(users.behaviour_count, max_count))
+    table = (
+        capped.group_by("behaviour_count")
+        .aggregate(users=ibis._.count(), retained_users=ibis._.retained.cast("int64").sum())
+        .to_pandas()
+        .sort_values("behaviour_count")
+        .reset_index(drop=True)
+        .astype("int64")
+    )
+    table["retention_rate"] = table["retained_users"] / table["users"]
+    table["label"] = table["behaviour_count"].astype(str)
+    table.loc[table["behaviour_count"] == max_count, "label"] = f"{max_count}+"
+    return table
+
+
+def magic_number_thresholds(by_count: pd.DataFrame) -> pd.DataFrame:
+    """Every threshold ``t`` above the smallest count: users at or above it and below it, their
+    retention, ``lift`` (retention above / below) and Youden's ``youden_j``."""
+    total_users = int(by_count["users"].sum())
+    total_retained = int(by_count["retained_users"].sum())
+    total_churned = total_users - total_retained
+    rows = []
+    for t in sorted(by_count["behaviour_count"])[1:]:
+        above = by_count[by_count["behaviour_count"] >= t]
+        users_above, retained_above = int(above["users"].sum()), int(above["retained_users"].sum())
+        users_below, retained_below = total_users - users_above, total_retained - retained_above
+        churned_above = users_above - retained_above
+        rate_above = retained_above / users_above
+        rate_below = retained_below / users_below if users_below else float("nan")
+        rows.append(
+            {
+                "threshold": int(t),
+                "users_above": users_above,
+                "share_above": users_above / total_users,
+                "retention_above": rate_above,
+                "retention_below": rate_below,
+                "lift": rate_above / rate_below if rate_below > 0 else float("nan"),
+                "youden_j": (
+                    retained_above / total_retained - churned_above / total_churned
+                    if total_retained and total_churned
+                    else float("nan")
+                ),
+            }
+        )
+    columns = [
+        "threshold",
+        "users_above",
+        "share_above",
+        "retention_above",
+        "retention_below",
+        "lift",
+        "youden_j",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def magic_number(by_count: pd.DataFrame) -> pd.DataFrame:
+    """The threshold with the largest Youden's J (ties: the smaller threshold); one row, or none
+    when every user has the same count or nobody (or everybody) was retained."""
+    thresholds = magic_number_thresholds(by_count).dropna(subset=["youden_j"])
+    if thresholds.empty:
+        return thresholds
+    best = thresholds.sort_values(["youden_j", "threshold"], ascending=[False, True]).head(1)
+    return best.reset_index(drop=True)
+
+
+def retention_phases(
+    curve: pd.DataFrame,
+    volatile_below: float = 0.05,
+    stable_below: float = 0.01,
+    window: int = 7,
+) -> pd.DataFrame:
+    """``day, retention_rate, loss, phase`` on the average curve (:func:`average_retention`).
+
+    ``loss`` is the average daily drop over the next ``window`` days as a share of day-1 retention
+    (the module docstring has the rule); ``phase`` is volatile, selection or stable.
+    """
+    rates = curve.set_index("day")["retention_rate"].sort_index()
+    if rates.empty:
+        return pd.DataFrame({"day": [], "retention_rate": [], "loss": [], "phase": []})
+    last = int(rates.index.max())
+    day_one = rates.get(1, float("nan"))
+    loss = pd.Series(float("nan"), index=rates.index)
+    for day in rates.index:
+        span = min(window, last - day)
+        if day >= 1 and span > 0 and day_one > 0:
+            loss[day] = (rates[day] - rates[day + span]) / (span * day_one)
+    below_volatile = [d for d in loss.index if d >= 1 and loss[d] < volatile_below]
+    selection_from = below_volatile[0] if below_volatile else last + 1
+    below_stable = [d for d in loss.index if d >= selection_from and loss[d] < stable_below]
+    stable_from = below_stable[0] if below_stable else last + 1
+    phase = [
+        "volatile" if d < selection_from else "selection" if d < stable_from else "stable"
+        for d in rates.index
+    ]
+    return pd.DataFrame(
+        {
+            "day": rates.index.astype("int64"),
+            "retention_rate": rates.to_numpy(),
+            "loss": loss.to_numpy(),
+            "phase": phase,
+        }
+    )
+
+
+def phase_summary(phases: pd.DataFrame) -> pd.DataFrame:
+    """``phase, first_day, last_day, retention_first, retention_last``: one row per phase met."""
+    grouped = phases.groupby("phase", sort=False).agg(
+        first_day=("day", "min"),
+        last_day=("day", "max"),
+        retention_first=("retention_rate", "first"),
+        retention_last=("retention_rate", "last"),
+    )
+    order = [p for p in PHASES if p in grouped.index]
+    return grouped.reindex(order).reset_index()

@@ -46,7 +46,7 @@ def _labels(fig) -> tuple[str, str, str]:
             "users",
         ),
         lambda: plots.bars(
-            pd.DataFrame({"k": ["x", "y"], "v": [1, 2]}), "k", "v", "Bars", "value [units]", "key"
+            pd.DataFrame({"k": ["x", "y"], "v": [1, 2]}), "k", "v", "Bars", "key", "value [units]"
         ),
         lambda: plots.hour_weekday_heatmap(
             pd.DataFrame(
@@ -91,4 +91,11 @@ def test_outputs_write_only_with_an_output_dir(tmp_path):
     written = pd.read_csv(tmp_path / "tables" / "daily.csv")
     assert written["date"].tolist() == ["2025-03-01", "2025-03-02"]
     assert (tmp_path / "figures" / "uv.png").read_bytes()[:4] == b"\x89PNG"
+    plt.close(fig)
+
+
+def test_bars_label_the_value_axis_with_its_unit():
+    fig = plots.bars(pd.DataFrame({"k": ["x"], "v": [1]}), "k", "v", "Bars", "key", "value [units]")
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("value [units]", "key")
     plt.close(fig)

@@ -22,10 +22,15 @@ def known_run(tmp_path_factory):
     return output
 
 
-def test_traffic_table_matches_known_answers(known_run):
-    got = pd.read_csv(known_run / "tables" / "traffic_daily.csv")
-    want = pd.read_csv(KNOWN_ANSWERS / "expected" / "traffic_daily.csv")
-    pd.testing.assert_frame_equal(got[list(want.columns)], want, check_dtype=False)
+@pytest.mark.parametrize(
+    "table", ["traffic_daily", "funnel", "gmv_daily", "retention", "repurchase"]
+)
+def test_notebook_tables_match_known_answers(known_run, table):
+    got = pd.read_csv(known_run / "tables" / f"{table}.csv")
+    want = pd.read_csv(KNOWN_ANSWERS / "expected" / f"{table}.csv")
+    pd.testing.assert_frame_equal(
+        got[list(want.columns)], want, check_dtype=False, check_exact=False, rtol=1e-9
+    )
 
 
 def test_overview_table_has_the_known_gmv_and_repurchase(known_run):
@@ -42,6 +47,8 @@ def test_run_writes_report_and_figures(known_run):
     assert {p.name for p in (known_run / "notebooks").iterdir()} == {
         "00_overview.ipynb",
         "01_traffic.ipynb",
+        "02_conversion.ipynb",
+        "03_retention.ipynb",
     }
 
 
