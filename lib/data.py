@@ -14,14 +14,21 @@ A *source* holds the logical tables of the data contract (docs/data-contract.md)
 :func:`open_source` checks every table it finds against the contract and raises one
 :class:`DataError` naming every missing column and wrong type. Metric functions receive the
 normalised Ibis tables (:meth:`Source.table`), never pandas copies of them.
+
+Opening stays cheap (schemas only) because every notebook opens the source again. The checks of
+the *values* (nulls, negative amounts, duplicate orders, unknown statuses, impossible
+timestamps, empty tables) scan the data, so :func:`validate` runs them once, in the runner, before
+any notebook starts: one aggregate query per table (docs/reliability.md).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -29,7 +36,10 @@ from urllib.parse import urlsplit
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pandas as pd
 from ibis.backends import BaseBackend
+
+from lib.periods import Period
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -228,13 +238,20 @@ class Source:
     backend: BaseBackend
     tables: dict[str, ir.Table]
     description: str = ""
+    # Drop events identical on every contract column (see :func:`dedupe`); off by default.
+    dedupe_events: bool = False
+    # The file or folder each table was read from, when it was (for error messages).
+    paths: dict[str, Path] = field(default_factory=dict)
     _normalised: dict[str, ir.Table] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
         return name in self.tables
 
     def table(self, name: str) -> ir.Table:
-        """The named table with contract columns normalised; :class:`DataError` if absent."""
+        """The named table with contract columns normalised; :class:`DataError` if absent.
+
+        ``events`` is the raw table unless the source was opened with ``dedupe_events=True``.
+        """
         if name not in self.tables:
             raise DataError(
                 f"the source ({self.description}) has no '{name}' table; "
@@ -243,7 +260,10 @@ class Source:
         if name not in self._normalised:
             spec = CONTRACT.get(name)
             table = self.tables[name]
-            self._normalised[name] = _normalise(table, spec) if spec else table
+            table = _normalise(table, spec) if spec else table
+            if name == "events" and self.dedupe_events:
+                table = dedupe(table, CONTRACT["events"])
+            self._normalised[name] = table
         return self._normalised[name]
 
     def __getitem__(self, name: str) -> ir.Table:
@@ -277,8 +297,12 @@ def redact(source: object) -> str:
     return re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&#]*", r"\1***", text)
 
 
-def _folder_tables(folder: Path, con: BaseBackend) -> dict[str, ir.Table]:
+def _folder_tables(
+    folder: Path, con: BaseBackend, paths: dict[str, Path] | None = None
+) -> dict[str, ir.Table]:
+    """The folder's table files as DuckDB views; ``paths`` (if given) receives each file."""
     tables: dict[str, ir.Table] = {}
+    paths = {} if paths is None else paths
     for path in sorted(folder.iterdir()):
         name, suffix = path.stem, path.suffix.lower()
         if name in tables or name.startswith("."):
@@ -291,10 +315,9 @@ def _folder_tables(folder: Path, con: BaseBackend) -> dict[str, ir.Table]:
             elif suffix == ".csv":
                 tables[name] = con.read_csv(str(path), table_name=name)
         except Exception as exc:  # the engine's message names the problem; add the file
-            first_line = (
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            )
-            raise DataError(f"cannot read {path}: {first_line}") from exc
+            raise DataError(f"cannot read {path}: {_engine_detail(exc)}") from exc
+        if name in tables:
+            paths[name] = path
     return tables
 
 
@@ -350,11 +373,19 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table]]:
     return con, {name: con.table(view) for name, view in views.items()}
 
 
-def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source:
-    """Open a source (see module docstring) and check it against the data contract."""
+def open_source(
+    source: str | os.PathLike | BaseBackend | None = None, *, dedupe_events: bool = False
+) -> Source:
+    """Open a source (see module docstring) and check its schema against the data contract.
+
+    Only schemas are read, so this is quick on any size of data; :func:`validate` checks the
+    values. ``dedupe_events=True`` drops events identical on every contract column (a distinct
+    over the events in every query: see docs/reliability.md before using it on large data).
+    """
     bundled = source is None or (isinstance(source, str) and source.strip() in ("", "sample"))
     if bundled:
         source = SAMPLE_DIR
+    paths: dict[str, Path] = {}  # files behind the tables, for folder sources
     if isinstance(source, BaseBackend):
         con = source
         tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
@@ -367,7 +398,7 @@ def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source
         if not folder.is_dir():
             raise DataError(f"source folder {folder} does not exist")
         con = ibis.duckdb.connect()
-        tables = _folder_tables(folder, con)
+        tables = _folder_tables(folder, con, paths)
         # The sample's absolute path differs per checkout; notebooks print this description.
         description = "the bundled sample shop (data/sample)" if bundled else str(folder)
     else:
@@ -395,8 +426,462 @@ def open_source(source: str | os.PathLike | BaseBackend | None = None) -> Source
         )
     problems = check_tables(tables)
     if problems:
+        # A CSV row the sniffer could not read as the contract's type turns its whole column
+        # (or the whole file) into text; read it again strictly so the message names the row.
+        for name in sorted(tables):
+            path = paths.get(name)
+            culprit = any(p.startswith(f"table '{name}'") for p in problems)
+            if culprit and path is not None and path.suffix.lower() == ".csv":
+                row = _csv_row_problem(path, con, CONTRACT[name])
+                if row:
+                    if len(tables[name].columns) == 1:
+                        # the row made the sniffer read the file as one column: the "missing
+                        # columns" line is only a consequence of it
+                        problems = [p for p in problems if not p.startswith(f"table '{name}'")]
+                    problems.append(f"table '{name}' ({path.name}): {row}")
         raise DataError(
             f"the source ({description}) does not meet the data contract "
             "(docs/data-contract.md):\n  - " + "\n  - ".join(problems)
         )
-    return Source(con, tables, description)
+    return Source(
+        con,
+        tables,
+        description,
+        dedupe_events=dedupe_events,
+        paths=paths,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Engine errors: name the file and the row, in a line or two
+
+
+def _csv_error(text: str) -> str | None:
+    """``line N: reason; the row reads: ...`` from a DuckDB CSV error message, else None."""
+    match = re.search(r"CSV Error on Line: (\d+)", text)
+    if not match:
+        return None
+    lines = [line.strip() for line in text.splitlines()]
+    original, reason = "", ""
+    for index, line in enumerate(lines):
+        if line.startswith("Original Line:"):
+            original = line.split(":", 1)[1].strip()
+            # DuckDB puts the reason on the line after the offending row
+            reason = next((ln for ln in lines[index + 1 :] if ln), "")
+            break
+    if not reason:  # an older message layout: the reason follows the line number
+        reason = text[match.end() :].strip().splitlines()[0] if text[match.end() :].strip() else ""
+    shown = original if len(original) <= 120 else original[:117] + "..."
+    return f"line {match.group(1)}: {reason.rstrip('.')}" + (
+        f"; the row reads: {shown}" if shown else ""
+    )
+
+
+def _engine_detail(exc: BaseException) -> str:
+    """The useful part of an engine error: the CSV line and reason, or the first line."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    return _csv_error(text) or text.splitlines()[0]
+
+
+# DuckDB types that read a CSV column strictly as the contract's kind (error path only).
+_CSV_TYPES = {
+    # TIMESTAMP parses zoned text too; a TIMESTAMPTZ column of a CSV nulls bad text silently
+    "timestamp": "TIMESTAMP",
+    "number": "DOUBLE",
+    "integer": "BIGINT",
+    "date": "DATE",
+}
+
+
+def _csv_row_problem(path: Path, con: BaseBackend, spec: TableSpec) -> str | None:
+    """Why a CSV's columns came out with the wrong types: no rows, or its first unreadable row.
+
+    The sniffer hides a broken row: a bad value makes its column text, a row with an extra field
+    can make the whole file one text column, and a file with only a header has text columns.
+    Reading it again with the delimiter, header and types fixed makes DuckDB stop at the first
+    such row and name its line.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+            has_rows = any(line.strip() for line in handle)
+    except OSError:
+        return None
+    if not has_rows:
+        return (
+            "the file has a header but no rows; export it again, or remove it so that the "
+            "notebooks needing it are skipped"
+        )
+    delimiter = max(",;\t|", key=header.count)
+    names = next(csv.reader([header], delimiter=delimiter), [])
+    if not names or len(set(names)) != len(names):
+        return None
+    kinds = {column.name: column.kind for column in spec.columns}
+    columns = {name: _CSV_TYPES.get(kinds.get(name, "string"), "VARCHAR") for name in names}
+    try:
+        table = con.read_csv(
+            str(path), columns=columns, delim=delimiter, header=True, auto_detect=False, quote='"'
+        )
+        # counting each column makes the reader convert every value
+        table.aggregate(**{f"c{i}": table[n].count() for i, n in enumerate(names)}).execute()
+    except Exception as exc:
+        row = _csv_error(str(exc))
+        return f"the first row that cannot be read is {row}" if row else None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Value checks: run once by the runner (lib.run) before any notebook starts
+#
+# Each table is scanned by one aggregate query that computes every count below at once, so the
+# cost is one pass over the columns involved, in the engine; nothing is pulled into pandas.
+
+EARLIEST_TIME = datetime(2000, 1, 1)
+FUTURE_TOLERANCE = timedelta(days=1)
+# Amounts and quantities that are never negative (a refund is status 'refunded').
+NON_NEGATIVE: dict[str, tuple[str, ...]] = {
+    "orders": ("paid_amount",),
+    "order_items": ("quantity", "unit_price"),
+}
+# The timestamp that places a table's rows in a report period.
+PERIOD_COLUMNS = {"events": "event_time", "orders": "order_time"}
+TOP_UNKNOWN_EVENT_NAMES = 5
+
+
+@dataclass
+class TableProfile:
+    """The counts one aggregate query found in one table (naive UTC timestamps)."""
+
+    name: str
+    rows: int
+    nulls: dict[str, int] = field(default_factory=dict)  # required columns only
+    negative: dict[str, int] = field(default_factory=dict)
+    repeated_ids: int = 0  # rows whose order_id another row already has
+    bad_status: int = 0
+    bad_status_example: str | None = None
+    too_early: dict[str, int] = field(default_factory=dict)
+    too_late: dict[str, int] = field(default_factory=dict)
+    first: dict[str, datetime | None] = field(default_factory=dict)
+    last: dict[str, datetime | None] = field(default_factory=dict)
+
+
+def _raw(source: Source, name: str) -> ir.Table:
+    """A table normalised but never de-duplicated: checks look at the data as it is."""
+    return _normalise(source.tables[name], CONTRACT[name])
+
+
+def _read_error(source: Source, name: str, exc: BaseException) -> DataError:
+    where = source.paths.get(name) or source.description
+    return DataError(
+        f"cannot read table '{name}' ({where}): {_engine_detail(exc)}; fix or remove that row, "
+        "or export the table again"
+    )
+
+
+def _count(value: object) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _instant(value: object) -> datetime | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+def profile_table(source: Source, name: str, now: datetime | None = None) -> TableProfile:
+    """Count the value problems of one contract table with a single aggregate query."""
+    spec = CONTRACT[name]
+    table = _raw(source, name)
+    limit = (now or datetime.now(UTC).replace(tzinfo=None)) + FUTURE_TOLERANCE
+    measures: dict[str, ir.Scalar] = {"rows": table.count()}
+    keys: dict[tuple[str, str], str] = {}
+
+    def measure(kind: str, column: str, expr: ir.Scalar) -> None:
+        # positional names: column names need not be valid SQL aliases on every engine
+        keys[(kind, column)] = f"m{len(measures)}"
+        measures[keys[(kind, column)]] = expr
+
+    present = [c for c in spec.columns if c.name in table.columns]
+    for col in present:
+        value = table[col.name]
+        # counting every contract column also makes a CSV reader convert each of its values
+        measure("present", col.name, value.count())
+        if col.kind == "timestamp":
+            measure("early", col.name, (value < ibis.literal(EARLIEST_TIME, "timestamp")).sum())
+            measure("late", col.name, (value > ibis.literal(limit, "timestamp")).sum())
+            measure("first", col.name, value.min())
+            measure("last", col.name, value.max())
+        if col.name in NON_NEGATIVE.get(name, ()):
+            measure("negative", col.name, (value < 0).sum())
+    if name == "orders":
+        measure("repeated", "order_id", table.order_id.count() - table.order_id.nunique())
+        bad = ~table.status.isin(ORDER_STATUSES)  # null stays null: counted as a null instead
+        measure("status", "status", bad.sum())
+        measure("example", "status", table.status.min(where=bad))
+    try:
+        row = table.aggregate(**measures).to_pandas().iloc[0]
+    except Exception as exc:
+        raise _read_error(source, name, exc) from None
+
+    def get(kind: str, column: str) -> object:
+        return row[keys[(kind, column)]]
+
+    rows = _count(row["rows"])
+    profile = TableProfile(name, rows)
+    for col in present:
+        if not col.nullable:
+            profile.nulls[col.name] = rows - _count(get("present", col.name))
+        if col.kind == "timestamp":
+            profile.too_early[col.name] = _count(get("early", col.name))
+            profile.too_late[col.name] = _count(get("late", col.name))
+            profile.first[col.name] = _instant(get("first", col.name))
+            profile.last[col.name] = _instant(get("last", col.name))
+        if (kind_key := ("negative", col.name)) in keys:
+            profile.negative[col.name] = _count(get(*kind_key))
+    if name == "orders":
+        profile.repeated_ids = _count(get("repeated", "order_id"))
+        profile.bad_status = _count(get("status", "status"))
+        example = get("example", "status")
+        profile.bad_status_example = None if example is None or pd.isna(example) else str(example)
+    return profile
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def _problems(profile: TableProfile, limit: datetime) -> list[str]:
+    """One line per problem: table, column, rows affected and what to do."""
+    t = f"table '{profile.name}'"
+    problems = []
+    for column, n in profile.nulls.items():
+        if n:
+            problems.append(
+                f"{t} column '{column}' is empty (null) in {_rows(n)} of {profile.rows:,}, but "
+                "it is required; fill it in or drop those rows in the export"
+            )
+    for column, n in profile.negative.items():
+        if n:
+            problems.append(
+                f"{t} column '{column}' is negative in {_rows(n)}; amounts and quantities must "
+                "be 0 or more (a refund is status 'refunded', not a negative amount); fix or "
+                "drop those rows"
+            )
+    if profile.repeated_ids:
+        problems.append(
+            f"{t} column 'order_id' repeats the id of another row in {_rows(profile.repeated_ids)}"
+            "; orders must have one row per order: keep only the latest version of each order "
+            "in the export"
+        )
+    if profile.bad_status:
+        problems.append(
+            f"{t} column 'status' is not one of {', '.join(ORDER_STATUSES)} in "
+            f"{_rows(profile.bad_status)} (e.g. {profile.bad_status_example!r}); map those "
+            "values to one of the four"
+        )
+    for column, n in profile.too_early.items():
+        if n:
+            problems.append(
+                f"{t} column '{column}' is before {EARLIEST_TIME:%Y-%m-%d} in {_rows(n)} "
+                f"(earliest {profile.first[column]}); check the export's time unit (seconds or "
+                "milliseconds) and drop placeholder dates such as 1970-01-01"
+            )
+    for column, n in profile.too_late.items():
+        if n:
+            problems.append(
+                f"{t} column '{column}' is more than a day in the future in {_rows(n)} (after "
+                f"{limit:%Y-%m-%d %H:%M} UTC; latest {profile.last[column]}); check the "
+                "export's time zone and time unit, and drop placeholder dates such as 9999-12-31"
+            )
+    return problems
+
+
+def _profiles(source: Source, now: datetime | None) -> list[TableProfile]:
+    return [profile_table(source, name, now) for name in sorted(source.tables)]
+
+
+def _value_problems(source: Source, profiles: list[TableProfile], limit: datetime) -> list[str]:
+    if profiles and not any(p.rows for p in profiles):
+        return [
+            f"the source has table(s) {', '.join(p.name for p in profiles)} but no rows in any "
+            "of them; check that the export wrote its data, or point --source at another folder"
+        ]
+    problems = []
+    for profile in profiles:
+        if not profile.rows:
+            problems.append(
+                f"table '{profile.name}' has no rows; export it again, or remove it from the "
+                "source so that the notebooks needing it are skipped"
+            )
+        problems.extend(_problems(profile, limit))
+    return problems
+
+
+def check_values(source: Source, now: datetime | None = None) -> list[str]:
+    """Every value problem of the source's contract tables, one line each (empty when none).
+
+    Required columns without nulls; no negative ``quantity``, ``unit_price`` or ``paid_amount``;
+    unique ``order_id``; ``status`` one of :data:`ORDER_STATUSES`; timestamps from
+    :data:`EARLIEST_TIME` to ``now`` (UTC, default the clock) + :data:`FUTURE_TOLERANCE`; no
+    empty table. One aggregate query per table; an unreadable row raises :class:`DataError`.
+    """
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    return _value_problems(source, _profiles(source, now), now + FUTURE_TOLERANCE)
+
+
+def rows_in_range(source: Source, period: Period) -> dict[str, int]:
+    """Rows of ``events`` and ``orders`` (those the source has) in the period's UTC bounds."""
+    lo, hi = period.utc_bounds()
+    counts = {}
+    for name, column in PERIOD_COLUMNS.items():
+        if name not in source.tables:
+            continue
+        table = _raw(source, name)
+        ts = table[column]
+        inside = table.filter(
+            ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp")
+        )
+        try:
+            counts[name] = _count(inside.count().to_pandas())
+        except Exception as exc:
+            raise _read_error(source, name, exc) from None
+    return counts
+
+
+def unknown_event_names(
+    source: Source, top: int = TOP_UNKNOWN_EVENT_NAMES
+) -> tuple[int, int, list[tuple[str, int]]]:
+    """Events whose name is not in :data:`EVENT_NAMES`: ``(rows, names, [(name, rows)…top])``.
+
+    Such events are kept; metrics ask for the names they use, so they are simply not counted.
+    One query, reading only ``event_name``; just the ``top`` rows come back. (The totals are
+    joined on rather than taken by a window over all names: Spark would move such a window to
+    one partition, and says so.)
+    """
+    if "events" not in source.tables:
+        return 0, 0, []
+    events = _raw(source, "events")
+    unknown = events.filter(~events.event_name.isin(EVENT_NAMES))
+    per_name = unknown.group_by("event_name").aggregate(rows=ibis._.count())
+    totals = per_name.aggregate(names=per_name.count(), total=per_name.rows.sum())
+    ranked = per_name.order_by([ibis.desc("rows"), "event_name"]).limit(top)
+    try:
+        frame = ranked.cross_join(totals).to_pandas()
+    except Exception as exc:
+        raise _read_error(source, "events", exc) from None
+    if frame.empty:
+        return 0, 0, []
+    # a join need not keep the order of its input
+    frame = frame.sort_values(["rows", "event_name"], ascending=[False, True])
+    listed = [(str(n), int(r)) for n, r in zip(frame["event_name"], frame["rows"], strict=True)]
+    return int(frame["total"].iloc[0]), int(frame["names"].iloc[0]), listed
+
+
+def _event_keys(events: ir.Table) -> list[str]:
+    return [c.name for c in CONTRACT["events"].columns if c.name in events.columns]
+
+
+def duplicate_events(source: Source, period: Period | None = None) -> tuple[int, int]:
+    """``(events, duplicates)``: rows, and rows identical to another on every contract column.
+
+    With ``period``, only events in its UTC bounds are looked at: the duplicates that can reach
+    that run's numbers, and far less to group on a large source. One grouped query.
+    """
+    if "events" not in source.tables:
+        return 0, 0
+    events = _raw(source, "events")
+    if period is not None:
+        lo, hi = period.utc_bounds()
+        ts = events.event_time
+        events = events.filter(
+            ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp")
+        )
+    copies = events.group_by(_event_keys(events)).aggregate(n=ibis._.count())
+    totals = copies.aggregate(rows=copies.n.sum(), duplicates=(copies.n - 1).sum())
+    try:
+        row = totals.to_pandas().iloc[0]
+    except Exception as exc:
+        raise _read_error(source, "events", exc) from None
+    return _count(row["rows"]), _count(row["duplicates"])
+
+
+def dedupe(events: ir.Table, spec: TableSpec = CONTRACT["events"]) -> ir.Table:
+    """Events with one row per set of rows identical on every contract column.
+
+    Extra columns are kept from one of the identical rows. This is a distinct over every event
+    a query reads; the engine pushes a query's time filter below it, but it is still a grouping
+    of all those rows (docs/reliability.md weighs it against de-duplicating upstream).
+    """
+    keys = [c.name for c in spec.columns if c.name in events.columns]
+    if len(keys) == len(events.columns):
+        return events.distinct()
+    return events.distinct(on=keys, keep="first")
+
+
+def _local_day(instant: datetime | None, period: Period) -> str:
+    if instant is None:
+        return "?"
+    return str(instant.replace(tzinfo=UTC).astimezone(period.zone).date())
+
+
+def _range_warning(source: Source, period: Period, profiles: dict[str, TableProfile]) -> str | None:
+    """A warning when events or orders have no rows in the period, naming where the data is."""
+    counts = rows_in_range(source, period)
+    empty = [name for name, n in counts.items() if n == 0]
+    if not empty:
+        return None
+    spans = []
+    for name in empty:
+        column = PERIOD_COLUMNS[name]
+        first = _local_day(profiles[name].first.get(column), period)
+        last = _local_day(profiles[name].last.get(column), period)
+        spans.append(f"{name} run from {first} to {last}")
+    found = [f"{n:,} {name}" for name, n in counts.items() if n]
+    return (
+        f"no {' or '.join(empty)} from {period.start} to {period.end} ({period.timezone}); "
+        f"{'; '.join(spans)} (local days)"
+        + (f"; in range: {', '.join(found)}" if found else "")
+        + "; the notebooks will run but report an empty period: check --start and --end"
+    )
+
+
+def validate(
+    source: Source, period: Period | None = None, now: datetime | None = None
+) -> list[str]:
+    """Run the value checks once, before any notebook: raise one :class:`DataError` naming every
+    problem, or return the notes and warnings to show (each line starts ``note:``/``warning:``).
+
+    Notes: events with unknown names (kept, counted) and duplicate events (kept, counted; within
+    ``period`` when given). Warning: no events or orders in ``period``.
+    """
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    profiles = _profiles(source, now)
+    problems = _value_problems(source, profiles, now + FUTURE_TOLERANCE)
+    if problems:
+        raise DataError(
+            f"the source ({source.description}) fails the value checks "
+            "(docs/reliability.md):\n  - " + "\n  - ".join(problems)
+        )
+    messages = []
+    unknown_rows, unknown_names, listed = unknown_event_names(source)
+    if unknown_rows:
+        shown = ", ".join(f"{name!r} {rows:,}" for name, rows in listed)
+        more = unknown_names - len(listed)
+        messages.append(
+            f"note: {unknown_rows:,} events have {unknown_names} name(s) outside the contract's "
+            f"list (kept, unused by default): {shown}" + (f" and {more} more" if more else "")
+        )
+    rows, duplicates = duplicate_events(source, period)
+    if duplicates:
+        scope = f" from {period.start} to {period.end}" if period else ""
+        messages.append(
+            f"note: {duplicates:,} of {rows:,} events{scope} ({duplicates / rows:.2%}) repeat "
+            "another event exactly (every contract column equal); they are kept and add only "
+            "to event and page-view counts (users and sessions are counted distinct); "
+            "open_source(..., dedupe_events=True) drops them (docs/reliability.md)"
+        )
+    if period is not None:
+        warning = _range_warning(source, period, {p.name: p for p in profiles})
+        if warning:
+            messages.append(f"warning: {warning}")
+    return messages

@@ -7,10 +7,12 @@
         [-p NAME VALUE ...] [--jobs 2] [--list] [--dry-run] [--quiet]
 
 Everything is checked before any notebook starts (dates, time zone, notebook names, ``-p``
-parameters, the source and the tables each notebook needs); a problem is one ``error: ...`` line on
-stderr and exit code 2, with nothing created. The notebooks then run with papermill into a hidden
-temporary folder next to the destination, which replaces ``outputs/<start>_<end>/`` only when
-every notebook succeeded; otherwise the run is kept under ``outputs/failed/`` (exit code 1).
+parameters, the source, the tables each notebook needs and the values in them, see
+:func:`lib.data.validate`); a problem is one ``error: ...`` message on stderr and exit code 2, with
+nothing created. Notes (unknown event names, duplicate events) and a warning for a date range
+without data are printed before the notebooks start. The notebooks then run with papermill into a
+hidden temporary folder next to the destination, which replaces ``outputs/<start>_<end>/`` only
+when every notebook succeeded; otherwise the run is kept under ``outputs/failed/`` (exit code 1).
 
 A run folder holds ``notebooks/NN_name.ipynb`` (executed), ``tables/*.csv``, ``figures/*.png``,
 ``report.html`` and ``run.json``. A password in a source URL reaches the kernels only through the
@@ -48,7 +50,7 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 
-from lib.data import DataError, open_source, redact
+from lib.data import DataError, open_source, redact, validate
 from lib.periods import Period, PeriodError
 from lib.report import ReportSection, build_report
 
@@ -317,6 +319,7 @@ class Plan:
     progress: bool
     skipped: list[str] = field(default_factory=list)
     argv: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # notes and warnings of the data checks
 
 
 def _parse_date(flag: str, value: str) -> None:
@@ -448,6 +451,8 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
     with _environment(source.env):
         try:
             opened = open_source(source.parameter)
+            # the scans of the values happen here, once, rather than in every notebook
+            messages = [source.scrub(m) for m in validate(opened, period)]
         except DataError as exc:
             raise UsageError(source.scrub(str(exc))) from None
     with contextlib.suppress(Exception):
@@ -490,6 +495,7 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
         jobs=args.jobs,
         progress=not args.quiet,
         skipped=skipped,
+        messages=messages,
     )
 
 
@@ -876,6 +882,8 @@ def _print_plan(plan: Plan, dry_run: bool = False) -> None:
           f"source {plan.source.display}", file=err)
     for note in plan.skipped:
         print(f"note: skipping {note}", file=err)
+    for message in plan.messages:
+        print(message, file=err)
     verb = "would run" if dry_run else "running"
     print(f"{verb} {_names(plan.notebooks)} with {min(plan.jobs, len(plan.notebooks))} "
           f"job(s) into {plan.output}", file=err)
