@@ -33,7 +33,8 @@ test: lint
 
 # Re-execute the committed notebooks in place on the sample (their outputs are what nbval checks).
 notebooks: $(STAMP)
-	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]_*.ipynb
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.record_timing=False notebooks/[0-9][0-9]_*.ipynb
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
