@@ -42,8 +42,12 @@ lab: $(STAMP)
 sample: $(STAMP)
 	$(PY) -m lib.simulate --out data/sample
 
+# Benchmarks (benchmarks/README.md): 1M and 10M events; BENCH_ARGS="--with-100m" adds 100M.
+# Polars is a benchmark-only dependency, installed here rather than in requirements.lock.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,113 +1,316 @@
-"""Time the core metrics and a plain-pandas baseline of the same metrics, in one process.
+"""Benchmark the full report and the core metrics on simulated data sets of 1M and 10M events.
 
-    python benchmarks/run.py [--source DIR] [--start 2025-10-15 --end 2025-11-14]
+    make bench                       # installs benchmarks/requirements.txt, then runs this
+    python benchmarks/run.py [--sizes 1m,10m] [--with-100m] [--no-report] [--no-solo]
+        [--no-baselines] [--baselines-at-100m] [--jobs 2] [--json FILE]
+        [--start 2025-10-15 --end 2025-11-14 --timezone Asia/Shanghai]
 
-Prints, per metric, wall time for the project (Ibis on DuckDB, querying Parquet in place) and for
-the way an analyst would write it in pandas (read the Parquet, then groupby/merge), the ratio
-baseline / project, and checks that both give the same numbers. Figures, not pass/fail: speed
-targets live here, never in unit tests. Larger data sets: ``python -m lib.simulate --events N``.
+For each size it
+
+1. generates the data set with the simulator as Parquet under ``benchmarks/data/events_<size>/``
+   (git-ignored; kept and reused by later runs, since generation is deterministic);
+2. runs the full report (``python -m lib.run --source DIR``, every notebook the source allows,
+   ``--jobs`` at once) and, unless ``--no-solo``, each notebook alone, printing wall time, peak
+   RSS of the whole process tree (runner and kernels, polled every 0.1 s) and events per second;
+3. runs each core metric (DAU/WAU/MAU, main funnel, D1/D7/D30 retention, repurchase) three ways,
+   each in its own process: the project's (Ibis on DuckDB), plain pandas and Polars
+   (``benchmarks/metrics.py``), with time, peak RSS, events per second, the ratio of each
+   baseline's time to the project's, and a check that every baseline's numbers equal the
+   project's (the run exits 1 if one does not).
+
+Figures, not pass/fail: the issue's floors are printed next to them, and speed targets stay out
+of the unit tests. docs/performance.md records a run and the command that produced it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pandas as pd
+import psutil
 
-from lib import data, gmv, repurchase, retention, traffic
-from lib.periods import Period
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+PYTHON = sys.executable
+SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
+NOTEBOOKS = ("overview", "traffic", "conversion", "retention")
+METRIC_LABELS = {
+    "traffic": "DAU/WAU/MAU",
+    "funnel": "main funnel",
+    "retention": "D1/D7/D30 retention",
+    "repurchase": "repurchase",
+}
+# The issue's floors on a 2-core, 24 GB machine (figures to compare with, not assertions).
+FLOORS = (
+    "10M: all notebooks < 90 s wall, process-tree peak RSS < 2 GB; "
+    "every core metric >= 8x faster than pandas; 100M: completes with peak RSS < 4 GB"
+)
+MIB = 2**20
 
 
-def timed(function: Callable[[], object]) -> tuple[float, object]:
+@dataclass
+class Measured:
+    """One process tree's wall time and peak resident memory."""
+
+    seconds: float
+    peak_rss: int  # bytes
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None, interval: float = 0.1) -> Measured:
+    """Run ``argv`` and poll the RSS of its whole process tree until it exits.
+
+    The sum over the tree counts each kernel papermill starts. Polling can miss a peak shorter
+    than ``interval``; the exited process's own ``ru_maxrss`` (exact, one process) is a floor
+    taken into account too.
+    """
     began = time.perf_counter()
-    result = function()
-    return time.perf_counter() - began, result
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=ROOT)
+        root = psutil.Process(process.pid)
+        peak = 0
+        done = threading.Event()
 
+        def poll() -> None:
+            nonlocal peak
+            while not done.is_set():
+                total = 0
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    tree = []
+                for member in tree:
+                    # a member may exit (or be a zombie) between listing and reading
+                    with contextlib.suppress(psutil.Error):
+                        total += member.memory_info().rss
+                peak = max(peak, total)
+                done.wait(interval)
 
-def pandas_events(folder: Path, period: Period) -> pd.DataFrame:
-    """What an analyst does first: read the events, add the local day."""
-    events = pd.read_parquet(folder / "events.parquet", columns=["event_time", "user_id"])
-    local = events["event_time"].dt.tz_localize("UTC").dt.tz_convert(period.timezone)
-    events["day"] = local.dt.tz_localize(None).dt.normalize()
-    return events
-
-
-def pandas_traffic(folder: Path, period: Period) -> pd.DataFrame:
-    events = pandas_events(folder, period)
-    days = pd.date_range(period.start, period.end)
-    user_days = events[["user_id", "day"]].drop_duplicates()
-    rows = []
-    for day in days:
-        window = user_days[
-            (user_days["day"] > day - pd.Timedelta(days=30)) & (user_days["day"] <= day)
-        ]
-        week = window[window["day"] > day - pd.Timedelta(days=7)]
-        rows.append(
-            {
-                "date": day,
-                "dau": int((window["day"] == day).sum()),
-                "wau": week["user_id"].nunique(),
-                "mau": window["user_id"].nunique(),
-            }
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        # wait4 (not Popen.wait) hands back the child's resource usage, ru_maxrss included
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - began
+        done.set()
+        poller.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            seconds,
+            max(peak, usage.ru_maxrss * 1024),
+            process.returncode,
+            out.read(),
+            err.read(),
         )
-    return pd.DataFrame(rows)
 
 
-def pandas_repurchase(folder: Path, period: Period) -> pd.DataFrame:
-    orders = pd.read_parquet(folder / "orders.parquet")
-    paid = orders[orders["paid_time"].notna() & (orders["status"] != "cancelled")].copy()
-    local = paid["paid_time"].dt.tz_localize("UTC").dt.tz_convert(period.timezone).dt.date
-    paid = paid[(local >= period.start) & (local <= period.end)]
-    per_buyer = paid.groupby("user_id").size()
-    return pd.DataFrame(
-        {"buyers": [len(per_buyer)], "repeat_buyers": [int((per_buyer >= 2).sum())]}
-    )
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def main() -> None:
+def events_in(folder: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(folder / "events.parquet").metadata.num_rows
+
+
+def simulator_version() -> str:
+    """A hash of lib/simulate.py: a data set made by another version is made again."""
+    return hashlib.sha1((ROOT / "lib" / "simulate.py").read_bytes()).hexdigest()[:12]
+
+
+def generate(size: str) -> Path:
+    """The data set of ``size`` events, generated once per simulator version (it is
+    deterministic, so a kept data set is the one the current simulator would write)."""
+    folder = DATA / f"events_{size}"
+    stamp = folder / ".simulator"
+    if stamp.exists() and stamp.read_text().strip() == simulator_version():
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)  # tables an older simulator wrote must not linger
+    print(f"generating {size} events into {folder.relative_to(ROOT)} ...", flush=True)
+    argv = [PYTHON, "-m", "lib.simulate", "--out", str(folder), "--events", str(SIZES[size])]
+    run = measure([*argv, "--no-progress"])
+    if run.returncode:
+        raise SystemExit(f"the simulator failed:\n{run.stderr}")
+    stamp.write_text(simulator_version() + "\n")
+    print(f"  generated in {run.seconds:.0f} s (peak RSS {run.peak_rss / MIB:,.0f} MiB)")
+    return folder
+
+
+@dataclass
+class Row:
+    """A printed and recorded measurement."""
+
+    size: str
+    kind: str  # report, notebook, notebook-alone, metric
+    name: str
+    impl: str
+    seconds: float
+    peak_rss_mib: float
+    events_per_second: float
+    extra: dict = field(default_factory=dict)
+
+
+def report_rows(
+    size: str, folder: Path, args: argparse.Namespace, n_events: int, solo: bool
+) -> list[Row]:
+    """The full report under one runner, then (``solo``) each notebook alone."""
+    rows = []
+    out = DATA / f"report_{size}"
+    base = [PYTHON, "-m", "lib.run", "--source", str(folder), "--start", args.start]
+    base += ["--end", args.end, "--timezone", args.timezone, "--quiet"]
+    full = measure([*base, "--jobs", str(args.jobs), "--output", str(out)])
+    if full.returncode:
+        raise SystemExit(f"the report failed on {size}:\n{full.stderr[-3000:]}")
+    run_json = json.loads((out / "run.json").read_text())
+    ran = [nb["name"] for nb in run_json["notebooks"]]
+    rows.append(
+        Row(size, "report", "all notebooks", f"project, {args.jobs} jobs", full.seconds,
+            full.peak_rss / MIB, n_events / full.seconds, {"notebooks": ran})
+    )  # fmt: skip
+    for nb in run_json["notebooks"]:
+        seconds = float(nb["seconds"])
+        rows.append(
+            Row(size, "notebook", nb["name"], "in the full run", seconds, float("nan"),
+                n_events / seconds)
+        )  # fmt: skip
+    if solo:
+        for name in ran:
+            alone = measure([*base, "--notebooks", name, "--output", str(out) + f"_{name}"])
+            if alone.returncode:
+                raise SystemExit(f"notebook {name} failed on {size}:\n{alone.stderr[-3000:]}")
+            rows.append(
+                Row(size, "notebook-alone", name, "alone (runner + kernel)", alone.seconds,
+                    alone.peak_rss / MIB, n_events / alone.seconds)
+            )  # fmt: skip
+    return rows
+
+
+def metric_rows(
+    size: str, folder: Path, args: argparse.Namespace, n_events: int, impls: list[str]
+) -> tuple[list[Row], list[str]]:
+    """Each core metric by each implementation in its own process; mismatches are returned."""
+    rows, mismatches = [], []
+    sys.path.insert(0, str(HERE))
+    from metrics import compare  # benchmarks/metrics.py, beside this file
+
+    for metric in METRIC_LABELS:
+        results = {}
+        for impl in impls:
+            argv = [PYTHON, str(HERE / "metrics.py"), impl, metric, str(folder), args.start]
+            run = measure([*argv, args.end, args.timezone], interval=0.05)
+            if run.returncode:
+                raise SystemExit(f"{impl} {metric} failed on {size}:\n{run.stderr[-3000:]}")
+            answer = json.loads(run.stdout.strip().splitlines()[-1])
+            results[impl] = answer["result"]
+            extra: dict = {}
+            if impl != "project":
+                differs = compare(results["project"], answer["result"])
+                extra["equal"] = not differs
+                if differs:
+                    mismatches.append(f"{size} {metric} {impl}: {', '.join(differs)} differ")
+            rows.append(
+                Row(size, "metric", METRIC_LABELS[metric], impl, answer["seconds"],
+                    run.peak_rss / MIB, n_events / answer["seconds"], extra)
+            )  # fmt: skip
+    return rows, mismatches
+
+
+def print_rows(rows: list[Row]) -> None:
+    project = {
+        (r.size, r.name): r.seconds for r in rows if r.kind == "metric" and r.impl == "project"
+    }
+    print(f"{'size':<6}{'what':<22}{'how':<26}{'wall s':>8}{'peak MiB':>10}{'events/s':>13}"
+          f"{'  project vs it':>16}")  # fmt: skip
+    for r in rows:
+        rss = "-" if r.peak_rss_mib != r.peak_rss_mib else f"{r.peak_rss_mib:,.0f}"
+        ratio = ""
+        if r.kind == "metric" and r.impl != "project":
+            speedup = r.seconds / project[(r.size, r.name)]
+            ratio = f"{speedup:6.1f}x faster" if speedup >= 1 else f"{1 / speedup:6.1f}x slower"
+            ratio += "" if r.extra.get("equal") else "  NOT EQUAL"
+        print(f"{r.size:<6}{r.name:<22}{r.impl:<26}{r.seconds:8.2f}{rss:>10}"
+              f"{r.events_per_second:13,.0f}  {ratio}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=data.SAMPLE_DIR)
+    parser.add_argument("--sizes", default="1m,10m", help="comma-separated of 1m, 10m, 100m")
+    parser.add_argument("--with-100m", action="store_true", help="add the 100M data set")
+    parser.add_argument("--no-report", action="store_true", help="skip the notebooks")
+    parser.add_argument("--no-solo", action="store_true", help="skip the notebook-alone runs")
+    parser.add_argument("--no-baselines", action="store_true", help="project metrics only")
+    parser.add_argument(
+        "--baselines-at-100m",
+        action="store_true",
+        help="run the pandas and Polars baselines at 100M too (in memory: 13 GB or more)",
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks at once in the report")
     parser.add_argument("--start", default="2025-10-15")
     parser.add_argument("--end", default="2025-11-14")
     parser.add_argument("--timezone", default="Asia/Shanghai")
-    args = parser.parse_args()
+    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    args = parser.parse_args(argv)
 
-    period = Period(args.start, args.end, args.timezone)
-    src = data.open_source(args.source)
-    events, orders = src["events"], src["orders"]
-    n_events = int(events.count().to_pandas())
-    print(f"source {args.source}: {n_events:,} events; period {period.start}..{period.end}")
-    print(f"{'metric':<22}{'project s':>10}{'pandas s':>10}{'ratio':>8}{'events/s':>14}")
+    sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    if args.with_100m and "100m" not in sizes:
+        sizes.append("100m")
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {', '.join(unknown)}; known: {', '.join(SIZES)}")
+    machine = f"{psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
+    print(f"benchmark {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+          f"({machine}, Python {platform.python_version()}); period {args.start}..{args.end} "
+          f"{args.timezone}")  # fmt: skip
+    print(f"floors: {FLOORS}")
+    print(f"load average before: {load()} (other work on the machine slows every figure)")
 
-    project_traffic_s, project_traffic = timed(lambda: traffic.daily_traffic(events, period))
-    pandas_traffic_s, baseline_traffic = timed(lambda: pandas_traffic(args.source, period))
-    for column in ("dau", "wau", "mau"):
-        assert project_traffic[column].tolist() == baseline_traffic[column].tolist(), column
-    report("DAU/WAU/MAU", project_traffic_s, pandas_traffic_s, n_events)
+    rows: list[Row] = []
+    mismatches: list[str] = []
+    for size in sizes:
+        folder = generate(size)
+        n_events = events_in(folder)
+        print(f"\n{size}: {n_events:,} events in {folder.relative_to(ROOT)}", flush=True)
+        found: list[Row] = []
+        if not args.no_report:
+            found += report_rows(size, folder, args, n_events, solo=not args.no_solo)
+        impls = ["project"]
+        if not args.no_baselines and (size != "100m" or args.baselines_at_100m):
+            impls += ["pandas", "polars"]
+        metrics, wrong = metric_rows(size, folder, args, n_events, impls)
+        found += metrics
+        mismatches += wrong
+        print_rows(found)
+        rows += found
 
-    project_rep_s, project_rep = timed(lambda: repurchase.repurchase_summary(orders, period))
-    pandas_rep_s, baseline_rep = timed(lambda: pandas_repurchase(args.source, period))
-    assert project_rep[["buyers", "repeat_buyers"]].to_dict() == baseline_rep.to_dict()
-    report("repurchase", project_rep_s, pandas_rep_s, n_events)
-
-    for name, function in {
-        "gmv_daily": lambda: gmv.gmv_daily(orders, period, events),
-        "cohort_retention": lambda: retention.cohort_retention(events, period),
-    }.items():
-        seconds, _ = timed(function)
-        report(name, seconds, None, n_events)
-    print(f"finished {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-
-
-def report(name: str, project_s: float, baseline_s: float | None, n_events: int) -> None:
-    ratio = f"{baseline_s / project_s:7.1f}x" if baseline_s else f"{'-':>8}"
-    baseline = f"{baseline_s:10.2f}" if baseline_s else f"{'-':>10}"
-    print(f"{name:<22}{project_s:10.2f}{baseline}{ratio}{n_events / project_s:14,.0f}")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
+    if mismatches:
+        print("\nbaselines that do not give the project's numbers:\n  " + "\n  ".join(mismatches))
+        return 1
+    print(f"\nfinished {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average {load()}; "
+          "baselines equal the project")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

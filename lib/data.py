@@ -8,6 +8,8 @@ A *source* holds the logical tables of the data contract (docs/data-contract.md)
   so a password need not be written into a notebook);
 - ``spark:///path/to/folder?master=local[2]``: the same files read by Spark (PySpark through
   Ibis) — the tested distributed engine; a cluster's master URL works the same way;
+- ``taobao:///path/to/UserBehavior.csv``: the Taobao user-behaviour CSV as events and products
+  (:mod:`lib.taobao`);
 - a live Ibis backend passed from Python (e.g. ``ibis.pyspark.connect(spark)`` on a cluster);
 - ``None``: the bundled sample shop in ``data/sample``.
 
@@ -137,6 +139,39 @@ CONTRACT: dict[str, TableSpec] = {
         TableSpec(
             "reviews",
             _cols("sku_id:id", "user_id:id", "review_time:timestamp", "rating:integer"),
+        ),
+        # Supply chain (notebook 06). Several inventory rows for one SKU and date (locations)
+        # are summed; an optional ``location`` column gives the split.
+        TableSpec(
+            "inventory",
+            _cols("date:date", "sku_id:id", "on_hand:integer"),
+            description="units on hand per SKU at the end of each local day",
+        ),
+        TableSpec(
+            "purchase_orders",
+            _cols(
+                "po_id:id",
+                "supplier:string",
+                "sku_id:id",
+                "ordered_date:date",
+                "promised_date:date",
+                "received_date:date?",
+                "qty_ordered:integer",
+                "qty_received:integer?",
+                "unit_cost:number?",
+            ),
+            description="purchase orders to suppliers (received_date null = not received)",
+        ),
+        TableSpec(
+            "shipments",
+            _cols(
+                "order_id:id",
+                "carrier:string",
+                "shipped_time:timestamp",
+                "delivered_time:timestamp?",
+                "shipping_cost:number?",
+            ),
+            description="parcels handed to carriers (delivered_time null = not delivered)",
         ),
     )
 }
@@ -297,6 +332,23 @@ def redact(source: object) -> str:
     return re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&#]*", r"\1***", text)
 
 
+# DuckDB's own default memory limit is 80% of the machine, per process; the runner and two
+# kernels each hold a connection, so without a limit a large source could take all of it. Past the
+# limit, DuckDB spills to the temp directory (one per process: spill files of two processes in
+# one folder would collide). Override with the variable, e.g. ECOM_DUCKDB_MEMORY_LIMIT=4GB.
+DUCKDB_MEMORY_LIMIT_ENV = "ECOM_DUCKDB_MEMORY_LIMIT"
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+def duckdb_connect() -> BaseBackend:
+    """An in-memory DuckDB for reading files in place, with bounded memory (see above)."""
+    import tempfile
+
+    limit = os.environ.get(DUCKDB_MEMORY_LIMIT_ENV, "").strip() or DUCKDB_MEMORY_LIMIT
+    spill = Path(tempfile.gettempdir()) / f"ecom-duckdb-{os.getpid()}"
+    return ibis.duckdb.connect(memory_limit=limit, temp_directory=str(spill))
+
+
 def _folder_tables(
     folder: Path, con: BaseBackend, paths: dict[str, Path] | None = None
 ) -> dict[str, ir.Table]:
@@ -393,11 +445,21 @@ def open_source(
     elif (expanded := os.path.expandvars(str(source))).startswith("spark://"):
         con, tables = _spark_tables(expanded)
         description = f"Spark ({redact(expanded)})"
+    elif expanded.startswith("taobao://"):
+        # The Taobao user-behaviour CSV (lib/taobao.py): events and products views over the file.
+        from lib import taobao
+
+        try:
+            con, tables, csv_path = taobao.open_tables(expanded, duckdb_connect())
+        except taobao.TaobaoError as exc:
+            raise DataError(str(exc)) from None
+        paths.update(events=csv_path, products=csv_path)  # read errors name the file
+        description = f"Taobao user behaviour ({csv_path})"
     elif "://" not in expanded:
         folder = Path(expanded).expanduser()
         if not folder.is_dir():
             raise DataError(f"source folder {folder} does not exist")
-        con = ibis.duckdb.connect()
+        con = duckdb_connect()
         tables = _folder_tables(folder, con, paths)
         # The sample's absolute path differs per checkout; notebooks print this description.
         description = "the bundled sample shop (data/sample)" if bundled else str(folder)
@@ -544,6 +606,9 @@ FUTURE_TOLERANCE = timedelta(days=1)
 NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     "orders": ("paid_amount",),
     "order_items": ("quantity", "unit_price"),
+    "inventory": ("on_hand",),
+    "purchase_orders": ("qty_ordered", "qty_received"),
+    "shipments": ("shipping_cost",),
 }
 # The timestamp that places a table's rows in a report period.
 PERIOD_COLUMNS = {"events": "event_time", "orders": "order_time"}
@@ -885,3 +950,19 @@ def validate(
         if warning:
             messages.append(f"warning: {warning}")
     return messages
+
+
+def coverage_note(source: Source, period: Period) -> str:
+    """One line for the top of a notebook: how much data the period holds, or that it has none.
+
+    A notebook on an empty period still runs top to bottom (tables are empty, charts say "no
+    data"); this line says why before the reader meets them.
+    """
+    counts = rows_in_range(source, period)
+    if counts and not any(counts.values()):
+        return (
+            f"No {' or '.join(counts)} fall in {period.start}..{period.end} ({period.timezone}): "
+            "every table and chart below is empty. Check start and end."
+        )
+    found = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+    return f"{period.start}..{period.end} ({period.timezone}, {period.n_days} days): {found}."

@@ -108,7 +108,13 @@ def _reach(
     window_days: int,
     keys: Sequence[str],
 ) -> ir.Table:
-    """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``)."""
+    """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``).
+
+    Each step is one left join of the entries so far with that step's events, on the user and
+    the time conditions, then a grouping that keeps the earliest match. Every intermediate table
+    is read once: joining a step's first times back onto the entries (a second reference) makes
+    Ibis repeat the whole subquery, doubling the scans of the events with every step.
+    """
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, hi = period.utc_bounds()
@@ -122,12 +128,19 @@ def _reach(
         candidates = events.filter(
             events.event_name == step, events.event_time >= lo_lit, events.event_time <= late
         )
-        candidates = candidates.select("user_id", t=_seconds(candidates.event_time))
-        matched = reach.join(candidates, "user_id").filter(
-            lambda j, prev=previous: (j.t >= j[prev]) & (j.t <= j.t1 + window)
+        candidates = candidates.select(
+            step_user=candidates.user_id, t=_seconds(candidates.event_time)
         )
-        firsts = matched.group_by(keys).aggregate(**{f"t{index}": matched.t.min()})
-        reach = reach.left_join(firsts, keys).drop(*[f"{key}_right" for key in keys])
+        matched = reach.left_join(
+            candidates,
+            [
+                reach.user_id == candidates.step_user,
+                candidates.t >= reach[previous],
+                candidates.t <= reach.t1 + window,
+            ],
+        )
+        known = [f"t{i}" for i in range(1, index)]
+        reach = matched.group_by([*keys, *known]).aggregate(**{f"t{index}": matched.t.min()})
         previous = f"t{index}"
     return reach
 
@@ -268,6 +281,18 @@ def segment_conversion(breakdown_table: pd.DataFrame, breakdown: str) -> pd.Data
     ``p_value_vs_rest``: the two-proportion test against all other entrants pooled
     (``significant`` when < 0.05). Sorted by entrants, largest first."""
     last_index = breakdown_table["step_index"].max()
+    if breakdown_table.empty:
+        columns = [
+            breakdown,
+            "entrants",
+            "converters",
+            "conversion_rate",
+            "conversion_low",
+            "conversion_high",
+            "p_value_vs_rest",
+            "significant",
+        ]
+        return pd.DataFrame(columns=columns)
     by_step = breakdown_table.set_index([breakdown, "step_index"])["users"]
     table = pd.DataFrame(
         {

@@ -66,6 +66,8 @@ def stacked_area(
     table: pd.DataFrame, dimension: str, value: str, title: str, ylabel: str
 ) -> Figure:
     """A stacked area per value of ``dimension`` over ``table['date']`` (long-form input)."""
+    if table.empty:
+        return _no_data(title, "date (local)", ylabel)
     wide = table.pivot_table(index="date", columns=dimension, values=value, fill_value=0)
     wide = wide[wide.sum().sort_values(ascending=False).index]
     fig, ax = plt.subplots(figsize=WIDE)
@@ -85,6 +87,8 @@ def bars(
     percent: bool = False,
 ) -> Figure:
     """Horizontal bars of ``value`` per ``category``, in the table's order."""
+    if table.empty:
+        return _no_data(title, value_label, category_label)
     fig, ax = plt.subplots(figsize=SQUARE)
     sns.barplot(data=table, y=category, x=value, orient="h", color=sns.color_palette()[0], ax=ax)
     if percent:
@@ -134,6 +138,8 @@ def rate_intervals(
 def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
     """Relative change of each indicator against the previous period (from lib.overview)."""
     shown = table.dropna(subset=["change"])
+    if shown.empty:
+        return _no_data(title, "change vs previous period [%]", "")
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.5))
     colours = ["#2a9d8f" if value >= 0 else "#e76f51" for value in shown["change"]]
     ax.barh(shown["indicator"], shown["change"], color=colours)
@@ -558,6 +564,435 @@ def segment_sizes(
     axes[0].invert_yaxis()
     axes[1].barh(positions, summary["gmv_to_date_per_user"], color=sns.color_palette()[1])
     axes[1].set_xlabel("GMV to date per user [currency]")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- products and costs (issue 5)
+
+QUADRANT_COLOURS = {
+    "star": "#2a9d8f",
+    "traffic driver": "#e9c46a",
+    "future star": "#8ab17d",
+    "question": "#e76f51",
+}
+COMPONENT_COLOURS = {
+    "platform": "#264653",
+    "operating": "#2a9d8f",
+    "people": "#e9c46a",
+    "goods": "#e76f51",
+}
+
+
+def _money(ax_axis) -> None:
+    ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def bcg_matrix(
+    table: pd.DataFrame,
+    label: str,
+    exposure: str,
+    exposure_split: float,
+    conversion_split: float,
+    title: str,
+    exposure_label: str,
+) -> Figure:
+    """The new BCG matrix (from :func:`lib.products.with_quadrants`): exposure against conversion,
+    bubble area by revenue, colour by gross margin, the splits drawn and the quadrants named."""
+    xlabel, ylabel = f"{exposure_label} [count, log scale]", "buyers / viewers [%]"
+    rated = table[table["conversion_rate"].notna() & (table[exposure] > 0)]
+    if rated.empty:
+        return _no_data(title, xlabel, ylabel)
+    fig, ax = plt.subplots(figsize=(9, 6))
+    sizes = 2000 * rated["revenue"] / max(rated["revenue"].max(), 1e-9) + 20
+    points = ax.scatter(
+        rated[exposure],
+        rated["conversion_rate"],
+        s=sizes,
+        c=rated["gross_margin"],
+        cmap="viridis",
+        alpha=0.7,
+        edgecolors="white",
+    )
+    fig.colorbar(points, ax=ax, label="gross margin [%]", format=PercentFormatter(1.0))
+    for _, row in rated.iterrows():
+        ax.annotate(
+            str(row[label]),
+            (row[exposure], row["conversion_rate"]),
+            fontsize="x-small",
+            ha="center",
+            va="center",
+        )
+    ax.set_xscale("log")
+    ax.axvline(exposure_split, color="grey", linestyle=":", linewidth=1)
+    ax.axhline(conversion_split, color="grey", linestyle=":", linewidth=1)
+    corners = {
+        "traffic driver": (0.98, 0.02, "right", "bottom"),
+        "star": (0.98, 0.98, "right", "top"),
+        "future star": (0.02, 0.98, "left", "top"),
+        "question": (0.02, 0.02, "left", "bottom"),
+    }
+    for name, (x, y, ha, va) in corners.items():
+        ax.text(
+            x,
+            y,
+            name,
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize="small",
+            color=QUADRANT_COLOURS[name],
+            fontweight="bold",
+        )
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def two_panel_bars(
+    table: pd.DataFrame,
+    label: str,
+    left: str,
+    right: str,
+    title: str,
+    left_label: str,
+    right_label: str,
+    axis_label: str,
+    right_percent: bool = False,
+) -> Figure:
+    """Two horizontal bar panels per row of ``table`` (in its order): ``left`` and ``right``."""
+    if table.empty:
+        return _no_data(title, left_label, axis_label)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(table) + 1.8), sharey=True)
+    positions = range(len(table))
+    axes[0].barh(positions, table[left], color=sns.color_palette()[0])
+    axes[0].set_yticks(list(positions), table[label])
+    axes[0].set_xlabel(left_label)
+    axes[0].xaxis.set_major_locator(MaxNLocator(5))
+    _money(axes[0].xaxis)
+    axes[0].set_ylabel(axis_label)
+    axes[0].invert_yaxis()
+    axes[1].barh(positions, table[right].fillna(0), color=sns.color_palette()[1])
+    axes[1].set_xlabel(right_label)
+    if right_percent:
+        axes[1].xaxis.set_major_formatter(PercentFormatter(1.0))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def pareto_curve(pareto: pd.DataFrame, title: str, a_share: float = 0.8) -> Figure:
+    """Cumulative revenue share against the share of SKUs (from :func:`lib.products.sku_pareto`),
+    with the point where the A class ends marked."""
+    xlabel, ylabel = "SKUs by revenue, largest first [% of SKUs]", "cumulative revenue [%]"
+    if pareto.empty or pareto["revenue"].sum() <= 0:
+        return _no_data(title, xlabel, ylabel)
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.plot(pareto["sku_share"], pareto["cumulative_share"], color=_LEVEL)
+    a = pareto[pareto["abc_class"] == "A"]
+    if len(a):
+        x, y = a["sku_share"].iloc[-1], a["cumulative_share"].iloc[-1]
+        ax.axhline(a_share, color="grey", linestyle=":", linewidth=1)
+        ax.axvline(x, color=_ALERT, linestyle=":", linewidth=1)
+        ax.annotate(
+            f"{len(a):,} SKUs ({x:.1%} of the catalogue) make {y:.0%} of revenue",
+            (x, y),
+            xytext=(12, -24),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def stacked_bars_h(
+    table: pd.DataFrame,
+    label: str,
+    columns: Sequence[str],
+    labels: Sequence[str],
+    title: str,
+    value_label: str,
+    axis_label: str,
+    percent: bool = False,
+    colours: Sequence[str] | None = None,
+) -> Figure:
+    """Horizontal bars of ``columns`` stacked per row of ``table`` (in its order)."""
+    if table.empty:
+        return _no_data(title, value_label, axis_label)
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(table) + 1.8))
+    positions = range(len(table))
+    left = pd.Series(0.0, index=table.index)
+    palette = colours or sns.color_palette("deep", len(columns))
+    for column, name, colour in zip(columns, labels, palette, strict=False):
+        values = table[column].fillna(0.0)
+        ax.barh(positions, values, left=left, label=name, color=colour)
+        left = left + values
+    ax.set_yticks(list(positions), table[label])
+    ax.invert_yaxis()
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        _money(ax.xaxis)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _finish(fig, ax, title, value_label, axis_label)
+
+
+def week_heatmap(
+    table: pd.DataFrame, row: str, value: str, title: str, ylabel: str, unit: str
+) -> Figure:
+    """A ``row`` × week heatmap of ``value`` (long input with a ``week`` column of Mondays)."""
+    xlabel = "week starting (local Monday)"
+    if table.empty:
+        return _no_data(title, xlabel, ylabel)
+    grid = table.pivot(index=row, columns="week", values=value)
+    grid.columns = [f"{w:%m-%d}" for w in grid.columns]
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(grid) + 1.8))
+    sns.heatmap(grid, cmap="RdYlGn", annot=True, fmt=".1f", ax=ax, cbar_kws={"label": unit})
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def component_bars(totals: pd.DataFrame, title: str) -> Figure:
+    """Monthly cost stacked by ROPG component (from :func:`lib.costs.component_totals`)."""
+    xlabel, ylabel = "month (local; partial months hold only the period's days)", "cost [currency]"
+    parts = totals[totals["component"] != "total"]
+    if parts.empty:
+        return _no_data(title, xlabel, ylabel)
+    wide = parts.pivot(index="month", columns="component", values="amount").fillna(0.0)
+    order = [c for c in COMPONENT_COLOURS if c in wide.columns]
+    wide = wide[order + sorted(set(wide.columns) - set(order))]
+    fig, ax = plt.subplots(figsize=WIDE)
+    positions = range(len(wide))
+    bottom = pd.Series(0.0, index=wide.index)
+    for component in wide.columns:
+        colour = COMPONENT_COLOURS.get(component, _LEVEL)
+        ax.bar(positions, wide[component], bottom=bottom, color=colour, label=component)
+        bottom = bottom + wide[component]
+    ax.set_xticks(list(positions), [f"{m:%Y-%m}" for m in wide.index])
+    _money(ax.yaxis)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def unit_economics_bars(economics: pd.DataFrame, title: str) -> Figure:
+    """Revenue, each cost and the margins per paid order (from
+    :func:`lib.costs.unit_economics`); costs drawn below zero."""
+    xlabel, ylabel = "per paid order [currency]", "line"
+    shown = economics[~economics["line"].isin(["variable_costs", "fixed_costs", "total_cost"])]
+    if shown.empty or shown["per_order"].isna().all():
+        return _no_data(title, xlabel, ylabel)
+    costs = ~shown["line"].isin(["revenue", "contribution_margin", "net_profit"])
+    values = shown["per_order"].where(~costs, -shown["per_order"])
+    colours = [_FALL if v < 0 else _RISE for v in values]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.5))
+    positions = range(len(shown))
+    ax.barh(positions, values, color=colours)
+    for y, value in zip(positions, values, strict=True):
+        ax.text(
+            value,
+            y,
+            f" {value:,.1f} ",
+            va="center",
+            ha="left" if value >= 0 else "right",
+            fontsize="small",
+        )
+    ax.set_yticks(list(positions), shown["line"])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    low, high = values.min(), values.max()
+    pad = 0.25 * (high - low if high > low else 1)
+    ax.set_xlim(min(low, 0) - pad, max(high, 0) + pad)  # room for the labels
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def channel_roi_chart(table: pd.DataFrame, title: str) -> Figure:
+    """ROAS and ROI per channel and billing model (from :func:`lib.costs.channel_roi`)."""
+    if table.empty:
+        return _no_data(title, "return per unit of spend", "channel · billing model")
+    labels = [f"{c} · {b}" for c, b in zip(table["channel"], table["billing_model"], strict=True)]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(table) + 1.8), sharey=True)
+    positions = range(len(table))
+    axes[0].barh(positions, table["roas"].fillna(0.0), color=sns.color_palette()[0])
+    axes[0].axvline(1, color="grey", linestyle=":", linewidth=1)
+    axes[0].set_xlabel("ROAS = GMV / spend [ratio]")
+    axes[0].set_yticks(list(positions), labels)
+    axes[0].set_ylabel("channel · billing model")
+    axes[0].invert_yaxis()
+    roi = table["roi"].fillna(0.0)
+    axes[1].barh(positions, roi, color=[_RISE if v >= 0 else _FALL for v in roi])
+    axes[1].axvline(0, color="black", linewidth=0.8)
+    axes[1].set_xlabel("ROI after goods cost = (GMV − goods − spend) / spend [ratio]")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def cost_growth_bars(growth: pd.DataFrame, title: str, n: int = 10) -> Figure:
+    """Growth of the ``n`` fastest-growing cost items (from :func:`lib.costs.cost_growth`), the
+    flagged ones highlighted; items without a previous cost have no growth and are left out."""
+    xlabel, ylabel = "growth against the previous period [%]", "cost item"
+    shown = growth[growth["growth"].notna()].head(n)
+    if shown.empty:
+        return _no_data(title, xlabel, ylabel)
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(shown) + 1.5))
+    positions = range(len(shown))
+    colours = [_ALERT if flagged else _LEVEL for flagged in shown["fastest_growth"]]
+    ax.barh(positions, shown["growth"], color=colours)
+    ax.set_yticks(
+        list(positions),
+        [f"{c}: {i}" for c, i in zip(shown["component"], shown["item"], strict=True)],
+    )
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+# ---------------------------------------------------------------- supply chain (issue 8)
+
+
+def ranked_bars(
+    table: pd.DataFrame,
+    category: str,
+    value: str,
+    title: str,
+    category_label: str,
+    value_label: str,
+    top: int | None = None,
+    percent: bool = False,
+) -> Figure:
+    """Horizontal bars of ``value`` per ``category``, largest first (the ``top`` largest only);
+    rows without a value are left out."""
+    shown = table.dropna(subset=[value]).sort_values([value, category], ascending=[False, True])
+    if top is not None:
+        shown = shown.head(top)
+    if shown.empty:
+        return _no_data(title, value_label, category_label)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(shown) + 1.6))
+    positions = range(len(shown))
+    ax.barh(positions, shown[value], color=sns.color_palette()[0])
+    ax.set_yticks(list(positions), shown[category].astype(str))
+    ax.invert_yaxis()
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        _money(ax.xaxis)
+    return _finish(fig, ax, title, value_label, category_label)
+
+
+def labelled_scatter(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    label: str,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    size: str | None = None,
+    y_percent: bool = False,
+) -> Figure:
+    """One labelled point per row (area by ``size`` when given), e.g. suppliers or carriers."""
+    shown = table.dropna(subset=[x, y])
+    if shown.empty:
+        return _no_data(title, xlabel, ylabel)
+    fig, ax = plt.subplots(figsize=SQUARE)
+    sizes = 60.0
+    if size is not None:
+        sizes = 40 + 600 * shown[size] / max(float(shown[size].max()), 1e-9)
+    ax.scatter(shown[x], shown[y], s=sizes, alpha=0.6, color=sns.color_palette()[0])
+    for _, row in shown.iterrows():
+        ax.annotate(
+            str(row[label]),
+            (row[x], row[y]),
+            xytext=(6, 4),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    if y_percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.margins(0.15)
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def demand_forecast_panels(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    keys: Sequence[str],
+    title: str,
+    ylabel: str,
+    history_days: int = 28,
+) -> Figure:
+    """Small multiples, one per key: the last ``history_days`` of actual daily units, the
+    forecast (dashed) and its interval (shaded), from :func:`lib.supply.forecast_demand`."""
+    keys = list(keys)
+    if not keys or forecast.empty:
+        return _no_data(title, "date (local)", ylabel)
+    columns = min(len(keys), 3)
+    rows = (len(keys) + columns - 1) // columns
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(4.2 * columns, 2.8 * rows + 0.6), squeeze=False, sharex=True
+    )
+    for ax, key in zip(axes.ravel(), keys, strict=False):
+        past = history[history["key"] == key].sort_values("date").tail(history_days)
+        ahead = forecast[forecast["key"] == key].sort_values("date")
+        ax.plot(past["date"], past["units"], color=_LEVEL, label="actual")
+        ax.plot(ahead["date"], ahead["forecast"], color=_RISE, linestyle="--", label="forecast")
+        ax.fill_between(
+            ahead["date"], ahead["low"], ahead["high"], color=_RISE, alpha=0.2, label="interval"
+        )
+        ax.set_title(str(key), fontsize="small")
+        ax.set_ylim(0, None)
+        _date_axis(ax)
+        ax.tick_params(axis="x", labelsize="x-small")
+    for ax in axes.ravel()[len(keys) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("date (local)")
+    axes[0][0].legend(fontsize="x-small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def ship_hours_chart(daily: pd.DataFrame, sla_hours: float, title: str) -> Figure:
+    """Median and 90th percentile of payment-to-shipment hours per payment day, with the SLA."""
+    xlabel, ylabel = "payment day (local)", "hours from payment to shipment [h]"
+    if daily["orders"].sum() == 0:
+        return _no_data(title, xlabel, ylabel)
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.plot(daily["date"], daily["ship_hours_p50"], marker="o", markersize=3, label="median")
+    ax.plot(
+        daily["date"], daily["ship_hours_p90"], marker="o", markersize=3, label="90th percentile"
+    )
+    ax.axhline(sla_hours, color=_ALERT, linestyle=":", linewidth=1.2, label=f"SLA {sla_hours:g} h")
+    ax.set_ylim(0, None)
+    ax.legend(fontsize="small")
+    _date_axis(ax)
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def inventory_status_chart(summary: pd.DataFrame, title: str) -> Figure:
+    """SKUs and stock value per inventory status (from :func:`lib.supply.status_summary`)."""
+    if summary["skus"].sum() == 0:
+        return _no_data(title, "SKUs [count]", "status")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(summary) + 1.8), sharey=True)
+    positions = range(len(summary))
+    axes[0].barh(positions, summary["skus"], color=sns.color_palette()[0])
+    axes[0].set_yticks(list(positions), summary["status"])
+    axes[0].set_xlabel("SKUs [count]")
+    axes[0].set_ylabel("status")
+    axes[0].invert_yaxis()
+    axes[1].barh(positions, summary["inventory_value"], color=sns.color_palette()[1])
+    axes[1].xaxis.set_major_locator(MaxNLocator(4))
+    _money(axes[1].xaxis)
+    axes[1].set_xlabel("stock value at unit cost [currency]")
+    for position, share in zip(positions, summary["value_share"], strict=True):
+        if pd.notna(share):
+            axes[1].text(0, position, f" {share:.0%}", va="center", fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
     return fig

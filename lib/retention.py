@@ -111,17 +111,33 @@ def cohort_retention(
 
     joined = cohort.join(active, "user_id").filter(lambda t: t.day >= t.cohort_day)
     joined = joined.mutate(offset=joined.day - joined.cohort_day)
+    # Three small counts in one query: the cohort and the join are subqueries it uses more than
+    # once, which Ibis writes as CTEs and DuckDB computes once (three queries scanned the events
+    # five times). ``n`` is cohort size, users retained on day ``k``, or users last seen on ``k``
+    # (capped at max_day: "on or after N" only asks whether the last return is ≥ N ≤ max_day).
+    sizes = (
+        cohort.group_by("cohort_key")
+        .aggregate(n=ibis._.count())
+        .mutate(kind=ibis.literal("size"), k=ibis.literal(0, "int64"))
+    )
     on_day = (
         joined.filter(joined.offset <= max_day)
-        .group_by(["cohort_key", "offset"])
-        .aggregate(retained_users=ibis._.count())
-        .to_pandas()
+        .group_by("cohort_key", k=joined.offset)
+        .aggregate(n=ibis._.count())
+        .mutate(kind=ibis.literal("on"))
     )
     last_offsets = joined.group_by(["user_id", "cohort_key"]).aggregate(last=joined.offset.max())
     last_counts = (
-        last_offsets.group_by(["cohort_key", "last"]).aggregate(users=ibis._.count()).to_pandas()
+        last_offsets.group_by("cohort_key", k=ibis.least(last_offsets["last"], max_day))
+        .aggregate(n=ibis._.count())
+        .mutate(kind=ibis.literal("last"))
     )
-    sizes = cohort.group_by("cohort_key").aggregate(cohort_size=ibis._.count()).to_pandas()
+    columns = ["kind", "cohort_key", "k", "n"]
+    counts = ibis.union(*(t.select(columns) for t in (sizes, on_day, last_counts))).to_pandas()
+    counts = counts.astype({"cohort_key": "int64", "k": "int64", "n": "int64"})
+    sizes = counts[counts["kind"] == "size"][["cohort_key", "n"]]
+    on_day = counts[counts["kind"] == "on"].rename(columns={"k": "offset", "n": "retained_users"})
+    last_counts = counts[counts["kind"] == "last"].rename(columns={"k": "last", "n": "users"})
     horizon = last_event_day(events, period)
 
     rows = []

@@ -78,7 +78,7 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
     "traffic": ("events",),
     "conversion": ("events", "orders", "order_items"),
     "retention": ("orders",),
-    "products": ("order_items", "products"),
+    "products": ("orders", "order_items", "products"),
     "costs": ("orders", "order_items", "products"),
     "supply_chain": ("orders", "order_items", "products"),
 }

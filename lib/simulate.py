@@ -1,8 +1,10 @@
-"""Seeded simulator of a Chinese online shop (events, orders, products, users, spend, costs).
+"""Seeded simulator of a Chinese online shop (events, orders, products, users, spend, costs,
+stock, purchase orders, shipments).
 
 The simulator produces the tables of the project's data contract as Parquet files, one per
 logical table (``events``, ``orders``, ``order_items``, ``products``, ``users``,
-``marketing_spend``, ``costs``, ``reviews``). All timestamps are naive UTC ``timestamp[us]``;
+``marketing_spend``, ``costs``, ``reviews``, ``inventory``, ``purchase_orders``,
+``shipments``). All timestamps are naive UTC ``timestamp[us]``;
 the shop itself lives in Asia/Shanghai (UTC+8, no DST), so calendar logic (weekdays,
 Singles' Day, the evening peak, ``marketing_spend.date``, ``costs.month``) uses local days.
 The window is 2025-08-01 00:00 to 2025-11-28 24:00 local time (120 days).
@@ -31,6 +33,22 @@ coupons claimed in a session can be redeemed on that or a later order. Buyers re
 items days later with ratings driven by SKU quality. Daily marketing spend per paid channel
 and billing model (CPC/CPM/CPT/CPS) is derived from the simulated traffic and GMV of that
 channel, and monthly ROPG costs (platform, operating, goods, people) from the order volume.
+
+Supply chain. Demand is simulated without looking at stock, and the supply tables are derived
+from it afterwards with random streams of their own, so the other tables are the same with or
+without them. Each SKU buys from one of six suppliers (promised lead times of 3 to 21 days;
+late and short deliveries from 5 % to 45 % of orders), in lots worth at least a minimum order
+value, kept above a safety stock. Daily stock per SKU (summed over two warehouses for the best
+sellers) is built backwards from the last day so that ``on_hand(d) = on_hand(d - 1) +
+received(d) - sold(d)`` holds exactly, with ``sold`` the units of paid, not cancelled order lines
+by local payment day. Stock-outs are placed on quiet spells of stock-out prone SKUs (more often
+those of unreliable suppliers): the last day with sales sells the last unit, the shelf stays
+empty while shoppers still view the item, and a late purchase order refills it. So sales stop
+while out of stock by construction, and the views on those days are the lost demand. Some SKUs
+are bought for many months of demand (overstock), a quarter never sell (dead stock). Paid
+orders ship from the warehouse after a gamma-distributed handling time that swells around
+Singles' Day (the 48-hour promise slips), with one of five carriers that differ in speed and
+price, by delivery zone of the buyer's region; a reviewed order is delivered before its review.
 
 Scale. Generation runs day by day, and within a day in slices of sessions ordered by start
 time, with vectorised numpy; each slice is written through ``pyarrow.parquet.ParquetWriter``
@@ -299,6 +317,91 @@ BILLING = (
     (SMS, "CPM", 1.00, 0.020, 30.0),
 )
 
+
+# --------------------------------------------------------------------------------------
+# Supply chain: suppliers, warehouses, carriers
+# --------------------------------------------------------------------------------------
+# (name, promised lead time in days, share of purchase orders that arrive late, share that
+#  arrive short). Inland factories promise long lead times and miss them often; the food
+#  distributor next door is quick and dependable.
+SUPPLIERS = (
+    ("Yiwu General Trading", 7, 0.10, 0.05),
+    ("Guangzhou Apparel Works", 10, 0.35, 0.15),
+    ("Shenzhen Electronics Supply", 14, 0.15, 0.04),
+    ("Ningbo Home Goods", 12, 0.20, 0.10),
+    ("Shanghai Food Distribution", 3, 0.05, 0.03),
+    ("Dongguan Factory Direct", 21, 0.45, 0.25),
+)
+SUPPLIER_NAMES = tuple(s[0] for s in SUPPLIERS)
+SUPPLIER_PROMISED_DAYS = np.array([s[1] for s in SUPPLIERS], dtype=np.int64)
+SUPPLIER_LATE_P = np.array([s[2] for s in SUPPLIERS])
+SUPPLIER_SHORT_P = np.array([s[3] for s in SUPPLIERS])
+# Suppliers able to serve each category (indexes into SUPPLIERS); a SKU buys from the first
+# (its main supplier) with probability MAIN_SUPPLIER_P, else from the second.
+CAT_SUPPLIERS = {
+    "womens_apparel": (1, 5), "mens_apparel": (1, 5), "shoes": (1, 5),
+    "beauty": (0, 3), "skincare": (0, 3), "mother_baby": (0, 3),
+    "snacks": (4, 0), "beverages": (4, 0), "fresh_food": (4, 0), "pet_supplies": (4, 0),
+    "home_textiles": (3, 5), "kitchen": (3, 5),
+    "appliances": (2, 5), "phones": (2, 5), "computers": (2, 5), "digital_accessories": (2, 5),
+    "sports": (0, 5), "outdoor": (0, 5), "toys": (0, 5), "books": (0, 0),
+}  # fmt: skip
+MAIN_SUPPLIER_P = 0.65
+# Suppliers want orders worth about this much (CNY at cost), at most MAX_MOQ units.
+MIN_ORDER_VALUE = 1_500.0
+MAX_MOQ = 48
+WAREHOUSES = ("Shanghai DC", "Guangzhou DC")
+# The best sellers (this share of SKUs by units) are stocked in both warehouses.
+SPLIT_STOCK_SHARE = 0.10
+# A SKU is "stock-out prone" with probability STOCKOUT_BASE_P + STOCKOUT_LATE_P × its
+# supplier's late share; each quiet spell of a prone SKU is a stock-out with STOCKOUT_RUN_P.
+STOCKOUT_BASE_P = 0.05
+STOCKOUT_LATE_P = 0.8
+STOCKOUT_RUN_P = 0.5
+STOCKOUT_MIN_DAYS, STOCKOUT_MAX_DAYS, STOCKOUTS_PER_SKU = 3, 35, 2
+# The purchase order ending a stock-out came late with probability this × the supplier's late
+# share (capped at 1); otherwise the buyer ordered too late and the supplier was on time.
+STOCKOUT_SUPPLIER_BLAME = 2.0
+OVERBUY_P = 0.12  # share of SKUs bought for far more days of demand than they need
+
+# (name, mean transit days within the near zone, base cost CNY, cost per extra unit).
+CARRIERS = (
+    ("SF Express", 1.3, 16.0, 2.0),
+    ("JD Logistics", 1.6, 13.0, 1.5),
+    ("ZTO Express", 2.5, 7.0, 1.0),
+    ("YTO Express", 2.8, 6.5, 1.0),
+    ("EMS", 3.4, 11.0, 1.5),
+)
+CARRIER_NAMES = tuple(c[0] for c in CARRIERS)
+CARRIER_DAYS = np.array([c[1] for c in CARRIERS])
+CARRIER_BASE = np.array([c[2] for c in CARRIERS])
+CARRIER_UNIT = np.array([c[3] for c in CARRIERS])
+# Carrier mix for an ordinary parcel, a valuable one (insured, fast) and a remote address.
+CARRIER_P = np.array(
+    [
+        [0.15, 0.15, 0.35, 0.30, 0.05],
+        [0.60, 0.25, 0.08, 0.05, 0.02],
+        [0.10, 0.05, 0.15, 0.10, 0.60],
+    ]
+)
+VALUABLE_ORDER = 1_000.0
+# Delivery zones from the East China warehouse: 0 near, 1 mid, 2 far, 3 remote.
+REGION_ZONE = np.array(
+    [
+        1, 0, 0, 0, 1, 1, 1, 2, 1, 1, 1, 0, 1, 2, 2, 2, 1, 1,
+        2, 2, 2, 2, 2, 2, 3, 3, 3, 2, 3, 3, 3, 3, 3, 3,
+    ]
+)  # fmt: skip
+ZONE_EXTRA_DAYS = np.array([0.0, 0.6, 1.4, 3.0])
+ZONE_COST = np.array([1.0, 1.15, 1.35, 2.2])
+# Warehouse handling (payment to hand-over), gamma(shape, hours) times the day's load: the
+# days around Singles' Day swamp the warehouse, so the 48-hour promise slips.
+HANDLING_SHAPE, HANDLING_HOURS = 2.0, 7.0
+HANDLING_LOAD = {date(2025, 11, 10): 2.5, date(2025, 11, 11): 4.0, date(2025, 11, 12): 3.0,
+                 date(2025, 11, 13): 1.8, date(2025, 11, 14): 1.3}  # fmt: skip
+CARRIER_SURGE_DAYS = 1.0  # carriers' networks are congested for parcels paid 11-10..11-13
+LOST_PARCEL_P = 0.002
+
 SCHEMAS: dict[str, pa.Schema] = {
     "events": pa.schema(
         [
@@ -376,6 +479,36 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("user_id", pa.string()),
             ("review_time", pa.timestamp("us")),
             ("rating", pa.int64()),
+        ]
+    ),
+    "inventory": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("sku_id", pa.string()),
+            ("location", pa.string()),
+            ("on_hand", pa.int64()),
+        ]
+    ),
+    "purchase_orders": pa.schema(
+        [
+            ("po_id", pa.string()),
+            ("supplier", pa.string()),
+            ("sku_id", pa.string()),
+            ("ordered_date", pa.date32()),
+            ("promised_date", pa.date32()),
+            ("received_date", pa.date32()),
+            ("qty_ordered", pa.int64()),
+            ("qty_received", pa.int64()),
+            ("unit_cost", pa.float64()),
+        ]
+    ),
+    "shipments": pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("carrier", pa.string()),
+            ("shipped_time", pa.timestamp("us")),
+            ("delivered_time", pa.timestamp("us")),
+            ("shipping_cost", pa.float64()),
         ]
     ),
 }
@@ -715,6 +848,9 @@ _DICT_COLS = {
     "marketing_spend": ["channel", "billing_model"],
     "costs": ["component", "item"],
     "reviews": ["sku_id", "user_id"],
+    "inventory": ["sku_id", "location"],
+    "purchase_orders": ["supplier", "sku_id"],
+    "shipments": ["carrier"],
 }
 
 
@@ -790,14 +926,19 @@ class _Simulator:
         s_cat, s_users, s_days, s_misc = root.spawn(4)
         self.day_seeds = s_days.spawn(N_DAYS)
         self.rng_misc = np.random.default_rng(s_misc)
+        # The supply-chain tables draw from streams of their own, so adding them left every
+        # other table exactly as it was.
+        self.rng_ship = np.random.default_rng([seed, 1])
+        self.rng_supply = np.random.default_rng([seed, 2])
         self.cal = _calendar()
         self.cat = _make_catalog(n_skus, np.random.default_rng(s_cat))
         self.users = _make_users(n_users, self.cal, np.random.default_rng(s_users))
         self.scale = n_users / SAMPLE_USERS
         self.out = out
+        self.rows, self.level = rows, level
         self.writers = {
             name: _TableWriter(out / f"{name}.parquet", name, rows, level)
-            for name in ("events", "orders", "order_items", "reviews")
+            for name in ("events", "orders", "order_items", "reviews", "shipments")
         }
         self.next_session = 0
         self.next_order = 0
@@ -812,6 +953,18 @@ class _Simulator:
         self.m_gmv = np.zeros(n_months)
         self.m_cogs = np.zeros(n_months)
         self.m_refund_cogs = np.zeros(n_months)
+        # Aggregates feeding inventory and purchase orders: units of paid (not cancelled)
+        # order lines by local payment day, and view_item events by local day, per SKU.
+        self.sold_ds = np.zeros((N_DAYS, n_skus), dtype=np.int32)
+        self.views_ds = np.zeros((N_DAYS, n_skus), dtype=np.int32)
+        dates = self.cal.dates
+        self.handling_load = np.array(
+            [HANDLING_LOAD.get(x, 1.0) * (1.15 if x.weekday() >= 5 else 1.0) for x in dates]
+        )
+        self.carrier_surge = np.array(
+            [CARRIER_SURGE_DAYS if date(2025, 11, 10) <= x <= date(2025, 11, 13) else 0.0
+             for x in dates]
+        )  # fmt: skip
 
     # ---- sessions of one day ------------------------------------------------------------
     def _day_sessions(self, d: int, rng: np.random.Generator) -> _Sessions:
@@ -1132,6 +1285,9 @@ class _Simulator:
         self.m_cogs[mth] += (qty * cat.cost[l_sku])[shipped].sum()
         refunded_line = status[l_order] == ST_REFUNDED
         self.m_refund_cogs[mth] += (qty * cat.cost[l_sku])[refunded_line].sum()
+        # Shipped lines leave the warehouse on the local day they were paid.
+        pay_day = (pay_time[co_s][l_order[shipped]] - START_US) // US_PER_DAY
+        np.add.at(self.sold_ds, (pay_day, l_sku[shipped]), qty[shipped].astype(np.int32))
 
         # ---- tables ----
         onum = self.next_order + np.arange(n_o, dtype=np.int64)
@@ -1174,9 +1330,20 @@ class _Simulator:
         self.writers["orders"].add(orders)
         self.writers["order_items"].add(items)
         self.writers["reviews"].add(reviews)
+        units = np.bincount(l_order, weights=qty, minlength=n_o).astype(np.int64)
+        first_review = np.full(n_o, np.iinfo(np.int64).max)
+        np.minimum.at(first_review, l_order[rv], rv_time)
+        self.writers["shipments"].add(
+            self._shipments(
+                order_ids, status, pay_time[co_s], o_user, paid_amount, units, first_review
+            )
+        )
 
         # Purchases that fall after the window end did not happen (yet).
         keep_ev = ev_time < END_US
+        viewed = keep_ev & (ev_name == E["view_item"])
+        view_day = (ev_time[viewed] - START_US) // US_PER_DAY
+        np.add.at(self.views_ds, (view_day, ev_sku[viewed]), 1)
         return {
             "time": ev_time[keep_ev],
             "user": s.user[ev_sess][keep_ev],
@@ -1188,6 +1355,269 @@ class _Simulator:
             "platform": s.platform[ev_sess][keep_ev],
             "coupon": ev_coupon[keep_ev],
         }
+
+    # ---- shipments of one slice's paid orders ------------------------------------------
+    def _shipments(
+        self,
+        order_ids: pa.Array,
+        status: np.ndarray,
+        paid_at: np.ndarray,
+        o_user: np.ndarray,
+        paid_amount: np.ndarray,
+        units: np.ndarray,
+        first_review: np.ndarray,
+    ) -> pa.Table:
+        """One shipment per paid (not cancelled) order that left the warehouse in the window."""
+        rng = self.rng_ship
+        ship = np.flatnonzero((status == ST_PAID) | (status == ST_REFUNDED))
+        n = len(ship)
+        paid = paid_at[ship]
+        zone = REGION_ZONE[self.users.region[o_user[ship]]]
+        kind = np.where(paid_amount[ship] >= VALUABLE_ORDER, 1, np.where(zone == 3, 2, 0))
+        carrier = _grouped_choice(rng.random(n), kind, _cum(CARRIER_P))
+        day = (paid - START_US) // US_PER_DAY
+        handling = (
+            rng.gamma(HANDLING_SHAPE, HANDLING_HOURS, n) * self.handling_load[day] * US_PER_HOUR
+        )
+        transit_days = (CARRIER_DAYS[carrier] + ZONE_EXTRA_DAYS[zone]) * rng.lognormal(
+            0.0, 0.3, n
+        ) + self.carrier_surge[day]
+        transit = transit_days * US_PER_DAY
+        # Buyers review what they have received: a reviewed parcel's journey is fitted before
+        # the order's first review (reviews come 3+ days after payment, so this is rare).
+        budget = (first_review[ship] - paid - US_PER_HOUR).astype(np.float64)
+        squeeze = np.where(handling + transit > budget, budget / (handling + transit), 1.0)
+        handling_us = np.maximum(handling * squeeze, 60 * US_PER_S).astype(np.int64)
+        shipped = paid + handling_us // 1000 * 1000
+        delivered = shipped + (transit * squeeze).astype(np.int64) // 1000 * 1000
+        lost = rng.random(n) < LOST_PARCEL_P
+        cost = CARRIER_BASE[carrier] * ZONE_COST[zone] + CARRIER_UNIT[carrier] * (units[ship] - 1)
+        cost = np.round(cost * rng.lognormal(0.0, 0.05, n), 2)
+        # Parcels still in the warehouse at the end of the data have no shipment yet; those
+        # still on the road (or lost) have no delivery time.
+        keep = shipped < END_US
+        return pa.table(
+            {
+                "order_id": order_ids.take(pa.array(ship[keep])),
+                "carrier": _take(pa.array(CARRIER_NAMES), carrier[keep]),
+                "shipped_time": _ts(shipped[keep]),
+                "delivered_time": _ts(delivered[keep], (lost | (delivered >= END_US))[keep]),
+                "shipping_cost": pa.array(cost[keep]),
+            },
+            schema=SCHEMAS["shipments"],
+        )
+
+    # ---- inventory and purchase orders, consistent with the simulated sales ------------
+    def _stockouts(
+        self, supplier: np.ndarray
+    ) -> tuple[np.ndarray, dict[tuple[int, int], int], list[tuple[int, int]]]:
+        """Chosen stock-outs: ``zero[d, k]`` (end-of-day stock of SKU k is 0 on day d), the last
+        sale day before each stock-out keyed by ``(day the late PO arrives, k)``, and the
+        ``(k, last sale day)`` of stock-outs still open at the end of the window.
+
+        A stock-out is a quiet spell of a stock-out prone SKU: 3-35 days without a sale right
+        after a day with sales, which sold the last unit. Sales are never suppressed (the
+        other tables stay as simulated), so stock can only be 0 on days nobody bought.
+        """
+        rng, sold = self.rng_supply, self.sold_ds
+        n_sku = sold.shape[1]
+        prone = rng.random(n_sku) < STOCKOUT_BASE_P + STOCKOUT_LATE_P * SUPPLIER_LATE_P[supplier]
+        zero = np.zeros((N_DAYS, n_sku), dtype=bool)
+        arrives: dict[tuple[int, int], int] = {}
+        still_out: list[tuple[int, int]] = []
+        for k in np.flatnonzero(prone & ((sold > 0).sum(axis=0) >= 3)):
+            quiet = np.concatenate([[0], (sold[:, k] == 0).astype(np.int8), [0]])
+            edges = np.diff(quiet)
+            starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+            length = stops - starts + 1
+            fits = (starts >= 1) & (length >= STOCKOUT_MIN_DAYS) & (length <= STOCKOUT_MAX_DAYS)
+            draws = rng.random(int(fits.sum()))
+            runs = list(zip(starts[fits], stops[fits], strict=True))
+            chosen = [run for run, u in zip(runs, draws, strict=True) if u < STOCKOUT_RUN_P]
+            for a, b in chosen[:STOCKOUTS_PER_SKU]:
+                zero[a - 1 : b + 1, k] = True
+                if b + 1 < N_DAYS:
+                    arrives[(int(b) + 1, int(k))] = int(a) - 1
+                else:
+                    still_out.append((int(k), int(a) - 1))
+        return zero, arrives, still_out
+
+    def _supply(self) -> dict[str, int]:
+        """Write ``inventory`` and ``purchase_orders``; return their row counts.
+
+        The sales are given, so stock is built backwards from the last day with
+        ``on_hand(d - 1) = on_hand(d) + sold(d) - received(d)``. Going back, stock grows by each
+        day's sales until it reaches the SKU's safety stock plus its order lot; that day a lot
+        arrived that lifted it from the safety stock (>= 1 unit). So stock never runs out
+        except in the chosen stock-outs (:meth:`_stockouts`), which end with a late purchase
+        order. Stock-out prone SKUs are more often those of unreliable suppliers, and some SKUs
+        are bought for far more days than they sell (overstock) or never sell (dead stock).
+        """
+        rng, cat, sold = self.rng_supply, self.cat, self.sold_ds
+        n_sku = len(cat.price)
+        rate = np.maximum(sold.sum(axis=0) / N_DAYS, 0.02)  # the buyer's units per day
+        options = np.array([CAT_SUPPLIERS[name] for name in CAT_NAMES])
+        main = rng.random(n_sku) < MAIN_SUPPLIER_P
+        supplier = np.where(main, options[cat.cat, 0], options[cat.cat, 1])
+        promised = SUPPLIER_PROMISED_DAYS[supplier]
+        moq = np.clip(np.ceil(MIN_ORDER_VALUE / np.maximum(cat.cost, 0.01)), 1, MAX_MOQ)
+        safety = rate * rng.uniform(5.0, 15.0, n_sku)
+        overbuy = rng.random(n_sku) < OVERBUY_P
+        cover = np.where(overbuy, rng.uniform(150, 300, n_sku), rng.uniform(25, 60, n_sku))
+        lot = np.maximum(moq, np.round(rate * cover)).astype(np.int64)
+        zero, arrives, still_out = self._stockouts(supplier)
+
+        # Backwards from the end: row j of on_hand is the stock at the end of day j - 1
+        # (row 0 is the opening count on the day before the window).
+        on_hand = np.empty((N_DAYS + 1, n_sku), dtype=np.int64)
+        received = np.zeros((N_DAYS, n_sku), dtype=np.int64)
+        closing = 1 + np.floor(rng.random(n_sku) * (lot - 1)).astype(np.int64)
+        on_hand[N_DAYS] = np.where(zero[N_DAYS - 1], 0, closing)
+        no_zero = np.zeros(n_sku, dtype=bool)
+        for d in range(N_DAYS - 1, -1, -1):
+            shelf = on_hand[d + 1] + sold[d]  # on the shelf on day d, after any receipt
+            low = np.maximum(1, np.round(safety * rng.uniform(0.5, 1.5, n_sku))).astype(np.int64)
+            empty_before = zero[d - 1] if d > 0 else no_zero
+            rec = np.where(empty_before, shelf, np.where(shelf >= low + lot, shelf - low, 0))
+            received[d] = rec
+            on_hand[d] = shelf - rec
+
+        n_inventory = self._write_inventory(on_hand)
+        n_po = self._write_purchase_orders(
+            received, arrives, still_out, supplier, promised, lot, safety, rate, on_hand[N_DAYS]
+        )
+        return {"inventory": n_inventory, "purchase_orders": n_po}
+
+    def _write_inventory(self, on_hand: np.ndarray) -> int:
+        """One row per SKU, location and day (plus the opening count), sorted by date."""
+        rng, sold = self.rng_supply, self.sold_ds
+        n_sku = on_hand.shape[1]
+        # The best sellers are stocked in both warehouses; the split moves a little each day.
+        n_split = int(round(SPLIT_STOCK_SHARE * n_sku))
+        split = np.sort(np.argsort(-sold.sum(axis=0), kind="stable")[:n_split])
+        east_share = rng.uniform(0.55, 0.8, n_split)
+        sku = np.concatenate([np.arange(n_sku), split])
+        location = np.concatenate([np.zeros(n_sku, dtype=np.int64), np.ones(n_split, np.int64)])
+        order = np.lexsort((location, sku))
+        sku_ids = _take(self.cat.sku_ids, sku[order])
+        locations = _take(pa.array(WAREHOUSES), location[order])
+        writer = _TableWriter(self.out / "inventory.parquet", "inventory", self.rows, self.level)
+        first_day = START_DATE - timedelta(days=1)
+        for j in range(N_DAYS + 1):
+            total = on_hand[j]
+            share = np.clip(east_share + rng.normal(0.0, 0.03, n_split), 0.0, 1.0)
+            east = np.round(total[split] * share).astype(np.int64)
+            values = np.concatenate([total, east])
+            values[split] = east
+            values[n_sku:] = total[split] - east
+            writer.add(
+                pa.table(
+                    {
+                        "date": pa.array([first_day + timedelta(days=j)] * len(sku)),
+                        "sku_id": sku_ids,
+                        "location": locations,
+                        "on_hand": pa.array(values[order]),
+                    },
+                    schema=SCHEMAS["inventory"],
+                )
+            )
+        writer.close()
+        return writer.count
+
+    def _write_purchase_orders(
+        self,
+        received: np.ndarray,
+        arrives: dict[tuple[int, int], int],
+        still_out: list[tuple[int, int]],
+        supplier: np.ndarray,
+        promised: np.ndarray,
+        lot: np.ndarray,
+        safety: np.ndarray,
+        rate: np.ndarray,
+        closing: np.ndarray,
+    ) -> int:
+        """One purchase order per receipt, plus the orders still open at the end."""
+        rng, cat = self.rng_supply, self.cat
+        day, sku = np.nonzero(received)
+        qty = received[day, sku]
+        n = len(day)
+        lead_promised = promised[sku]
+        late = rng.random(n) < SUPPLIER_LATE_P[supplier[sku]]
+        lead = np.where(
+            late,
+            lead_promised + rng.geometric(0.3, n),
+            np.maximum(lead_promised - rng.integers(0, 3, n), 1),
+        )
+        ordered = day - lead
+        # The order that ends a stock-out either was due before the shelf ran empty and came
+        # late (the supplier's fault, likelier the less reliable it is) or was placed too late
+        # and came on time (the buyer's).
+        keys = zip(day.tolist(), sku.tolist(), strict=True)
+        last_sale = np.array([arrives.get(key, -1) for key in keys], dtype=np.int64)
+        supplier_late = rng.random(n) < STOCKOUT_SUPPLIER_BLAME * SUPPLIER_LATE_P[supplier[sku]]
+        slack = rng.integers(0, 3, n)
+        due_before = (last_sale >= 0) & supplier_late
+        ordered = np.where(due_before, last_sale - lead_promised - slack, ordered)
+        on_time = np.maximum(lead_promised - slack, 1)
+        ordered = np.where((last_sale >= 0) & ~supplier_late, day - on_time, ordered)
+        short = rng.random(n) < SUPPLIER_SHORT_P[supplier[sku]]
+        fill = rng.uniform(0.6, 0.95, n)
+        qty_ordered = np.where(short, np.ceil(qty / fill), qty).astype(np.int64)
+
+        # Open orders: the late ones of stock-outs still running at the end, and fresh ones
+        # of SKUs whose stock fell to their reorder level in the last days.
+        out_sku = np.array([k for k, _ in still_out], dtype=np.int64)
+        out_last_sale = np.array([a for _, a in still_out], dtype=np.int64)
+        out_late = (
+            rng.random(len(out_sku)) < STOCKOUT_SUPPLIER_BLAME * SUPPLIER_LATE_P[supplier[out_sku]]
+        )
+        out_ordered = np.where(
+            out_late,
+            out_last_sale - promised[out_sku] - rng.integers(0, 3, len(out_sku)),
+            N_DAYS - 1 - rng.integers(0, promised[out_sku]),
+        )
+        recent = self.sold_ds[N_DAYS - 28 :].sum(axis=0) > 0
+        reorder = recent & (closing > 0) & (closing <= safety + rate * promised)
+        new_sku = np.flatnonzero(reorder)
+        new_ordered = N_DAYS - 1 - rng.integers(0, promised[new_sku])
+        open_sku = np.concatenate([out_sku, new_sku])
+        open_ordered = np.concatenate([out_ordered, new_ordered])
+
+        all_sku = np.concatenate([sku, open_sku])
+        all_ordered = np.concatenate([ordered, open_ordered])
+        all_received = np.concatenate([day, np.full(len(open_sku), -1)])
+        all_qty_ordered = np.concatenate([qty_ordered, lot[open_sku]])
+        all_qty_received = np.concatenate([qty, np.zeros(len(open_sku), dtype=np.int64)])
+        unit_cost = np.round(cat.cost[all_sku] * rng.lognormal(0.0, 0.03, len(all_sku)), 2)
+        order = np.lexsort((all_received, all_sku, all_ordered))
+        n_all = len(order)
+
+        def dates(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+            epoch = (START_DATE - date(1970, 1, 1)).days
+            return pa.array((epoch + days).astype(np.int32), type=pa.date32(), mask=null)
+
+        received_days = all_received[order]
+        table = pa.table(
+            {
+                "po_id": _fmt_ids("PO", np.arange(1, n_all + 1), 6),
+                "supplier": _take(pa.array(SUPPLIER_NAMES), supplier[all_sku[order]]),
+                "sku_id": _take(cat.sku_ids, all_sku[order]),
+                "ordered_date": dates(all_ordered[order]),
+                "promised_date": dates(all_ordered[order] + promised[all_sku[order]]),
+                "received_date": dates(received_days, received_days < 0),
+                "qty_ordered": pa.array(all_qty_ordered[order]),
+                "qty_received": pa.array(all_qty_received[order]),
+                "unit_cost": pa.array(unit_cost[order]),
+            },
+            schema=SCHEMAS["purchase_orders"],
+        )
+        pq.write_table(
+            table,
+            self.out / "purchase_orders.parquet",
+            compression="zstd",
+            use_dictionary=_DICT_COLS["purchase_orders"],
+        )
+        return table.num_rows
 
     # ---- event stream with a hold-back buffer so the output stays time-sorted ----------
     def _emit(self, ev: dict[str, np.ndarray], cut: int | None) -> int:
@@ -1283,6 +1713,7 @@ class _Simulator:
             users=len(self.users.t),
             marketing_spend=spend.num_rows,
             costs=costs.num_rows,
+            **self._supply(),
         )
         return {name: counts[name] for name in SCHEMAS}
 

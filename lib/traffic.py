@@ -40,8 +40,12 @@ def events_in(
 
 
 def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> ir.Table:
-    """Distinct ``(user_id, day)`` pairs with any event, from ``days_before`` days before start."""
-    return events_in(events, period, days_before).select("user_id", "day").distinct()
+    """Distinct ``(user_id, day)`` pairs with any event, from ``days_before`` days before start.
+
+    Events without a user (the contract forbids them) belong to no one and are left out.
+    """
+    inside = events_in(events, period, days_before)
+    return inside.filter(inside.user_id.notnull()).select("user_id", "day").distinct()
 
 
 def first_seen_days(events: ir.Table, period: Period) -> ir.Table:
@@ -50,50 +54,66 @@ def first_seen_days(events: ir.Table, period: Period) -> ir.Table:
     return first.select("user_id", first_day=period.local_day(first.first_time))
 
 
+def _cover_counts(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> pd.DataFrame:
+    """``day, end_<w>…, n``: active user-days by day and by where their cover ends, per window.
+
+    A user active on day ``a`` is counted in the ``w``-day window ending on every day of
+    ``[a, a + w)``. Cut each such cover at the user's next active day (whose own cover takes
+    over): one user's covers are then disjoint, so the number of covers containing a day is the
+    number of distinct users active in the window ending on it. One window function (``lead``)
+    and one grouping, instead of a distinct count per day (Spark has no
+    ``count(distinct) over`` window); the result has at most a few thousand rows.
+    """
+    ordered = ibis.window(group_by="user_id", order_by="day")
+    with_next = user_days.mutate(next_day=user_days.day.lead().over(ordered))
+    day, next_day = with_next.day, with_next.next_day
+    ends = {f"end_{w}": ibis.least(day + w, next_day.fill_null(day + w)) for w in windows}
+    covers = with_next.filter(day <= last_day).select("day", **ends)
+    return covers.group_by(["day", *ends]).aggregate(n=ibis._.count()).to_pandas()
+
+
+def _active_in_windows(
+    counts: pd.DataFrame, window_days: int, first_day: int, last_day: int
+) -> pd.Series:
+    """Users per day ``first_day..last_day`` from :func:`_cover_counts`: covers begun − ended."""
+    days = pd.RangeIndex(first_day, last_day + 1)
+    begun = counts.groupby("day")["n"].sum()
+    ended = counts.groupby(f"end_{window_days}")["n"].sum()
+    index = begun.index.union(ended.index).union(days)
+    change = begun.reindex(index, fill_value=0) - ended.reindex(index, fill_value=0)
+    return change.sort_index().cumsum().reindex(days).astype("int64")
+
+
 def rolling_active_users(
     user_days: ir.Table, window_days: int, first_day: int, last_day: int
 ) -> pd.Series:
     """Distinct users active in the ``window_days`` days ending on each of ``first_day..last_day``.
 
-    Each active day covers itself and the next ``window_days − 1`` days; a user's overlapping
-    covers merge into runs, and a running sum of run starts minus run ends counts, for every day,
-    the users whose run covers it. That is one grouped pass instead of a distinct count per day
-    (and Spark has no ``count(distinct) over`` window).
+    ``user_days`` must reach ``window_days − 1`` days before ``first_day``
+    (:func:`active_user_days`); see :func:`_cover_counts` for the method.
     """
-    ordered = ibis.window(group_by="user_id", order_by="day")
-    with_gap = user_days.mutate(previous_day=user_days.day.lag().over(ordered))
-    starts_run = with_gap.previous_day.isnull() | (
-        with_gap.day - with_gap.previous_day > window_days
-    )
-    with_run = with_gap.mutate(run=starts_run.cast("int64").cumsum().over(ordered))
-    runs = with_run.group_by(["user_id", "run"]).aggregate(
-        run_start=with_run.day.min(), run_end=with_run.day.max() + (window_days - 1)
-    )
-    starts = runs.group_by(day=runs.run_start).aggregate(delta=ibis._.count())
-    ends = runs.group_by(day=runs.run_end + 1).aggregate(delta=-ibis._.count())
-    deltas = ibis.union(starts, ends).group_by("day").aggregate(delta=ibis._.delta.sum())
-    frame = deltas.filter(deltas.day <= last_day).to_pandas()
-    series = frame.groupby("day")["delta"].sum().sort_index().cumsum()
-    days = pd.RangeIndex(first_day, last_day + 1)
-    # The running sum holds its value between change points.
-    return series.reindex(series.index.union(days)).ffill().fillna(0).reindex(days).astype("int64")
+    counts = _cover_counts(user_days, (window_days,), last_day)
+    return _active_in_windows(counts, window_days, first_day, last_day)
 
 
 def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     """A row per local day: ``date, uv, pv, new_users, returning_users, dau, wau, mau, stickiness``.
 
     Also ``sessions`` (distinct ``session_id``) and ``events``. Days without events appear with 0.
+    Three queries: user-days (for UV, WAU and MAU at once), per-day counts, and first-seen days.
     """
-    user_days = active_user_days(events, period, days_before=29)
     first, last = period.start_day, period.end_day
-    wau = rolling_active_users(user_days, 7, first, last)
-    mau = rolling_active_users(user_days, 30, first, last)
+    user_days = active_user_days(events, period, days_before=29)
+    covers = _cover_counts(user_days, (7, 30), last)
+    wau = _active_in_windows(covers, 7, first, last)
+    mau = _active_in_windows(covers, 30, first, last)
+    # every user-day begins exactly one cover: user-days per day are the day's distinct users
+    uv = covers.groupby("day")["n"].sum()
 
     day_events = events_in(events, period)
     per_day = (
         day_events.group_by("day")
         .aggregate(
-            uv=day_events.user_id.nunique(),
             pv=day_events.event_name.isin(PAGE_VIEW_EVENTS).sum(),
             sessions=day_events.session_id.nunique(),
             events=day_events.count(),
@@ -112,7 +132,8 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
 
     days = pd.RangeIndex(first, last + 1)
     table = pd.DataFrame(index=days)
-    for column in ("uv", "pv", "sessions", "events"):
+    table["uv"] = uv.reindex(days).fillna(0).astype("int64")
+    for column in ("pv", "sessions", "events"):
         table[column] = per_day[column].reindex(days).fillna(0).astype("int64")
     table["new_users"] = new.reindex(days).fillna(0).astype("int64")
     table["returning_users"] = table["uv"] - table["new_users"]
@@ -150,19 +171,27 @@ def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> 
     so the shares can add up to more than 1. Missing values are reported as ``(unknown)``.
     """
     inside = events_in(events, period)
-    value = inside[dimension].cast("string").fill_null(UNKNOWN)
-    grouped = (
-        inside.mutate(value=value)
-        .group_by("value")
-        .aggregate(
-            users=ibis._.user_id.nunique(),
-            sessions=ibis._.session_id.nunique(),
-            pv=ibis._.event_name.isin(PAGE_VIEW_EVENTS).sum(),
-            events=ibis._.count(),
-        )
+    keyed = inside.mutate(value=inside[dimension].cast("string").fill_null(UNKNOWN))
+    grouped = keyed.group_by("value").aggregate(
+        users=keyed.user_id.nunique(),
+        sessions=keyed.session_id.nunique(),
+        pv=keyed.event_name.isin(PAGE_VIEW_EVENTS).sum(),
+        events=keyed.count(),
     )
-    table = grouped.to_pandas().rename(columns={"value": dimension})
-    total_users = period_active_users(events, period)
+    # All active users ride along as a row with a null value (grouped values are never null):
+    # one query reading the events once, since DuckDB computes the shared subquery once.
+    zero = ibis.literal(0, "int64")
+    total = keyed.aggregate(users=keyed.user_id.nunique()).mutate(
+        value=ibis.null("string"), sessions=zero, pv=zero, events=zero
+    )
+    columns = {c: ibis._[c].cast("int64") for c in ("users", "sessions", "pv", "events")}
+    parts = [t.select("value", **columns) for t in (grouped, total)]
+    both = ibis.union(*parts).to_pandas()
+    is_total = both["value"].isna()
+    total_users = int(both.loc[is_total, "users"].sum())
+    table = both[~is_total].rename(columns={"value": dimension})
+    for column in ("users", "sessions", "pv", "events"):
+        table[column] = table[column].astype("int64")
     table["user_share"] = table["users"] / total_users if total_users else float("nan")
     return table.sort_values(["users", dimension], ascending=[False, True]).reset_index(drop=True)
 

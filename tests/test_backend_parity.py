@@ -12,7 +12,19 @@ import duckdb
 import pandas as pd
 import pytest
 
-from lib import data, funnel, gmv, overview, repurchase, retention, slots, traffic
+from lib import (
+    costs,
+    data,
+    funnel,
+    gmv,
+    overview,
+    products,
+    repurchase,
+    retention,
+    slots,
+    supply,
+    traffic,
+)
 from lib.periods import Period
 
 from .conftest import KNOWN_ANSWERS
@@ -37,18 +49,137 @@ METRICS: dict[str, Metric] = {
     "retention": lambda s, p: retention.cohort_retention(s["events"], p),
     "repurchase": lambda s, p: repurchase.repurchase_summary(s["orders"], p),
     "overview": lambda s, p: overview.indicator_summary(p, s["events"], s["orders"]),
+    "category_performance": lambda s, p: products.with_quadrants(
+        products.item_performance(s["orders"], s["order_items"], s["products"], p, s["events"])
+    ),
+    "sku_performance": lambda s, p: products.item_performance(
+        s["orders"], s["order_items"], s["products"], p, s["events"], "sku"
+    ),
+    "discount_loss": lambda s, p: products.discount_loss(
+        s["orders"], s["order_items"], s["products"], p
+    ),
+    "review_summary": lambda s, p: _if_has(
+        s, "reviews", lambda: products.review_summary(s["reviews"], s["products"], p)
+    ),
+    "rating_trend": lambda s, p: _if_has(
+        s, "reviews", lambda: products.rating_trend(s["reviews"], s["products"], p)
+    ),
+    "low_rated_skus": lambda s, p: _if_has(
+        s,
+        "reviews",
+        lambda: products.low_rated_skus(
+            s["reviews"], s["orders"], s["order_items"], s["products"], p, 4.0, 1
+        ),
+    ),
+    "rating_repurchase": lambda s, p: _if_has(
+        s,
+        "reviews",
+        lambda: products.rating_repurchase(s["reviews"], s["orders"], s["products"], p, 7),
+    ),
+    "cost_breakdown": lambda s, p: costs.cost_breakdown(_cost_ledger(s, p)),
+    "unit_economics": lambda s, p: costs.unit_economics(_cost_ledger(s, p), s["orders"], p),
+    "channel_roi": lambda s, p: _if_has(
+        s,
+        "marketing_spend",
+        lambda: costs.channel_roi(
+            s["marketing_spend"], s["orders"], s["order_items"], s["products"], p
+        ),
+    ),
+    "supply_daily_units": lambda s, p: supply.daily_units(*_shop(s), p.end, p.timezone, 70),
+    "inventory_health": lambda s, p: _if_has(
+        s,
+        "inventory",
+        lambda: supply.inventory_health(
+            s["inventory"], *_shop(s), p, s.optional("purchase_orders")
+        ),
+    ),
+    "inventory_turnover": lambda s, p: _if_has(
+        s, "inventory", lambda: supply.inventory_turnover(s["inventory"], *_shop(s), p)
+    ),
+    "inventory_holding_cost": lambda s, p: _if_has(
+        s, "inventory", lambda: supply.inventory_holding_cost(s["inventory"], *_shop(s), p)
+    ),
+    "holding_cost_daily": lambda s, p: _if_has(
+        s, "inventory", lambda: supply.holding_cost_daily(s["inventory"], s["products"], p)
+    ),
+    "stockouts_daily": lambda s, p: _if_has(
+        s, "inventory", lambda: supply.stockouts_daily(s["inventory"], p)
+    ),
+    "lost_sales": lambda s, p: _if_has(
+        s,
+        "inventory",
+        lambda: supply.lost_sales_summary(
+            supply.lost_sales(s["inventory"], s["events"], *_shop(s), p)
+        ),
+    ),
+    "reorder_points": lambda s, p: _if_has(
+        s,
+        "inventory",
+        lambda: supply.reorder_points(s["inventory"], *_shop(s), p, s.optional("purchase_orders")),
+    ),
+    "fulfilment": lambda s, p: _if_has(
+        s, "shipments", lambda: supply.fulfilment(s["orders"], s["shipments"], p)
+    ),
+    "fulfilment_daily": lambda s, p: _if_has(
+        s, "shipments", lambda: supply.fulfilment_daily(s["orders"], s["shipments"], p)
+    ),
+    "shipping_backlog": lambda s, p: _if_has(s, "shipments", lambda: _backlog_summary(s, p)),
+    "delivery_experience": lambda s, p: _if_has(
+        s,
+        "shipments",
+        lambda: supply.delivery_experience(
+            supply.delivered_orders(
+                s["orders"], s["order_items"], s["shipments"], p, s.optional("reviews")
+            )
+        ),
+    ),
+    "supplier_scorecard": lambda s, p: _if_has(
+        s, "purchase_orders", lambda: supply.supplier_scorecard(s["purchase_orders"], p)
+    ),
 }
+
+
+def _if_has(source: data.Source, table: str, metric: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The metric, or an empty table on a source without the optional ``table``."""
+    return metric() if source.has(table) else pd.DataFrame()
+
+
+def _shop(source: data.Source) -> tuple:
+    return source["orders"], source["order_items"], source["products"]
+
+
+def _backlog_summary(source: data.Source, period: Period) -> pd.DataFrame:
+    """The shipping backlog as one row (a short period can have none)."""
+    backlog = supply.shipping_backlog(source["orders"], source["shipments"], period)
+    return pd.DataFrame({"orders": [len(backlog)], "hours": [backlog["hours_waiting"].sum()]})
+
+
+def _cost_ledger(source: data.Source, period: Period) -> pd.DataFrame:
+    return costs.cost_ledger(
+        source["orders"],
+        source["order_items"],
+        source["products"],
+        period,
+        source.optional("costs"),
+        source.optional("marketing_spend"),
+    )
 
 
 @pytest.fixture(scope="session")
 def sample_slice(tmp_path_factory) -> str:
-    """Every 25th user of the bundled sample with their orders: small, but every kind of row."""
+    """Every 25th user of the bundled sample with their orders (and shipments, reviews), plus the
+    stock and purchase orders of the SKUs they bought: small, but every kind of row."""
     folder = tmp_path_factory.mktemp("parity_shop")
     sample = data.SAMPLE_DIR
     con = duckdb.connect()
     con.execute(
         f"CREATE VIEW users_kept AS SELECT DISTINCT user_id FROM '{sample}/events.parquet' "
         "WHERE hash(user_id) % 25 = 0"
+    )
+    con.execute(
+        f"CREATE VIEW kept_skus AS SELECT DISTINCT sku_id FROM '{sample}/order_items.parquet' "
+        f"WHERE order_id IN (SELECT order_id FROM '{sample}/orders.parquet' WHERE user_id IN "
+        "(SELECT user_id FROM users_kept))"
     )
     queries = {
         "events": f"SELECT * FROM '{sample}/events.parquet' WHERE user_id IN "
@@ -59,6 +190,19 @@ def sample_slice(tmp_path_factory) -> str:
         f"order_id FROM '{sample}/orders.parquet' WHERE user_id IN (SELECT user_id FROM "
         "users_kept)) ORDER BY order_id, sku_id",
         "products": f"SELECT * FROM '{sample}/products.parquet' ORDER BY sku_id",
+        "reviews": f"SELECT * FROM '{sample}/reviews.parquet' WHERE user_id IN "
+        "(SELECT user_id FROM users_kept) ORDER BY review_time, user_id, sku_id",
+        "marketing_spend": f"SELECT * FROM '{sample}/marketing_spend.parquet' "
+        "ORDER BY date, channel, billing_model",
+        "costs": f"SELECT * FROM '{sample}/costs.parquet' ORDER BY month, component, item",
+        # supply chain: the kept orders' shipments; stock and purchase orders of their SKUs
+        "shipments": f"SELECT * FROM '{sample}/shipments.parquet' WHERE order_id IN (SELECT "
+        f"order_id FROM '{sample}/orders.parquet' WHERE user_id IN (SELECT user_id FROM "
+        "users_kept)) ORDER BY order_id",
+        "inventory": f"SELECT * FROM '{sample}/inventory.parquet' WHERE sku_id IN (SELECT "
+        "sku_id FROM kept_skus) ORDER BY date, sku_id, location",
+        "purchase_orders": f"SELECT * FROM '{sample}/purchase_orders.parquet' WHERE sku_id IN "
+        "(SELECT sku_id FROM kept_skus) ORDER BY po_id",
     }
     for name, query in queries.items():
         con.execute(f"COPY ({query}) TO '{folder / name}.parquet' (FORMAT parquet)")

@@ -115,3 +115,15 @@ def test_url_source_with_env_password_is_not_echoed(tmp_path, monkeypatch):
         data.open_source("postgres://analyst:${SHOP_PASSWORD}@127.0.0.1:1/shop")
     assert "hunter2" not in str(error.value)
     assert "cannot connect" in str(error.value)
+
+
+def test_coverage_note_counts_rows_or_warns(shop):
+    from lib.periods import Period
+
+    src = data.open_source(shop)
+    note = data.coverage_note(src, Period("2025-03-01", "2025-03-07", "Asia/Shanghai"))
+    # UTC bounds 02-28 16:00 .. 03-07 16:00 (exclusive) leave out u4's view on 02-27, u2's cart
+    # on 03-09 and u4's visit at 03-07 16:00 UTC, which is 03-08 00:00 local: 17 - 3 = 14.
+    assert note == "2025-03-01..2025-03-07 (Asia/Shanghai, 7 days): 14 events, 8 orders."
+    empty = data.coverage_note(src, Period("2024-01-01", "2024-01-02", "Asia/Shanghai"))
+    assert empty.startswith("No events or orders fall in 2024-01-01..2024-01-02")

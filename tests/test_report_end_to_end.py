@@ -14,12 +14,38 @@ from .conftest import KNOWN_ANSWERS
 ARGS = ["--start", "2025-03-01", "--end", "2025-03-07", "--timezone", "Asia/Shanghai", "--quiet"]
 
 
+# Personal data a shop's users table may hold; no output may copy it (issue 7).
+PERSONAL = {"phone": "+86-138-0000-1234", "email": "u1@example.invalid", "full_name": "Li Lei"}
+
+
 @pytest.fixture(scope="module")
 def known_run(tmp_path_factory):
+    """All notebooks on the hand-checked shop, plus a users table carrying personal data."""
+    source = tmp_path_factory.mktemp("source") / "known"
+    shutil.copytree(KNOWN_ANSWERS / "source", source)
+    users = pd.DataFrame(
+        {
+            "user_id": ["u1", "u2", "u3", "u4", "u5"],
+            "signup_time": ["2025-03-01 01:00:00"] * 5,
+            "acquisition_channel": ["search"] * 5,
+            "region": ["Zhejiang"] * 5,
+            **{column: [value] * 5 for column, value in PERSONAL.items()},
+        }
+    )
+    users.to_csv(source / "users.csv", index=False)
     output = tmp_path_factory.mktemp("runs") / "known"
-    code = run.main([*ARGS, "--source", str(KNOWN_ANSWERS / "source"), "--output", str(output)])
+    code = run.main([*ARGS, "--source", str(source), "--output", str(output)])
     assert code == 0
     return output
+
+
+def test_no_output_copies_personal_data(known_run):
+    tables = list((known_run / "tables").glob("*.csv"))
+    assert any(p.name.startswith("segment_") for p in tables)
+    for path in [*tables, known_run / "report.html", *(known_run / "notebooks").iterdir()]:
+        text = path.read_text()
+        for column, value in PERSONAL.items():
+            assert value not in text, f"{path.name} holds {column}"
 
 
 @pytest.mark.parametrize(
@@ -49,6 +75,9 @@ def test_run_writes_report_and_figures(known_run):
         "01_traffic.ipynb",
         "02_conversion.ipynb",
         "03_retention.ipynb",
+        "04_products.ipynb",
+        "05_costs.ipynb",
+        "06_supply_chain.ipynb",
     }
 
 
@@ -64,3 +93,16 @@ def test_orders_only_source_runs_the_order_based_notebooks(tmp_path, capsys):
     assert table.loc["GMV", "value"] == 235.0
     assert "average DAU" not in table.index
     assert not (output / "notebooks" / "01_traffic.ipynb").exists()
+
+
+def test_an_empty_period_runs_and_says_so(tmp_path):
+    output = tmp_path / "empty"
+    args = ["--start", "2024-01-01", "--end", "2024-01-07", "--timezone", "Asia/Shanghai"]
+    code = run.main(
+        [*args, "--quiet", "--source", str(KNOWN_ANSWERS / "source"), "--output", str(output)]
+    )
+    assert code == 0
+    for notebook in (output / "notebooks").iterdir():
+        assert "every table and chart below is empty" in notebook.read_text(), notebook.name
+    daily = pd.read_csv(output / "tables" / "traffic_daily.csv")
+    assert daily["uv"].sum() == 0 and len(daily) == 7

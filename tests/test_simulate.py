@@ -80,6 +80,30 @@ CONTRACT: dict[str, dict[str, pa.DataType]] = {
         "review_time": TS,
         "rating": pa.int64(),
     },
+    "inventory": {
+        "date": pa.date32(),
+        "sku_id": STR,
+        "location": STR,
+        "on_hand": pa.int64(),
+    },
+    "purchase_orders": {
+        "po_id": STR,
+        "supplier": STR,
+        "sku_id": STR,
+        "ordered_date": pa.date32(),
+        "promised_date": pa.date32(),
+        "received_date": pa.date32(),
+        "qty_ordered": pa.int64(),
+        "qty_received": pa.int64(),
+        "unit_cost": pa.float64(),
+    },
+    "shipments": {
+        "order_id": STR,
+        "carrier": STR,
+        "shipped_time": TS,
+        "delivered_time": TS,
+        "shipping_cost": pa.float64(),
+    },
 }
 EVENT_NAMES = set(data.EVENT_NAMES)
 SLOTS = {
@@ -250,6 +274,8 @@ def test_timestamps_within_window(db):
         ("orders", "paid_time"),
         ("users", "signup_time"),
         ("reviews", "review_time"),
+        ("shipments", "shipped_time"),
+        ("shipments", "delivered_time"),
     ]:
         lo, hi = db.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
         assert lo >= WINDOW_START, (table, column, lo)
@@ -293,6 +319,11 @@ def test_target_events_is_met_and_streamed(tmp_path, monkeypatch):
     assert set(sizes[:-1]) == {40_000} and sizes[-1] <= 40_000
     # Tables reach the writer piecewise, never as one events-sized table.
     assert max(written) < counts["events"] / 2
+    # Stock is written day by day: one SKU-day table never reaches the writer whole.
+    inventory = pq.ParquetFile(tmp_path / "inventory.parquet")
+    assert inventory.metadata.num_rows == counts["inventory"]
+    assert inventory.metadata.num_row_groups >= 2
+    assert max(written) < counts["inventory"]
 
 
 # ------------------------------------------------------------------------------- realism
@@ -378,3 +409,151 @@ def test_bad_skus_stand_out_in_reviews(db):
     """).fetchone()
     assert median_sku >= 4.0
     assert bad_skus >= 3
+
+
+# -------------------------------------------------------------------------- supply chain
+# Daily stock per SKU (locations summed), sales = units of paid, not cancelled lines by local
+# payment day, receipts = qty_received by received_date.
+STOCK_FLOWS = """
+    WITH stock AS (SELECT sku_id, date, sum(on_hand) AS on_hand FROM inventory GROUP BY ALL),
+    sold AS (SELECT i.sku_id, CAST(o.paid_time + INTERVAL 8 HOUR AS DATE) AS date,
+                    sum(i.quantity) AS units
+             FROM order_items i JOIN orders o USING (order_id)
+             WHERE o.paid_time IS NOT NULL AND o.status <> 'cancelled' GROUP BY ALL),
+    received AS (SELECT sku_id, received_date AS date, sum(qty_received) AS units
+                 FROM purchase_orders WHERE received_date IS NOT NULL GROUP BY ALL)
+    SELECT s.sku_id, s.date, s.on_hand, p.on_hand AS previous,
+           coalesce(r.units, 0) AS received, coalesce(x.units, 0) AS sold
+    FROM stock s JOIN stock p ON p.sku_id = s.sku_id AND p.date = s.date - 1
+    LEFT JOIN received r ON r.sku_id = s.sku_id AND r.date = s.date
+    LEFT JOIN sold x ON x.sku_id = s.sku_id AND x.date = s.date
+"""
+
+
+def test_inventory_covers_every_sku_and_day(db):
+    first, last, days, skus = db.execute(
+        "SELECT min(date), max(date), count(DISTINCT date), count(DISTINCT sku_id) FROM inventory"
+    ).fetchone()
+    assert (first.isoformat(), last.isoformat(), days) == ("2025-07-31", "2025-11-28", 121)
+    assert skus == scalar(db, "SELECT count(*) FROM products")
+    assert scalar(db, "SELECT min(on_hand) FROM inventory") >= 0
+    per_sku_day = "SELECT count(*) FROM (SELECT DISTINCT sku_id, date FROM inventory)"
+    assert scalar(db, per_sku_day) == 121 * skus
+    # the best sellers are split over two warehouses
+    assert scalar(db, "SELECT count(DISTINCT location) FROM inventory") == 2
+
+
+def test_stock_identity_holds_every_day(db):
+    flows = db.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE on_hand <> previous + received - sold),
+               count(*) FILTER (WHERE previous = 0 AND received = 0 AND sold > 0)
+        FROM ({STOCK_FLOWS})
+    """).fetchone()
+    rows, broken, sold_from_empty_shelf = flows
+    assert rows == 120 * scalar(db, "SELECT count(*) FROM products")
+    assert broken == 0
+    assert sold_from_empty_shelf == 0
+    # every receipt falls inside the window, so the identity covers all of them
+    outside = """SELECT count(*) FROM purchase_orders
+                 WHERE received_date < DATE '2025-08-01' OR received_date > DATE '2025-11-28'"""
+    assert scalar(db, outside) == 0
+
+
+def test_stockouts_have_no_sales_but_views_and_some_stock_piles_up(db):
+    # days that start and end out of stock, without a receipt: nobody could buy, yet people looked
+    empty = db.execute(f"""
+        WITH empty AS (SELECT * FROM ({STOCK_FLOWS}) WHERE previous = 0 AND on_hand = 0
+                                                      AND received = 0),
+             views AS (SELECT sku_id, CAST(event_time + INTERVAL 8 HOUR AS DATE) AS date,
+                              count(*) AS n
+                       FROM events WHERE event_name = 'view_item' GROUP BY ALL)
+        SELECT count(DISTINCT e.sku_id), count(*), sum(e.sold), coalesce(sum(v.n), 0)
+        FROM empty e LEFT JOIN views v USING (sku_id, date)
+    """).fetchone()
+    skus, days, sold, views = empty
+    assert skus >= 50 and days >= 1_000
+    assert sold == 0
+    assert views >= 1_000
+    # stock piled up: SKUs whose last stock lasts more than 90 days at their average pace
+    piled = """
+        WITH last AS (SELECT sku_id, sum(on_hand) AS units FROM inventory
+                      WHERE date = DATE '2025-11-28' GROUP BY ALL),
+             pace AS (SELECT i.sku_id, sum(i.quantity) / 120 AS per_day
+                      FROM order_items i JOIN orders o USING (order_id)
+                      WHERE o.paid_time IS NOT NULL AND o.status <> 'cancelled' GROUP BY ALL)
+        SELECT count(*) FILTER (WHERE per_day IS NULL AND units > 0),
+               count(*) FILTER (WHERE units > 90 * per_day)
+        FROM last LEFT JOIN pace USING (sku_id)
+    """
+    dead, overstock = db.execute(piled).fetchone()
+    assert dead >= 200 and overstock >= 200
+
+
+def test_purchase_order_invariants(db):
+    assert scalar(db, "SELECT count(*) - count(DISTINCT po_id) FROM purchase_orders") == 0
+    bad = """SELECT count(*) FROM purchase_orders WHERE promised_date < ordered_date
+             OR received_date < ordered_date OR qty_received > qty_ordered OR qty_ordered < 1
+             OR (received_date IS NULL) <> (qty_received = 0) OR unit_cost <= 0"""
+    assert scalar(db, bad) == 0
+    unknown = """SELECT count(*) FROM purchase_orders
+                 WHERE sku_id NOT IN (SELECT sku_id FROM products)"""
+    assert scalar(db, unknown) == 0
+    assert scalar(db, "SELECT count(*) FROM purchase_orders WHERE received_date IS NULL") > 0
+
+
+def test_suppliers_differ_in_reliability_and_lead_time(db):
+    rows = db.execute("""
+        SELECT supplier,
+               avg(CASE WHEN received_date <= promised_date AND qty_received >= qty_ordered
+                   THEN 1 ELSE 0 END) AS otif,
+               median(received_date - ordered_date) AS lead
+        FROM purchase_orders GROUP BY 1
+    """).fetchall()
+    assert len(rows) == len(simulate.SUPPLIERS)
+    otif = [r[1] for r in rows]
+    lead = [r[2] for r in rows]
+    assert max(otif) - min(otif) >= 0.3
+    assert max(lead) >= 3 * min(lead)
+
+
+def test_shipment_invariants(db):
+    assert scalar(db, "SELECT count(*) - count(DISTINCT order_id) FROM shipments") == 0
+    # only paid, not cancelled orders ship, after payment; deliveries come after shipping
+    wrong = """
+        SELECT count(*) FROM shipments s LEFT JOIN orders o USING (order_id)
+        WHERE o.order_id IS NULL OR o.paid_time IS NULL OR o.status = 'cancelled'
+           OR s.shipped_time <= o.paid_time OR s.delivered_time <= s.shipped_time
+           OR s.shipping_cost <= 0
+    """
+    assert scalar(db, wrong) == 0
+    # nearly every paid order shipped: the rest were paid in the last days of the window
+    waiting, first_paid = db.execute("""
+        SELECT count(*), min(paid_time) FROM orders
+        WHERE paid_time IS NOT NULL AND status <> 'cancelled'
+          AND order_id NOT IN (SELECT order_id FROM shipments)
+    """).fetchone()
+    assert 0 < waiting < 0.02 * scalar(db, "SELECT count(*) FROM shipments")
+    assert first_paid >= datetime(2025, 11, 20)
+    assert scalar(db, "SELECT count(*) FROM shipments WHERE delivered_time IS NULL") > 0
+
+
+def test_carriers_differ_in_speed_and_cost_and_singles_day_slows_shipping(db):
+    rows = db.execute("""
+        SELECT carrier, median(epoch(delivered_time - shipped_time)) / 86400 AS days,
+               avg(shipping_cost) AS cost
+        FROM shipments GROUP BY 1
+    """).fetchall()
+    assert len(rows) == len(simulate.CARRIERS)
+    days = {r[0]: r[1] for r in rows}
+    cost = {r[0]: r[2] for r in rows}
+    assert days["SF Express"] < days["ZTO Express"] < days["EMS"]
+    assert cost["ZTO Express"] < cost["SF Express"]
+    on_time = dict(
+        db.execute("""
+        SELECT CAST(o.paid_time + INTERVAL 8 HOUR AS DATE) = DATE '2025-11-11',
+               avg(CASE WHEN s.shipped_time <= o.paid_time + INTERVAL 48 HOUR THEN 1 ELSE 0 END)
+        FROM shipments s JOIN orders o USING (order_id) GROUP BY 1
+    """).fetchall()
+    )
+    assert on_time[False] >= 0.85
+    assert on_time[True] <= 0.7
