@@ -43,7 +43,7 @@ import argparse
 import datetime as dt
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import ibis
 import ibis.expr.types as ir
@@ -85,7 +85,7 @@ def _quote(text: str) -> str:
 def parse_url(url: str) -> tuple[Path, tuple[str, str] | None, str]:
     """``(csv_path, (first_day, last_day) or None, timezone)`` from a ``taobao://`` URL."""
     parts = urlsplit(url)
-    path = Path(parts.netloc + parts.path)
+    path = Path(unquote(parts.netloc + parts.path))  # a space may be written %20
     if not path.is_absolute():
         raise TaobaoError(
             f"{url}: give the file's absolute path, e.g. taobao:///data/UserBehavior.csv "

@@ -54,7 +54,7 @@ def first_seen_days(events: ir.Table, period: Period) -> ir.Table:
     return first.select("user_id", first_day=period.local_day(first.first_time))
 
 
-def _cover_counts(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> pd.DataFrame:
+def _covers(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> ir.Table:
     """``day, end_<w>…, n``: active user-days by day and by where their cover ends, per window.
 
     A user active on day ``a`` is counted in the ``w``-day window ending on every day of
@@ -69,7 +69,12 @@ def _cover_counts(user_days: ir.Table, windows: tuple[int, ...], last_day: int) 
     day, next_day = with_next.day, with_next.next_day
     ends = {f"end_{w}": ibis.least(day + w, next_day.fill_null(day + w)) for w in windows}
     covers = with_next.filter(day <= last_day).select("day", **ends)
-    return covers.group_by(["day", *ends]).aggregate(n=ibis._.count()).to_pandas()
+    return covers.group_by(["day", *ends]).aggregate(n=ibis._.count())
+
+
+def _cover_counts(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> pd.DataFrame:
+    """:func:`_covers` as a pandas frame."""
+    return _covers(user_days, windows, last_day).to_pandas()
 
 
 def _active_in_windows(
@@ -100,42 +105,66 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     """A row per local day: ``date, uv, pv, new_users, returning_users, dau, wau, mau, stickiness``.
 
     Also ``sessions`` (distinct ``session_id``) and ``events``. Days without events appear with 0.
-    Three queries: user-days (for UV, WAU and MAU at once), per-day counts, and first-seen days.
+    One query: a single pass over the events from 29 days before start to the end, and one over
+    the user ids of the events before those (to tell new users from returning ones).
     """
     first, last = period.start_day, period.end_day
-    user_days = active_user_days(events, period, days_before=29)
-    covers = _cover_counts(user_days, (7, 30), last)
-    wau = _active_in_windows(covers, 7, first, last)
-    mau = _active_in_windows(covers, 30, first, last)
-    # every user-day begins exactly one cover: user-days per day are the day's distinct users
-    uv = covers.groupby("day")["n"].sum()
-
-    day_events = events_in(events, period)
-    per_day = (
-        day_events.group_by("day")
-        .aggregate(
-            pv=day_events.event_name.isin(PAGE_VIEW_EVENTS).sum(),
-            sessions=day_events.session_id.nunique(),
-            events=day_events.count(),
-        )
-        .to_pandas()
-        .set_index("day")
+    # One row per user, day and session from the 29 days before start to the end: the only
+    # pass over those events. Every part of the union below reads it, which Ibis writes as a
+    # CTE and DuckDB computes once.
+    inside = events_in(events, period, days_before=29)
+    visits = inside.group_by(["user_id", "day", "session_id"]).aggregate(
+        pv=inside.event_name.isin(PAGE_VIEW_EVENTS).sum().cast("int64"),
+        events=inside.count(),
+        first_time=inside.event_time.min(),
     )
-    firsts = first_seen_days(events, period)
+    # users without an id belong to no one: left out of the user counts, not of the events
+    user_days = visits.filter(visits.user_id.notnull()).select("user_id", "day").distinct()
+    covers = _covers(user_days, (7, 30), last)
+    counted = visits.filter(visits.day >= first)
+    per_day = counted.group_by("day").aggregate(
+        pv=counted.pv.sum(), sessions=counted.session_id.nunique(), events=counted.events.sum()
+    )
+    # New users: first event of all on a day of the period. A user seen before the window is not
+    # new; for anyone else, the first event of all is their first in the window.
+    lo, _ = period.utc_bounds(days_before=29)
+    earlier = events.filter(events.event_time < ibis.literal(lo, "timestamp")).select("user_id")
+    known = visits.filter(visits.user_id.notnull())
+    firsts = known.group_by("user_id").aggregate(first_time=known.first_time.min())
+    firsts = firsts.anti_join(earlier, "user_id")
+    firsts = firsts.mutate(first_day=period.local_day(firsts.first_time))
     new = (
         firsts.filter(firsts.first_day.between(first, last))
         .group_by(day=firsts.first_day)
-        .aggregate(new_users=ibis._.count())
-        .to_pandas()
-        .set_index("day")["new_users"]
+        .aggregate(n=ibis._.count())
     )
+    columns = ("a", "b", "c")
+    zero = ibis.literal(0, "int64")
+    parts = [
+        covers.select("day", kind=ibis.literal("cover"), a="end_7", b="end_30", c="n"),
+        per_day.select("day", kind=ibis.literal("day"), a="pv", b="sessions", c="events"),
+        new.select("day", kind=ibis.literal("new"), a="n", b=zero, c=zero),
+    ]
+    both = ibis.union(
+        *(t.select("kind", "day", **{c: t[c].cast("int64") for c in columns}) for t in parts)
+    )
+    both = both.to_pandas()
+    cover_rows = both[both["kind"] == "cover"]
+    covers_frame = cover_rows.rename(columns={"a": "end_7", "b": "end_30", "c": "n"})
+    wau = _active_in_windows(covers_frame, 7, first, last)
+    mau = _active_in_windows(covers_frame, 30, first, last)
+    # every user-day begins exactly one cover: user-days per day are the day's distinct users
+    uv = covers_frame.groupby("day")["n"].sum()
+    per_day_frame = both[both["kind"] == "day"].set_index("day")
+    per_day_frame = per_day_frame.rename(columns={"a": "pv", "b": "sessions", "c": "events"})
+    new_users = both[both["kind"] == "new"].set_index("day")["a"]
 
     days = pd.RangeIndex(first, last + 1)
     table = pd.DataFrame(index=days)
     table["uv"] = uv.reindex(days).fillna(0).astype("int64")
     for column in ("pv", "sessions", "events"):
-        table[column] = per_day[column].reindex(days).fillna(0).astype("int64")
-    table["new_users"] = new.reindex(days).fillna(0).astype("int64")
+        table[column] = per_day_frame[column].reindex(days).fillna(0).astype("int64")
+    table["new_users"] = new_users.reindex(days).fillna(0).astype("int64")
     table["returning_users"] = table["uv"] - table["new_users"]
     table["dau"] = table["uv"]
     table["wau"] = wau.to_numpy()
@@ -172,26 +201,16 @@ def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> 
     """
     inside = events_in(events, period)
     keyed = inside.mutate(value=inside[dimension].cast("string").fill_null(UNKNOWN))
+    # Two queries, each streaming over the events. (One union query sharing the filtered events
+    # would make DuckDB materialise them: at 100M events that spills and takes twice as long.)
     grouped = keyed.group_by("value").aggregate(
         users=keyed.user_id.nunique(),
         sessions=keyed.session_id.nunique(),
         pv=keyed.event_name.isin(PAGE_VIEW_EVENTS).sum(),
         events=keyed.count(),
     )
-    # All active users ride along as a row with a null value (grouped values are never null):
-    # one query reading the events once, since DuckDB computes the shared subquery once.
-    zero = ibis.literal(0, "int64")
-    total = keyed.aggregate(users=keyed.user_id.nunique()).mutate(
-        value=ibis.null("string"), sessions=zero, pv=zero, events=zero
-    )
-    columns = {c: ibis._[c].cast("int64") for c in ("users", "sessions", "pv", "events")}
-    parts = [t.select("value", **columns) for t in (grouped, total)]
-    both = ibis.union(*parts).to_pandas()
-    is_total = both["value"].isna()
-    total_users = int(both.loc[is_total, "users"].sum())
-    table = both[~is_total].rename(columns={"value": dimension})
-    for column in ("users", "sessions", "pv", "events"):
-        table[column] = table[column].astype("int64")
+    table = grouped.to_pandas().rename(columns={"value": dimension})
+    total_users = period_active_users(events, period)
     table["user_share"] = table["users"] / total_users if total_users else float("nan")
     return table.sort_values(["users", dimension], ascending=[False, True]).reset_index(drop=True)
 
