@@ -80,7 +80,7 @@ def project(metric: str, spec: Spec) -> Result:
     period = Period(spec.start, spec.end, spec.timezone)
     src = data.open_source(spec.folder)
     if metric == "traffic":
-        table = traffic.daily_traffic(src["events"], period)
+        table = traffic.active_users(src["events"], period)
         return {k: [int(v) for v in table[k]] for k in ("dau", "wau", "mau")}
     if metric == "funnel":
         table = funnel.funnel_table(src["events"], period, FUNNEL_STEPS, WINDOW_DAYS)

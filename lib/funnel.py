@@ -40,7 +40,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from lib.gmv import paid_orders
-from lib.periods import SECONDS_PER_DAY, Period, to_timestamps
+from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.stats import CONFIDENCE, two_proportion_pvalue
 from lib.traffic import UNKNOWN, events_in
 
@@ -79,10 +79,6 @@ COMPARISON_COLUMNS = [
 _NOT_BREAKDOWNS = ("user_id", "event_time", "event_name")
 
 
-def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
-    return ts.epoch_seconds().floor().cast("int64")
-
-
 def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:
     steps = tuple(steps)
     if len(steps) < 2:
@@ -98,8 +94,15 @@ def _entry_events(events: ir.Table, period: Period, step: str) -> ir.Table:
         events.event_time >= ibis.literal(lo, "timestamp"),
         events.event_time < ibis.literal(hi, "timestamp"),
     )
-    first = first.mutate(day=period.local_day(first.event_time), s=_seconds(first.event_time))
+    first = first.mutate(day=period.local_day(first.event_time), s=epoch_seconds(first.event_time))
     return first.filter(first.day.between(period.start_day, period.end_day))
+
+
+def _earliest_between(
+    times: ir.ArrayValue, lo: ir.IntegerValue, hi: ir.IntegerValue
+) -> ir.IntegerValue:
+    """The smallest of ``times`` within ``[lo, hi]``; null when none is (or the list is null)."""
+    return times.filter(lambda t: (t >= lo) & (t <= hi)).mins()
 
 
 def _reach(
@@ -111,43 +114,49 @@ def _reach(
 ) -> ir.Table:
     """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``).
 
-    Each later step is one left join of the entries so far with that step's events, on the user
-    and the time conditions, then a grouping that keeps the earliest match: one streaming scan
-    of the events per step, and memory bounded by the entrants. No intermediate table is
-    referred to twice: joining a step's first times back onto the entries (a second reference)
-    made Ibis repeat the whole subquery, doubling the scans with every step (15 scans for four
-    steps). Sharing one scan of all steps' events through a CTE was tried too: DuckDB then
-    materialises those events, which is faster for the main funnel at 10M events but 2.5×
-    slower for a path starting at a frequent event at 100M (docs/performance.md).
+    One scan of the events keeps the funnel's step events of the period and its window, and one
+    grouping by user gathers, per later step, the list of that user's step-k times. ``t_k`` is
+    then the smallest time in step k's list between ``t_(k−1)`` and ``t1 + window``: a filter
+    and a minimum over a short list per entrant, with no join. Per user the lists hold only the
+    user's own step events, so memory is bounded by the funnel's events of the period.
+
+    Earlier forms, kept out for speed (docs/performance.md): one left join and grouping per step
+    read the events once per step (2× slower at 10M events); sharing those scans through a CTE
+    made DuckDB materialise the step events, 2.5× slower at 100M for a frequent first step.
     """
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, hi = period.utc_bounds()
-    lo_lit = ibis.literal(lo, "timestamp")
-    late = ibis.literal(hi + dt.timedelta(days=window_days), "timestamp")
-
-    first = _entry_events(events, period, steps[0])
-    reach = first.group_by(keys).aggregate(t1=first.s.min())
+    late = hi + dt.timedelta(days=window_days)
+    scoped = events.filter(
+        events.event_name.isin(sorted(set(steps))),
+        events.event_time >= ibis.literal(lo, "timestamp"),
+        events.event_time <= ibis.literal(late, "timestamp"),
+    )
+    scoped = scoped.mutate(s=epoch_seconds(scoped.event_time))
+    lists = {
+        f"times{index}": scoped.s.collect(where=scoped.event_name == step)
+        for index, step in enumerate(steps[1:], start=2)
+    }
+    if keys == ["user_id"]:
+        entry = (
+            (scoped.event_name == steps[0])
+            & (scoped.event_time < ibis.literal(hi, "timestamp"))
+            & period.local_day(scoped.event_time).between(period.start_day, period.end_day)
+        )
+        reach = scoped.group_by("user_id").aggregate(t1=scoped.s.min(where=entry), **lists)
+        reach = reach.filter(reach.t1.notnull())
+    else:
+        first = _entry_events(events, period, steps[0])
+        entries = first.group_by(keys).aggregate(t1=first.s.min())
+        later = scoped.group_by(step_user=scoped.user_id).aggregate(**lists)
+        reach = entries.left_join(later, entries.user_id == later.step_user)
     previous = "t1"
-    for index, step in enumerate(steps[1:], start=2):
-        candidates = events.filter(
-            events.event_name == step, events.event_time >= lo_lit, events.event_time <= late
-        )
-        candidates = candidates.select(
-            step_user=candidates.user_id, t=_seconds(candidates.event_time)
-        )
-        matched = reach.left_join(
-            candidates,
-            [
-                reach.user_id == candidates.step_user,
-                candidates.t >= reach[previous],
-                candidates.t <= reach.t1 + window,
-            ],
-        )
-        known = [f"t{i}" for i in range(1, index)]
-        reach = matched.group_by([*keys, *known]).aggregate(**{f"t{index}": matched.t.min()})
+    for index in range(2, len(steps) + 1):
+        earliest = _earliest_between(reach[f"times{index}"], reach[previous], reach.t1 + window)
+        reach = reach.mutate(**{f"t{index}": earliest})
         previous = f"t{index}"
-    return reach
+    return reach.select(*keys, *(f"t{index}" for index in range(1, len(steps) + 1)))
 
 
 def funnel_reach(
@@ -463,7 +472,7 @@ def item_conversion(
     views = events_in(events, period)
     views = views.filter(views.event_name == "view_item", views.sku_id.notnull())
     views = _with_item(
-        views.select("user_id", "sku_id", s=_seconds(views.event_time)), level, products
+        views.select("user_id", "sku_id", s=epoch_seconds(views.event_time)), level, products
     )
     first_views = views.group_by(["user_id", "item"]).aggregate(
         t1=views.s.min(), views=views.count()
@@ -478,7 +487,7 @@ def item_conversion(
         paid.paid_time >= ibis.literal(lo, "timestamp"),
         paid.paid_time < ibis.literal(hi, "timestamp"),
     )
-    paid = paid.select("order_id", "user_id", paid_s=_seconds(paid.paid_time))
+    paid = paid.select("order_id", "user_id", paid_s=epoch_seconds(paid.paid_time))
     lines = paid.join(order_items.select("order_id", "sku_id"), "order_id")
     lines = _with_item(lines.select("user_id", "sku_id", "paid_s"), level, products)
     matched = first_views.join(lines.select("user_id", "item", "paid_s"), ["user_id", "item"])
@@ -695,7 +704,7 @@ def dropoff_behaviour(
         events.event_time >= ibis.literal(lo, "timestamp"),
         events.event_time < ibis.literal(hi, "timestamp"),
     )
-    acts = acts.select("user_id", "event_name", t=_seconds(acts.event_time))
+    acts = acts.select("user_id", "event_name", t=epoch_seconds(acts.event_time))
     joined = groups.join(acts, "user_id")
     joined = joined.filter((joined.t >= joined.t1) & (joined.t < joined.until))
     counts = (

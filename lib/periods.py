@@ -132,9 +132,7 @@ class Period:
 
     def local_seconds(self, ts: ir.TimestampValue) -> ir.IntegerValue:
         """Local wall-clock time of a UTC timestamp column, as seconds since the local epoch."""
-        # floor, not a plain cast: DuckDB rounds fractional seconds when casting to an integer,
-        # which would move 23:59:59.6 onto the next day.
-        seconds = ts.epoch_seconds().floor().cast("int64")
+        seconds = epoch_seconds(ts)
         offsets = self.offsets
         if len(offsets) == 1:
             return seconds + offsets[0][1]
@@ -148,6 +146,13 @@ class Period:
     def local_day(self, ts: ir.TimestampValue) -> ir.IntegerValue:
         """The local calendar day of a UTC timestamp column, as an epoch day."""
         return self.local_seconds(ts) // SECONDS_PER_DAY
+
+
+def epoch_seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole seconds since 1970-01-01 of a naive-UTC timestamp column, rounded down."""
+    # floor, not a plain cast: DuckDB rounds fractional seconds when casting to an integer,
+    # which would move 23:59:59.6 onto the next second, and onto the next day at midnight.
+    return ts.epoch_seconds().floor().cast("int64")
 
 
 def utc_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:

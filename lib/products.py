@@ -62,7 +62,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
-from lib.periods import SECONDS_PER_DAY, Period, to_timestamps
+from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.repurchase import last_order_day
 from lib.retention import week_start
 from lib.stats import proportion_interval, two_proportion_pvalue
@@ -515,10 +515,6 @@ def discount_loss(
 # Reviews
 
 
-def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
-    return ts.epoch_seconds().floor().cast("int64")
-
-
 def reviews_in(reviews: ir.Table, products: ir.Table, period: Period) -> ir.Table:
     """Reviews written on a local day of the period with ``day``, ``s`` (epoch second) and
     ``category``."""
@@ -533,7 +529,7 @@ def reviews_in(reviews: ir.Table, products: ir.Table, period: Period) -> ir.Tabl
         "rating",
         category=inside.category.fill_null(UNKNOWN),
         day=period.local_day(inside.review_time),
-        s=_seconds(inside.review_time),
+        s=epoch_seconds(inside.review_time),
     )
 
 
@@ -629,7 +625,7 @@ def rating_repurchase(
     inside = reviews_in(reviews, products, period)
     inside = inside.filter(inside.day + window_days <= horizon)
     paid = paid_orders(orders)
-    paid = paid.select(buyer=paid.user_id, paid_s=_seconds(paid.paid_time))
+    paid = paid.select(buyer=paid.user_id, paid_s=epoch_seconds(paid.paid_time))
     window = window_days * SECONDS_PER_DAY
     matched = inside.join(
         paid,

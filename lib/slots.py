@@ -21,16 +21,12 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from lib.gmv import MONEY_DECIMALS, paid_orders_in
-from lib.periods import Period
+from lib.periods import Period, epoch_seconds
 from lib.stats import proportion_interval, two_proportion_pvalue
 from lib.traffic import events_in
 
 DEFAULT_ATTRIBUTION_HOURS = 24
 SIGNIFICANCE_LEVEL = 0.05
-
-
-def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
-    return ts.epoch_seconds().floor().cast("int64")
 
 
 def slot_performance(
@@ -76,9 +72,9 @@ def _credited_sales(
     window_days = -(-attribution_hours // 24)  # clicks just before the period can earn its orders
     clicks = events_in(events, period, days_before=window_days)
     clicks = clicks.filter(clicks.event_name == "select_promotion", clicks.slot.notnull())
-    clicks = clicks.select("user_id", "slot", click_s=_seconds(clicks.event_time))
+    clicks = clicks.select("user_id", "slot", click_s=epoch_seconds(clicks.event_time))
     paid = paid_orders_in(orders, period)
-    paid = paid.select("order_id", "user_id", "paid_amount", paid_s=_seconds(paid.paid_time))
+    paid = paid.select("order_id", "user_id", "paid_amount", paid_s=epoch_seconds(paid.paid_time))
     pairs = paid.join(clicks, "user_id").filter(
         lambda t: (t.click_s <= t.paid_s) & (t.click_s >= t.paid_s - attribution_hours * 3600)
     )

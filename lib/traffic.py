@@ -101,6 +101,25 @@ def rolling_active_users(
     return _active_in_windows(counts, window_days, first_day, last_day)
 
 
+def active_users(events: ir.Table, period: Period) -> pd.DataFrame:
+    """``date, dau, wau, mau`` per local day of the period: the active-user columns of
+    :func:`daily_traffic` alone, from one grouping of the user-days of the 29 days before start
+    to the end (no page views, sessions or new users, so no pass over older events)."""
+    first, last = period.start_day, period.end_day
+    user_days = active_user_days(events, period, days_before=29)
+    counts = _cover_counts(user_days, (7, 30), last)
+    days = pd.RangeIndex(first, last + 1)
+    dau = counts.groupby("day")["n"].sum().reindex(days).fillna(0).astype("int64")
+    return pd.DataFrame(
+        {
+            "date": to_timestamps(days).to_numpy(),
+            "dau": dau.to_numpy(),
+            "wau": _active_in_windows(counts, 7, first, last).to_numpy(),
+            "mau": _active_in_windows(counts, 30, first, last).to_numpy(),
+        }
+    )
+
+
 def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     """A row per local day: ``date, uv, pv, new_users, returning_users, dau, wau, mau, stickiness``.
 
@@ -138,17 +157,18 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
         .group_by(day=firsts.first_day)
         .aggregate(n=ibis._.count())
     )
-    columns = ("a", "b", "c")
+    # the three results share one schema (kind, day and three numbers) to travel as one union
+    values = ("a", "b", "c")
     zero = ibis.literal(0, "int64")
     parts = [
         covers.select("day", kind=ibis.literal("cover"), a="end_7", b="end_30", c="n"),
         per_day.select("day", kind=ibis.literal("day"), a="pv", b="sessions", c="events"),
         new.select("day", kind=ibis.literal("new"), a="n", b=zero, c=zero),
     ]
-    both = ibis.union(
-        *(t.select("kind", "day", **{c: t[c].cast("int64") for c in columns}) for t in parts)
+    union = ibis.union(
+        *(t.select("kind", "day", **{v: t[v].cast("int64") for v in values}) for t in parts)
     )
-    both = both.to_pandas()
+    both = union.to_pandas()
     cover_rows = both[both["kind"] == "cover"]
     covers_frame = cover_rows.rename(columns={"a": "end_7", "b": "end_30", "c": "n"})
     wau = _active_in_windows(covers_frame, 7, first, last)

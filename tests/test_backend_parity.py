@@ -39,6 +39,7 @@ Metric = Callable[[data.Source, Period], pd.DataFrame]
 
 METRICS: dict[str, Metric] = {
     "daily_traffic": lambda s, p: traffic.daily_traffic(s["events"], p),
+    "active_users": lambda s, p: traffic.active_users(s["events"], p),
     "traffic_by_channel": lambda s, p: traffic.traffic_by(s["events"], p, "channel"),
     "daily_users_by_platform": lambda s, p: traffic.daily_users_by(s["events"], p, "platform"),
     "hour_weekday": lambda s, p: traffic.hour_weekday_activity(s["events"], p),
@@ -46,6 +47,11 @@ METRICS: dict[str, Metric] = {
     "gmv_daily": lambda s, p: gmv.gmv_daily(s["orders"], p, s["events"]),
     "gmv_summary": lambda s, p: gmv.gmv_summary(s["orders"], p, s["events"]),
     "funnel": lambda s, p: funnel.funnel_table(s["events"], p),
+    # per user and entry day: the other branch of the funnel's reach
+    "daily_conversion": lambda s, p: funnel.daily_conversion(s["events"], p, band_days=3),
+    "funnel_by_channel": lambda s, p: funnel.funnel_breakdown(s["events"], p),
+    "funnel_paths": lambda s, p: funnel.funnel_paths(s["events"], p),
+    "dropoff_users": lambda s, p: funnel.dropoff_users(s["events"], p),
     "retention": lambda s, p: retention.cohort_retention(s["events"], p),
     "repurchase": lambda s, p: repurchase.repurchase_summary(s["orders"], p),
     "overview": lambda s, p: overview.indicator_summary(p, s["events"], s["orders"]),

@@ -68,6 +68,28 @@ def test_rolling_windows_merge_overlapping_activity():
     assert wau == [x + y for x, y in zip(a, b, strict=True)]
 
 
+def test_active_users_match_hand_counts_across_local_midnight():
+    events = events_table(
+        [
+            ("2025-03-01 02:00", "a", "page_view"),  # 03-01 local: in MAU, not WAU, of 03-10
+            ("2025-03-09 15:59", "b", "page_view"),  # 23:59 local on 03-09
+            ("2025-03-09 16:00", "c", "view_item"),  # 00:00 local on 03-10
+            ("2025-03-10 01:00", "a", "page_view"),  # 09:00 local on 03-10
+            ("2025-03-10 16:30", "b", "add_to_cart"),  # 00:30 local on 03-11
+            ("2025-03-10 16:31", "b", "page_view"),  # same user and day: counted once
+        ]
+    )
+    table = traffic.active_users(events, SHANGHAI)
+    assert list(table.columns) == ["date", "dau", "wau", "mau"]
+    assert list(table["date"]) == list(pd.to_datetime(["2025-03-10", "2025-03-11", "2025-03-12"]))
+    assert list(table["dau"]) == [2, 1, 0]  # {a, c}; {b}; {}
+    assert list(table["wau"]) == [3, 3, 3]  # {a, b, c} in the 7 days ending on each day
+    assert list(table["mau"]) == [3, 3, 3]
+    # the same numbers as the full daily table computes in its own query
+    daily = traffic.daily_traffic(events, SHANGHAI)
+    pd.testing.assert_frame_equal(table, daily[["date", "dau", "wau", "mau"]])
+
+
 def test_traffic_by_channel_with_unknown():
     events = events_table(
         [
