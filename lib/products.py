@@ -65,7 +65,7 @@ from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.repurchase import last_order_day
 from lib.retention import week_start
-from lib.stats import proportion_interval, two_proportion_pvalue
+from lib.stats import proportion_intervals, two_proportion_pvalue
 from lib.traffic import UNKNOWN, events_in
 
 LEVELS = ("category", "sku")
@@ -645,12 +645,9 @@ def rating_repurchase(
     table = counts.set_index("rating").reindex(list(RATINGS)).fillna(0).astype("int64")
     table = table.rename_axis("rating").reset_index()
     table["repurchase_rate"] = table["repurchased"] / table["reviews"].where(table["reviews"] > 0)
-    pairs = [
-        proportion_interval(s, n)
-        for s, n in zip(table["repurchased"], table["reviews"], strict=True)
-    ]
-    table["repurchase_low"] = [p[0] for p in pairs]
-    table["repurchase_high"] = [p[1] for p in pairs]
+    table["repurchase_low"], table["repurchase_high"] = proportion_intervals(
+        table["repurchased"], table["reviews"]
+    )
     return table
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from lib.gmv import MONEY_DECIMALS, paid_orders_in
 from lib.periods import Period, epoch_seconds
-from lib.stats import proportion_interval, two_proportion_pvalue
+from lib.stats import proportion_intervals, two_proportion_pvalue
 from lib.traffic import events_in
 
 DEFAULT_ATTRIBUTION_HOURS = 24
@@ -94,17 +94,10 @@ def _credited_sales(
 def _with_statistics(table: pd.DataFrame, min_clickers: int) -> pd.DataFrame:
     impressions, clicks = table["impressions"], table["clicks"]
     table["ctr"] = clicks / impressions.where(impressions > 0)
-    ctr_ci = [
-        proportion_interval(c, n) if c <= n else (float("nan"), float("nan"))
-        for c, n in zip(clicks, impressions, strict=True)
-    ]
-    table["ctr_low"], table["ctr_high"] = zip(*ctr_ci, strict=True) if ctr_ci else ([], [])
+    table["ctr_low"], table["ctr_high"] = proportion_intervals(clicks, impressions)
     table["conversion_rate"] = table["buyers"] / table["clickers"].where(table["clickers"] > 0)
-    conv_ci = [
-        proportion_interval(b, n) for b, n in zip(table["buyers"], table["clickers"], strict=True)
-    ]
-    table["conversion_low"], table["conversion_high"] = (
-        zip(*conv_ci, strict=True) if conv_ci else ([], [])
+    table["conversion_low"], table["conversion_high"] = proportion_intervals(
+        table["buyers"], table["clickers"]
     )
     table["gmv_per_click"] = table["gmv"] / clicks.where(clicks > 0)
 
