@@ -29,6 +29,7 @@ import csv
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -277,6 +278,9 @@ class Source:
     dedupe_events: bool = False
     # The file or folder each table was read from, when it was (for error messages).
     paths: dict[str, Path] = field(default_factory=dict)
+    # What kind of data it is, when that explains a missing table (e.g. "Taobao user-behaviour
+    # data": no orders); shown in :func:`missing_tables_note`.
+    kind: str = ""
     _normalised: dict[str, ir.Table] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
@@ -438,6 +442,7 @@ def open_source(
     if bundled:
         source = SAMPLE_DIR
     paths: dict[str, Path] = {}  # files behind the tables, for folder sources
+    kind = ""
     if isinstance(source, BaseBackend):
         con = source
         tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
@@ -455,6 +460,7 @@ def open_source(
             raise DataError(str(exc)) from None
         paths.update(events=csv_path, products=csv_path)  # read errors name the file
         description = f"Taobao user behaviour ({csv_path})"
+        kind = taobao.KIND
     elif "://" not in expanded:
         folder = Path(expanded).expanduser()
         if not folder.is_dir():
@@ -511,7 +517,33 @@ def open_source(
         description,
         dedupe_events=dedupe_events,
         paths=paths,
+        kind=kind,
     )
+
+
+def missing_tables_note(source: Source, tables: str | Sequence[str], section: str) -> str | None:
+    """The note a notebook prints instead of a section that needs ``tables``, or None when the
+    source has them all.
+
+    One line naming the missing tables and ``section`` (a noun phrase taking "is skipped"), e.g.
+    "No orders table in this source (Taobao user-behaviour data): the GMV section is skipped."
+    A notebook cell reads::
+
+        note = data.missing_tables_note(src, "orders", "the GMV section")
+        if note:
+            print(note)
+        else:
+            ...  # the section, writing its tables and figures
+
+    so a skipped section writes no table or figure at all.
+    """
+    names = [tables] if isinstance(tables, str) else list(tables)
+    missing = [name for name in names if not source.has(name)]
+    if not missing:
+        return None
+    listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} or {missing[-1]}"
+    kind = f" ({source.kind})" if source.kind else ""
+    return f"No {listed} table in this source{kind}: {section} is skipped."
 
 
 # --------------------------------------------------------------------------------------------

@@ -551,10 +551,20 @@ def days_histogram(
 def segment_sizes(
     summary: pd.DataFrame, title: str, label: str = "segment", axis_label: str = "segment"
 ) -> Figure:
-    """Two panels per segment: its size (users) and its value (GMV to date per user)."""
+    """Two panels per segment: its size (users) and its value (GMV to date per user); only the
+    size when the summary has no value (a source without orders)."""
     if summary.empty:
         return _no_data(title, "users", axis_label)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(summary) + 1.8), sharey=True)
+    valued = "gmv_to_date_per_user" in summary.columns
+    width = 11 if valued else 6
+    fig, axes = plt.subplots(
+        1,
+        2 if valued else 1,
+        figsize=(width, 0.4 * len(summary) + 1.8),
+        sharey=True,
+        squeeze=False,
+    )
+    axes = axes[0]
     positions = range(len(summary))
     axes[0].barh(positions, summary["users"], color=sns.color_palette()[0])
     axes[0].set_yticks(list(positions), summary[label])
@@ -562,8 +572,9 @@ def segment_sizes(
     axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_ylabel(axis_label)
     axes[0].invert_yaxis()
-    axes[1].barh(positions, summary["gmv_to_date_per_user"], color=sns.color_palette()[1])
-    axes[1].set_xlabel("GMV to date per user [currency]")
+    if valued:
+        axes[1].barh(positions, summary["gmv_to_date_per_user"], color=sns.color_palette()[1])
+        axes[1].set_xlabel("GMV to date per user [currency]")
     fig.suptitle(title)
     fig.tight_layout()
     return fig

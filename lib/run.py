@@ -37,7 +37,7 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -72,12 +72,16 @@ _FLAG_FOR = {
     "output_dir": "--output",
 }
 
-# Contract tables (lib/data.py) each notebook cannot do without; unknown names need none.
+# Contract tables (lib/data.py) each notebook cannot do without; unknown names need none. Every
+# entry must be present; "events|orders" is met by either table. Sections needing a table the
+# source lacks are skipped inside the notebook with a note (lib.data.missing_tables_note): the
+# overview and retention run on events alone (e.g. Taobao behaviour data) or on orders alone,
+# conversion on events alone.
 REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
-    "overview": ("orders",),
+    "overview": ("events|orders",),
     "traffic": ("events",),
-    "conversion": ("events", "orders", "order_items"),
-    "retention": ("orders",),
+    "conversion": ("events",),
+    "retention": ("events|orders",),
     "products": ("orders", "order_items", "products"),
     "costs": ("orders", "order_items", "products"),
     "supply_chain": ("orders", "order_items", "products"),
@@ -117,6 +121,11 @@ class Parameter:
             return _UNKNOWN
 
 
+def _requirement_text(entry: str) -> str:
+    """``"events|orders"`` as ``"events or orders"``."""
+    return " or ".join(entry.split("|"))
+
+
 @dataclass(frozen=True)
 class Notebook:
     """A notebook of the notebooks folder, e.g. ``01_traffic.ipynb`` named ``traffic``."""
@@ -128,7 +137,16 @@ class Notebook:
 
     @property
     def required_tables(self) -> tuple[str, ...]:
+        """Each entry a table name, or alternatives ``"events|orders"`` (either will do)."""
         return REQUIRED_TABLES.get(self.name, ())
+
+    def missing_tables(self, has: Callable[[str], bool]) -> list[str]:
+        """The required entries none of whose tables ``has``, as text (``"events or orders"``)."""
+        return [
+            _requirement_text(entry)
+            for entry in self.required_tables
+            if not any(has(name) for name in entry.split("|"))
+        ]
 
     @property
     def own_parameters(self) -> dict[str, Parameter]:
@@ -327,9 +345,7 @@ def _parse_date(flag: str, value: str) -> None:
         raise UsageError(f"{flag} {value!r} is not a date in the form YYYY-MM-DD")
 
 
-def _select(
-    notebooks: list[Notebook], wanted: str | None
-) -> tuple[list[Notebook], bool]:
+def _select(notebooks: list[Notebook], wanted: str | None) -> tuple[list[Notebook], bool]:
     """The notebooks named in ``--notebooks`` (or all), in file order; whether they were named."""
     if wanted is None:
         return notebooks, False
@@ -351,9 +367,7 @@ def _names(notebooks: Sequence[Notebook]) -> str:
     return ", ".join(nb.name for nb in notebooks) or "none"
 
 
-def _user_parameters(
-    pairs: list[list[str]], selected: list[Notebook]
-) -> dict[str, dict[str, Any]]:
+def _user_parameters(pairs: list[list[str]], selected: list[Notebook]) -> dict[str, dict[str, Any]]:
     """``-p`` values per notebook, converted to each notebook's type; only where declared."""
     per_notebook: dict[str, dict[str, Any]] = {nb.name: {} for nb in selected}
     seen: set[str] = set()
@@ -382,9 +396,7 @@ def _user_parameters(
 
 def _default_timezone(selected: list[Notebook]) -> str:
     """The time zone the notebooks themselves default to when they agree, else UTC."""
-    zones = {
-        nb.parameters["timezone"].value for nb in selected if "timezone" in nb.parameters
-    }
+    zones = {nb.parameters["timezone"].value for nb in selected if "timezone" in nb.parameters}
     if len(zones) == 1:
         (zone,) = zones
         if isinstance(zone, str) and zone:
@@ -442,8 +454,10 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
 
     user_params = _user_parameters(args.params or [], selected)
 
-    output = Path(args.output).expanduser().absolute() if args.output else (
-        Path(OUTPUTS_DIR) / f"{period.start}_{period.end}"
+    output = (
+        Path(args.output).expanduser().absolute()
+        if args.output
+        else (Path(OUTPUTS_DIR) / f"{period.start}_{period.end}")
     )
     _check_output(output)
 
@@ -461,7 +475,7 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
 
     runnable, skipped = [], []
     for nb in selected:
-        missing = [t for t in nb.required_tables if not opened.has(t)]
+        missing = nb.missing_tables(opened.has)
         if not missing:
             runnable.append(nb)
         elif named:
@@ -644,8 +658,18 @@ def _relocate_notebooks(tmp: Path, destination: Path) -> None:
 
 def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
-    for package in ("ecommerce-ops-analysis", "papermill", "nbconvert", "nbclient", "nbformat",
-                    "ipykernel", "ibis-framework", "duckdb", "pandas", "matplotlib"):
+    for package in (
+        "ecommerce-ops-analysis",
+        "papermill",
+        "nbconvert",
+        "nbclient",
+        "nbformat",
+        "ipykernel",
+        "ibis-framework",
+        "duckdb",
+        "pandas",
+        "matplotlib",
+    ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
     return versions
@@ -655,20 +679,23 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _write_run_json(path: Path, plan: Plan, results: list[Result], started: dt.datetime,
-                    status: str) -> None:
+def _write_run_json(
+    path: Path, plan: Plan, results: list[Result], started: dt.datetime, status: str
+) -> None:
     by_name = {r.notebook.name: r for r in results}
     notebooks = []
     for nb in plan.notebooks:
         r = by_name.get(nb.name)
-        notebooks.append({
-            "name": nb.name,
-            "file": f"notebooks/{nb.path.name}",
-            "status": "not run" if r is None else ("succeeded" if r.ok else "failed"),
-            "seconds": None if r is None else round(r.seconds, 1),
-            "error": None if r is None or r.ok else plan.source.scrub(r.error or ""),
-            "required_tables": list(nb.required_tables),
-        })
+        notebooks.append(
+            {
+                "name": nb.name,
+                "file": f"notebooks/{nb.path.name}",
+                "status": "not run" if r is None else ("succeeded" if r.ok else "failed"),
+                "seconds": None if r is None else round(r.seconds, 1),
+                "error": None if r is None or r.ok else plan.source.scrub(r.error or ""),
+                "required_tables": [_requirement_text(entry) for entry in nb.required_tables],
+            }
+        )
     record = {
         "status": status,
         "start": plan.period.start.isoformat(),
@@ -679,8 +706,8 @@ def _write_run_json(path: Path, plan: Plan, results: list[Result], started: dt.d
         "skipped": plan.skipped,
         # output_dir is left out: it named the temporary folder, not where the run ended up
         "parameters": {
-            name: {**params, "source": plan.source.display} for name, params in
-            plan.parameters.items()
+            name: {**params, "source": plan.source.display}
+            for name, params in plan.parameters.items()
         },
         "versions": _versions(),
         "arguments": [plan.source.scrub(a) for a in plan.argv],
@@ -735,8 +762,9 @@ def execute_plan(plan: Plan) -> int:
             # a runner bug or Ctrl-C: keep what there is as a failed run, never as a result
             if tmp.exists():
                 _scrub_folder(tmp, plan.source)
-                print(f"error: run aborted; partial output in {_keep_failed(tmp, output)}",
-                      file=err)
+                print(
+                    f"error: run aborted; partial output in {_keep_failed(tmp, output)}", file=err
+                )
             raise
 
 
@@ -753,8 +781,13 @@ def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
     try:
         with (
             _environment(plan.source.env),
-            tqdm(total=len(plan.notebooks), desc="notebooks", unit="nb", file=err,
-                 disable=None if plan.progress else True) as bar,
+            tqdm(
+                total=len(plan.notebooks),
+                desc="notebooks",
+                unit="nb",
+                file=err,
+                disable=None if plan.progress else True,
+            ) as bar,
             ThreadPoolExecutor(max_workers=jobs) as pool,
         ):
             futures = {
@@ -779,8 +812,11 @@ def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
 
     ordered = [results[nb.name] for nb in plan.notebooks]
     for path in _scrub_folder(tmp, plan.source):
-        print(f"warning: {path.relative_to(tmp)} contained the source's secret; "
-              "it was masked (or the file removed)", file=err)
+        print(
+            f"warning: {path.relative_to(tmp)} contained the source's secret; "
+            "it was masked (or the file removed)",
+            file=err,
+        )
     failed = [r for r in ordered if not r.ok]
     destination = _failed_target(plan.output) if failed else plan.output
     _relocate_notebooks(tmp, destination)
@@ -794,8 +830,11 @@ def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
                 "Time zone": plan.period.timezone,
                 "Source": plan.source.display,
                 "Generated": _utc_now().strftime("%Y-%m-%d %H:%M UTC"),
-                **({"Status": "FAILED: " + ", ".join(r.notebook.name for r in failed)}
-                   if failed else {}),
+                **(
+                    {"Status": "FAILED: " + ", ".join(r.notebook.name for r in failed)}
+                    if failed
+                    else {}
+                ),
             },
             base_dir=plan.notebooks_dir,
         )
@@ -813,10 +852,15 @@ def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
     if failed:
         kept = _keep_failed(tmp, plan.output, destination)
         for r in failed:
-            print(f"error: notebook '{r.notebook.name}' failed: {plan.source.scrub(r.error or '')}",
-                  file=err)
-        print(f"error: {len(failed)} of {len(ordered)} notebook(s) failed; {plan.output} was "
-              f"left as it was; this run is kept in {kept}", file=err)
+            print(
+                f"error: notebook '{r.notebook.name}' failed: {plan.source.scrub(r.error or '')}",
+                file=err,
+            )
+        print(
+            f"error: {len(failed)} of {len(ordered)} notebook(s) failed; {plan.output} was "
+            f"left as it was; this run is kept in {kept}",
+            file=err,
+        )
         return 1
     _publish(tmp, plan.output)
     print(plan.output)
@@ -845,22 +889,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--timezone",
         help="IANA time zone of the report days (default: the notebooks' own default, else UTC)",
     )
-    parser.add_argument("--notebooks", help="comma-separated names, e.g. traffic,conversion "
-                        "(default: every notebook whose tables the source has)")
+    parser.add_argument(
+        "--notebooks",
+        help="comma-separated names, e.g. traffic,conversion "
+        "(default: every notebook whose tables the source has)",
+    )
     parser.add_argument("--output", help="run folder (default: outputs/<start>_<end>)")
     parser.add_argument(
-        "-p", dest="params", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        "-p",
+        dest="params",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
         help="set a notebook parameter (repeatable); converted to the type of its default, "
         "lists/dicts as JSON",
     )
-    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
-                        help=f"notebooks run at once (default {DEFAULT_JOBS})")
-    parser.add_argument("--notebooks-dir", help="folder of NN_name.ipynb notebooks "
-                        "(default: the project's notebooks/)")
-    parser.add_argument("--list", action="store_true",
-                        help="list the notebooks, their parameters and tables, and exit")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="check everything and show what would run, without running it")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"notebooks run at once (default {DEFAULT_JOBS})",
+    )
+    parser.add_argument(
+        "--notebooks-dir",
+        help="folder of NN_name.ipynb notebooks (default: the project's notebooks/)",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the notebooks, their parameters and tables, and exit",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything and show what would run, without running it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -868,7 +931,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _print_list(notebooks: list[Notebook], folder: Path) -> None:
     print(f"Notebooks in {folder} (each also takes {', '.join(RUN_PARAMETERS)} from the flags):")
     for nb in notebooks:
-        tables = ", ".join(nb.required_tables) or "none"
+        tables = ", ".join(_requirement_text(entry) for entry in nb.required_tables) or "none"
         print(f"\n{nb.name}  ({nb.path.name}; needs tables: {tables})")
         for p in nb.own_parameters.values():
             print(f"  -p {p.name} {p.default}" + (f"    # {p.help}" if p.help else ""))
@@ -878,15 +941,21 @@ def _print_list(notebooks: list[Notebook], folder: Path) -> None:
 
 def _print_plan(plan: Plan, dry_run: bool = False) -> None:
     err = sys.stderr
-    print(f"period {plan.period.start} to {plan.period.end} ({plan.period.timezone}), "
-          f"source {plan.source.display}", file=err)
+    print(
+        f"period {plan.period.start} to {plan.period.end} ({plan.period.timezone}), "
+        f"source {plan.source.display}",
+        file=err,
+    )
     for note in plan.skipped:
         print(f"note: skipping {note}", file=err)
     for message in plan.messages:
         print(message, file=err)
     verb = "would run" if dry_run else "running"
-    print(f"{verb} {_names(plan.notebooks)} with {min(plan.jobs, len(plan.notebooks))} "
-          f"job(s) into {plan.output}", file=err)
+    print(
+        f"{verb} {_names(plan.notebooks)} with {min(plan.jobs, len(plan.notebooks))} "
+        f"job(s) into {plan.output}",
+        file=err,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,12 +92,14 @@ def user_days_from_orders(orders: ir.Table, period: Period) -> ir.Table:
 
 
 def activity_user_days(
-    period: Period, orders: ir.Table, events: ir.Table | None = None
+    period: Period, orders: ir.Table | None, events: ir.Table | None = None
 ) -> tuple[ir.Table, str]:
     """Active user-days for the lifecycle, and what "active" means: any event when there are
-    events, otherwise a paid order (an orders-only source)."""
+    events (orders are then not needed), otherwise a paid order (an orders-only source)."""
     if events is not None:
         return user_days_from_events(events, period), "any event"
+    if orders is None:
+        raise ValueError("activity needs an events or an orders table")
     return user_days_from_orders(orders, period), "a paid order (no events table)"
 
 
@@ -479,10 +481,16 @@ def split_segments(
 
 
 def segment_summary(
-    segments: dict[str, pd.DataFrame], orders: ir.Table, period: Period
+    segments: dict[str, pd.DataFrame], orders: ir.Table | None, period: Period
 ) -> pd.DataFrame:
     """``segment, users, buyers_in_period, gmv_in_period, gmv_to_date, gmv_to_date_per_user``
-    per segment: its size and value (paid orders paid in the period / up to ``end``)."""
+    per segment: its size and value (paid orders paid in the period / up to ``end``).
+
+    Without orders (``None``: events-only data) only ``segment, users``: there is no value.
+    """
+    if orders is None:
+        sizes = [(name, len(members)) for name, members in segments.items()]
+        return pd.DataFrame(sizes, columns=["segment", "users"])
     paid = paid_orders(orders)
     paid = paid.filter(paid.paid_time < _end_bound(period))
     lo, _ = period.utc_bounds()

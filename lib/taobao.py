@@ -17,8 +17,11 @@ pandas; the contract tables are views over it:
   columns (``session_id``, ``channel``, ``slot``, ``platform``), all null: the format has none.
 - ``products``: one row per item, ``sku_id`` and ``category`` = its ``category_id`` (the smallest
   one, should an item ever carry two); ``unit_cost`` and ``list_price`` are null.
-- No ``orders``: a ``buy`` carries no amount, so money sections and notebooks needing orders are
-  skipped (the runner says so).
+- No ``orders`` (nor ``order_items``): a ``buy`` carries no amount. The overview, traffic,
+  conversion and retention notebooks run on the events; their money sections and everything else
+  needing orders (GMV, item-to-paid-order conversion, repurchase, RFM, decision stages) are
+  skipped, each with a one-line note (:func:`lib.data.missing_tables_note`). The notebooks that
+  need orders (products, costs, supply chain) are skipped by the runner, which says so.
 
 Row rules (tested in tests/test_taobao.py):
 
@@ -62,6 +65,8 @@ BEHAVIOURS = {
     "buy": "purchase",
 }
 UNKNOWN_PREFIX = "unknown_behavior:"
+# How notes name this data when they say a table is missing (lib.data.Source.kind).
+KIND = "Taobao user-behaviour data"
 _EPOCH = dt.datetime(1970, 1, 1)
 # Read as text: the contract's ids are strings (lib.data would cast integers anyway), and a
 # malformed id must not stop the read. The timestamp is parsed strictly.

@@ -80,6 +80,17 @@ def test_every_chart_has_title_and_axis_labels(make):
     plt.close(fig)
 
 
+def test_segment_sizes_draws_the_value_panel_only_when_there_is_a_value():
+    sizes = pd.DataFrame({"segment": ["a", "b"], "users": [3, 1]})
+    fig = plots.segment_sizes(sizes, "Segments")
+    assert len(fig.axes) == 1 and fig.axes[0].get_xlabel() == "users"
+    plt.close(fig)
+    valued = sizes.assign(gmv_to_date_per_user=[10.0, 0.0])
+    fig = plots.segment_sizes(valued, "Segments")
+    assert [ax.get_xlabel() for ax in fig.axes] == ["users", "GMV to date per user [currency]"]
+    plt.close(fig)
+
+
 def test_outputs_write_only_with_an_output_dir(tmp_path):
     fig = plots.daily_lines(DAILY, ["uv"], "UV", "users")
     assert outputs.save_table(DAILY, "daily", None) is None

@@ -537,6 +537,22 @@ def test_segment_summary_size_and_value():
     assert math.isnan(table.loc["empty", "gmv_to_date_per_user"])
 
 
+def test_segment_summary_without_orders_gives_only_the_size():
+    # events-only data (Taobao): no value to add up, and no made-up zero GMV either
+    members = {"g": pd.DataFrame({"user_id": ["a", "z"]}), "empty": pd.DataFrame({"user_id": []})}
+    table = segments.segment_summary(members, None, UTC_DAYS)
+    assert table.to_dict("list") == {"segment": ["g", "empty"], "users": [2, 0]}
+
+
+def test_activity_user_days_needs_events_or_orders():
+    events = events_table([("2025-03-10 09:00", "a", "page_view")])
+    user_days, means = segments.activity_user_days(UTC_DAYS, None, events)
+    assert means == "any event"
+    assert user_days.to_pandas()["user_id"].tolist() == ["a"]
+    with pytest.raises(ValueError, match="events or an orders table"):
+        segments.activity_user_days(UTC_DAYS, None, None)
+
+
 # ---------------------------------------------------------------------------- orders-only source
 
 

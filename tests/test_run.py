@@ -65,10 +65,24 @@ def completed(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, 
     outputs = tmp_path_factory.mktemp("completed") / "outputs"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(run, "OUTPUTS_DIR", outputs)
-        code, out, err = call([
-            *RANGE, "--source", str(SOURCE), "--timezone", "Asia/Shanghai",
-            "-p", "label", "2024-01-01'; DROP", "-p", "top_n", "5", "-p", "channels", '["web"]',
-        ])
+        code, out, err = call(
+            [
+                *RANGE,
+                "--source",
+                str(SOURCE),
+                "--timezone",
+                "Asia/Shanghai",
+                "-p",
+                "label",
+                "2024-01-01'; DROP",
+                "-p",
+                "top_n",
+                "5",
+                "-p",
+                "channels",
+                '["web"]',
+            ]
+        )
     return code, out, err, outputs
 
 
@@ -89,7 +103,7 @@ def test_parameters_are_read_even_when_papermill_cannot_parse_the_line() -> None
 def test_list_shows_notebooks_parameters_and_tables() -> None:
     code, out, _ = call(["--list"])
     assert code == 0
-    assert "overview  (00_overview.ipynb; needs tables: orders)" in out
+    assert "overview  (00_overview.ipynb; needs tables: events or orders)" in out
     assert "-p scale 1.5" in out and "traffic" in out
 
 
@@ -113,8 +127,14 @@ def test_parameter_values_are_data_not_code(default: str, raw: str, expected: ob
 
 @pytest.mark.parametrize(
     ("default", "raw"),
-    [("3", "1.5"), ("3", "__import__('os')"), ("1.5", "nan"), ("False", "maybe"),
-     ('["a"]', "['a']"), ('["a"]', '{"a": 1}')],
+    [
+        ("3", "1.5"),
+        ("3", "__import__('os')"),
+        ("1.5", "nan"),
+        ("False", "maybe"),
+        ('["a"]', "['a']"),
+        ('["a"]', '{"a": 1}'),
+    ],
 )
 def test_parameter_values_of_the_wrong_type_are_refused(default: str, raw: str) -> None:
     with pytest.raises(UsageError, match=r"-p x"):
@@ -190,11 +210,32 @@ def test_output_that_is_someone_elses_folder_is_refused(tmp_path: Path) -> None:
 def test_notebooks_without_their_tables_are_skipped_unless_named(
     tmp_path: Path, outputs: Path
 ) -> None:
-    code, out, err = call([*RANGE, "--source", str(_source_without(tmp_path, "events")),
-                           "--dry-run"])
+    code, out, err = call(
+        [*RANGE, "--source", str(_source_without(tmp_path, "events")), "--dry-run"]
+    )
     assert code == 0, err
     assert "note: skipping traffic (no events table)" in err
     assert out.startswith("overview: ") and "traffic:" not in out
+    assert not outputs.exists()
+
+
+def test_a_requirement_of_alternatives_is_met_by_either_table(
+    tmp_path: Path, outputs: Path
+) -> None:
+    # the overview needs events or orders: either one will do, neither will not
+    code, out, err = call(
+        [*RANGE, "--source", str(_source_without(tmp_path, "orders")), "--dry-run"]
+    )
+    assert code == 0, err
+    assert out.startswith("overview: ") and "traffic:" in out
+    (tmp_path / "partial" / "events.csv").unlink()
+    code, _, err = call([*RANGE, "--source", str(tmp_path / "partial"), "--dry-run"])
+    assert code == 2
+    assert "skipped: overview (no events or orders table), traffic (no events table)" in err
+    code, _, err = call(
+        [*RANGE, "--source", str(tmp_path / "partial"), "--notebooks", "overview", "--dry-run"]
+    )
+    assert code == 2 and "notebook 'overview' needs table(s) events or orders" in err
     assert not outputs.exists()
 
 
@@ -230,7 +271,10 @@ def test_success_writes_the_run_folder_in_the_default_place(completed) -> None:
     record = json.loads((folder / "run.json").read_text())
     assert record["status"] == "succeeded"
     assert (record["start"], record["end"], record["timezone"]) == (
-        "2025-03-01", "2025-03-07", "Asia/Shanghai")
+        "2025-03-01",
+        "2025-03-07",
+        "Asia/Shanghai",
+    )
     assert record["source"] == str(SOURCE)
     assert [n["name"] for n in record["notebooks"]] == ["overview", "traffic"]
     assert record["parameters"]["overview"]["top_n"] == 5
@@ -244,8 +288,14 @@ def test_success_writes_the_run_folder_in_the_default_place(completed) -> None:
 def test_tables_hold_what_the_notebooks_computed_from_their_parameters(completed) -> None:
     folder = completed[3] / RUN_NAME
     [summary] = read_csv(folder / "tables" / "overview_summary.csv")
-    assert summary == {"start": "2025-03-01", "end": "2025-03-07", "timezone": "Asia/Shanghai",
-                       "label": "2024-01-01'; DROP", "top_n": "5", "orders": "8"}
+    assert summary == {
+        "start": "2025-03-01",
+        "end": "2025-03-07",
+        "timezone": "Asia/Shanghai",
+        "label": "2024-01-01'; DROP",
+        "top_n": "5",
+        "orders": "8",
+    }
     echo = {r["name"]: r["value"] for r in read_csv(folder / "tables" / "traffic_parameters.csv")}
     assert echo["channels"] == '["web"]' and echo["scale"] == "1.5"
     assert echo["source"] == str(SOURCE)
@@ -254,8 +304,12 @@ def test_tables_hold_what_the_notebooks_computed_from_their_parameters(completed
 def test_report_is_one_page_with_contents_and_every_notebook(completed) -> None:
     html = (completed[3] / RUN_NAME / "report.html").read_text()
     assert "2025-03-01 to 2025-03-07" in html and "Asia/Shanghai" in html
-    for anchor in ("nb-overview", "nb-traffic", "overview--orders-in-the-period",
-                   "traffic--a-small-figure"):
+    for anchor in (
+        "nb-overview",
+        "nb-traffic",
+        "overview--orders-in-the-period",
+        "traffic--a-small-figure",
+    ):
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
     assert "Overview (fixture)" in html and "Traffic (fixture)" in html
     assert "data:image/png;base64," in html
@@ -278,8 +332,9 @@ def test_failure_keeps_the_earlier_run_and_files_the_new_one_under_failed(
     dead.mkdir()
     alive.mkdir()
 
-    code, out, err = call([*RANGE, "--source", str(SOURCE), "--output", str(earlier),
-                           "-p", "fail", "true"])
+    code, out, err = call(
+        [*RANGE, "--source", str(SOURCE), "--output", str(earlier), "-p", "fail", "true"]
+    )
 
     assert code == 1 and out == ""
     assert "notebook 'overview' failed" in err
@@ -291,7 +346,9 @@ def test_failure_keeps_the_earlier_run_and_files_the_new_one_under_failed(
     record = json.loads((kept / "run.json").read_text())
     assert record["status"] == "failed"
     assert {n["name"]: n["status"] for n in record["notebooks"]} == {
-        "overview": "failed", "traffic": "succeeded"}
+        "overview": "failed",
+        "traffic": "succeeded",
+    }
     assert "the fixture was asked to fail" in (kept / "notebooks" / "00_overview.ipynb").read_text()
     assert (kept / "tables" / "traffic_parameters.csv").exists()  # the other notebook finished
     assert "(failed)" in (kept / "report.html").read_text()
@@ -304,22 +361,41 @@ def test_a_password_in_the_source_url_reaches_the_kernels_but_no_output(tmp_path
     database = tmp_path / "shop.duckdb"
     with duckdb.connect(str(database)) as con:
         for table in ("events", "orders", "order_items", "products"):
-            con.execute(f"create table {table} as select * from read_csv_auto(?)",
-                        [str(SOURCE / f"{table}.csv")])
+            con.execute(
+                f"create table {table} as select * from read_csv_auto(?)",
+                [str(SOURCE / f"{table}.csv")],
+            )
     # DuckDB accepts (and ignores) a password option, so this URL really connects
     url = f"duckdb:///{database}?password={MARKER}"
     output = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k != "ECOM_SOURCE_URL"}
     proc = subprocess.run(
-        [sys.executable, "-m", "lib.run", *RANGE, "--source", url, "--output", str(output),
-         "--notebooks-dir", str(NOTEBOOKS)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "lib.run",
+            *RANGE,
+            "--source",
+            url,
+            "--output",
+            str(output),
+            "--notebooks-dir",
+            str(NOTEBOOKS),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(output)
     assert MARKER not in proc.stdout + proc.stderr and "password=***" in proc.stderr
-    leaks = [p for p, data in files_under(tmp_path).items()
-             if p != database.name and MARKER.encode() in data]
+    leaks = [
+        p
+        for p, data in files_under(tmp_path).items()
+        if p != database.name and MARKER.encode() in data
+    ]
     assert leaks == []
     # the kernel got the URL: it counted the orders through it
     [summary] = read_csv(output / "tables" / "overview_summary.csv")

@@ -13,14 +13,19 @@ DAU 25th..27th in Beijing: 2 (u1 u2), 3 (u2 u3 u5), 3 (u1 u3 u4); in UTC it woul
 (u2's cart falls on the UTC 25th).
 Funnel view_item → add_to_cart → purchase (7-day window): 4 entrants (u1 u2 u4 u5), 2 carts
 (u1 u2), 1 purchase (u1).
+
+The runner runs the overview, traffic, conversion and retention notebooks on the file; their
+sections that need orders print a note instead and write no table.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -152,13 +157,130 @@ def test_convert_writes_a_parquet_source(csv_path: Path, tmp_path: Path) -> None
     assert traffic.daily_traffic(src["events"], PERIOD)["dau"].tolist() == [2, 3, 3]
 
 
-def test_the_runner_runs_the_event_notebooks_and_skips_the_money_ones(csv_path: Path) -> None:
+# ------------------------------------------------------------------ the runner on this file
+
+EVENT_NOTEBOOKS = ("overview", "traffic", "conversion", "retention")
+# Tables of the sections that need orders (money, paid orders): never written, not even empty.
+ORDER_TABLES = (
+    "gmv_daily",
+    "gmv_summary",
+    "gmv_decomposition",
+    "conversion_by_category",
+    "conversion_by_sku",
+    "repurchase",
+    "repurchase_by_month",
+    "repurchase_by_category",
+    "buyer_cohorts",
+    "days_to_second_purchase",
+    "segments_rfm",
+    "segments_decision_stage",
+    "segment_category_propensity",
+)
+
+
+@pytest.fixture(scope="module")
+def taobao_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    """The runner on the file: every notebook that can run on events (four kernels, ~20 s)."""
     from lib import run
 
-    out, err = io.StringIO(), io.StringIO()
+    folder = tmp_path_factory.mktemp("taobao")
+    csv_path = write_csv(folder)
+    output = folder / "run"
     argv = ["--source", f"taobao://{csv_path}", "--start", "2017-11-25", "--end", "2017-11-27"]
-    with redirect_stdout(out), redirect_stderr(err):
-        code = run.main([*argv, "--timezone", "Asia/Shanghai", "--dry-run", "--quiet"])
-    assert code == 0, err.getvalue()
-    assert "traffic" in out.getvalue()
-    assert "skipping overview (no orders table)" in err.getvalue()
+    # the format has no begin_checkout: the hand-worked funnel of the module docstring
+    steps = '["view_item", "add_to_cart", "purchase"]'
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        code = run.main(
+            [*argv, "--timezone", "Asia/Shanghai", "--output", str(output), "--quiet"]
+            + ["-p", "funnel_steps", steps]
+        )
+    return code, err.getvalue(), output
+
+
+def _printed(notebook: Path) -> str:
+    """Everything the notebook's cells printed."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    return "".join(
+        output.get("text", "")
+        for cell in cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream"
+    )
+
+
+def test_the_runner_runs_the_event_notebooks_and_skips_the_order_ones(taobao_run) -> None:
+    code, err, output = taobao_run
+    assert code == 0, err
+    record = json.loads((output / "run.json").read_text())
+    assert {n["name"]: n["status"] for n in record["notebooks"]} == dict.fromkeys(
+        EVENT_NOTEBOOKS, "succeeded"
+    )
+    for name in ("products", "costs", "supply_chain"):
+        assert f"note: skipping {name} (no orders, order_items table)" in err
+    assert (output / "report.html").stat().st_size > 0
+
+
+def test_skipped_sections_say_why_in_the_notebooks(taobao_run) -> None:
+    _, _, output = taobao_run
+    no_orders = "No orders table in this source (Taobao user-behaviour data): "
+    no_items = "No orders or order_items table in this source (Taobao user-behaviour data): "
+    expected = {
+        "00_overview": [f"{no_orders}the GMV section is skipped."],
+        "02_conversion": [
+            f"{no_items}conversion by category is skipped.",
+            f"{no_items}conversion by SKU is skipped.",
+            f"{no_orders}the GMV section is skipped.",
+            f"{no_orders}the GMV decomposition is skipped.",
+        ],
+        "03_retention": [
+            f"{no_orders}the repurchase section is skipped.",
+            f"{no_orders}the buyer-cohort section is skipped.",
+            f"{no_orders}the RFM section is skipped.",
+            f"{no_orders}the decision-stage section is skipped.",
+        ],
+    }
+    for notebook, notes in expected.items():
+        printed = _printed(output / "notebooks" / f"{notebook}.ipynb")
+        for note in notes:
+            assert note in printed, (notebook, note)
+    # the sections that need only events ran and said nothing of the kind
+    assert "is skipped" not in _printed(output / "notebooks" / "01_traffic.ipynb")
+    retention_notes = _printed(output / "notebooks" / "03_retention.ipynb")
+    assert "No events table" not in retention_notes
+
+
+def test_event_tables_hold_the_hand_worked_numbers(taobao_run) -> None:
+    _, _, output = taobao_run
+    tables = output / "tables"
+    daily = pd.read_csv(tables / "traffic_daily.csv")
+    assert daily["dau"].tolist() == [2, 3, 3]
+    steps = pd.read_csv(tables / "funnel.csv")
+    assert steps["step"].tolist() == STEPS
+    assert steps["users"].tolist() == [4, 2, 1]
+    # Cohorts by first event in the period (u5 is older: the September row). The 25th: u1 and u2;
+    # u2 is back on the 26th (the cart), u1 on the 27th. The 26th: u3, back on the 27th (the
+    # unknown behaviour still counts as activity).
+    cohorts = pd.read_csv(tables / "retention.csv").set_index(["cohort_date", "day"])
+    assert cohorts.loc[("2017-11-25", 0), "cohort_size"] == 2
+    assert cohorts.loc[("2017-11-25", 1), "retained_users"] == 1
+    assert cohorts.loc[("2017-11-25", 2), "retained_users"] == 1
+    assert cohorts.loc[("2017-11-26", 1), "retained_users"] == 1
+    overview = pd.read_csv(tables / "overview.csv").set_index("indicator")
+    assert overview.loc["average DAU", "value"] == pytest.approx(8 / 3)
+    assert "GMV" not in overview.index and "repurchase rate" not in overview.index
+    # segments by activity are written; their value needs orders, so only their size is there
+    activity = pd.read_csv(tables / "segments_activity.csv")
+    assert list(activity.columns) == ["segment", "users"]
+    assert activity["users"].sum() == 5
+    for table in ("funnel_daily", "funnel_paths", "lifecycle", "retention_phases"):
+        assert (tables / f"{table}.csv").is_file(), table
+
+
+def test_tables_of_skipped_sections_are_not_written(taobao_run) -> None:
+    _, _, output = taobao_run
+    written = {path.stem for path in (output / "tables").glob("*.csv")}
+    assert not written & set(ORDER_TABLES)
+    figures = {path.stem for path in (output / "figures").glob("*.png")}
+    assert not figures & {"overview_gmv", "overview_conversion", "gmv_daily", "gmv_decomposition"}
