@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             found += report_rows(size, folder, args, n_events, solo=not args.no_solo)
         impls = ["project"]
         if not args.no_baselines and (size != "100m" or args.baselines_at_100m):
-            impls += ["pandas", "polars"]
+            impls += ["pandas", "pandas-whole", "polars"]
         metrics, wrong = metric_rows(size, folder, args, n_events, impls)
         found += metrics
         mismatches += wrong

@@ -31,7 +31,6 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -627,49 +626,19 @@ def _csv_row_problem(path: Path, con: BaseBackend, spec: TableSpec) -> str | Non
 
 
 # --------------------------------------------------------------------------------------------
-# Value checks: run once by the runner (lib.run) before any notebook starts
-#
-# Each table is scanned by one aggregate query that computes every count below at once, so the
-# cost is one pass over the columns involved, in the engine; nothing is pulled into pandas.
+# What a period holds, and exact duplicates (the value checks are in lib/quality.py)
 
-EARLIEST_TIME = datetime(2000, 1, 1)
-FUTURE_TOLERANCE = timedelta(days=1)
-# Amounts and quantities that are never negative (a refund is status 'refunded').
-NON_NEGATIVE: dict[str, tuple[str, ...]] = {
-    "orders": ("paid_amount",),
-    "order_items": ("quantity", "unit_price"),
-    "inventory": ("on_hand",),
-    "purchase_orders": ("qty_ordered", "qty_received"),
-    "shipments": ("shipping_cost",),
-}
 # The timestamp that places a table's rows in a report period.
 PERIOD_COLUMNS = {"events": "event_time", "orders": "order_time"}
-TOP_UNKNOWN_EVENT_NAMES = 5
 
 
-@dataclass
-class TableProfile:
-    """The counts one aggregate query found in one table (naive UTC timestamps)."""
-
-    name: str
-    rows: int
-    nulls: dict[str, int] = field(default_factory=dict)  # required columns only
-    negative: dict[str, int] = field(default_factory=dict)
-    repeated_ids: int = 0  # rows whose order_id another row already has
-    bad_status: int = 0
-    bad_status_example: str | None = None
-    too_early: dict[str, int] = field(default_factory=dict)
-    too_late: dict[str, int] = field(default_factory=dict)
-    first: dict[str, datetime | None] = field(default_factory=dict)
-    last: dict[str, datetime | None] = field(default_factory=dict)
-
-
-def _raw(source: Source, name: str) -> ir.Table:
+def raw_table(source: Source, name: str) -> ir.Table:
     """A table normalised but never de-duplicated: checks look at the data as it is."""
     return _normalise(source.tables[name], CONTRACT[name])
 
 
-def _read_error(source: Source, name: str, exc: BaseException) -> DataError:
+def read_error(source: Source, name: str, exc: BaseException) -> DataError:
+    """The error for a table the engine could not read: the file (or source) and the row."""
     where = source.paths.get(name) or source.description
     return DataError(
         f"cannot read table '{name}' ({where}): {_engine_detail(exc)}; fix or remove that row, "
@@ -677,153 +646,9 @@ def _read_error(source: Source, name: str, exc: BaseException) -> DataError:
     )
 
 
-def _count(value: object) -> int:
+def as_count(value: object) -> int:
+    """An engine's count as an int (a null count, e.g. a sum over no rows, is 0)."""
     return 0 if value is None or pd.isna(value) else int(value)
-
-
-def _instant(value: object) -> datetime | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
-
-
-def profile_table(source: Source, name: str, now: datetime | None = None) -> TableProfile:
-    """Count the value problems of one contract table with a single aggregate query."""
-    spec = CONTRACT[name]
-    table = _raw(source, name)
-    limit = (now or datetime.now(UTC).replace(tzinfo=None)) + FUTURE_TOLERANCE
-    measures: dict[str, ir.Scalar] = {"rows": table.count()}
-    keys: dict[tuple[str, str], str] = {}
-
-    def measure(kind: str, column: str, expr: ir.Scalar) -> None:
-        # positional names: column names need not be valid SQL aliases on every engine
-        keys[(kind, column)] = f"m{len(measures)}"
-        measures[keys[(kind, column)]] = expr
-
-    present = [c for c in spec.columns if c.name in table.columns]
-    for col in present:
-        value = table[col.name]
-        # counting every contract column also makes a CSV reader convert each of its values
-        measure("present", col.name, value.count())
-        if col.kind == "timestamp":
-            measure("early", col.name, (value < ibis.literal(EARLIEST_TIME, "timestamp")).sum())
-            measure("late", col.name, (value > ibis.literal(limit, "timestamp")).sum())
-            measure("first", col.name, value.min())
-            measure("last", col.name, value.max())
-        if col.name in NON_NEGATIVE.get(name, ()):
-            measure("negative", col.name, (value < 0).sum())
-    if name == "orders":
-        measure("repeated", "order_id", table.order_id.count() - table.order_id.nunique())
-        bad = ~table.status.isin(ORDER_STATUSES)  # null stays null: counted as a null instead
-        measure("status", "status", bad.sum())
-        measure("example", "status", table.status.min(where=bad))
-    try:
-        row = table.aggregate(**measures).to_pandas().iloc[0]
-    except Exception as exc:
-        raise _read_error(source, name, exc) from None
-
-    def get(kind: str, column: str) -> object:
-        return row[keys[(kind, column)]]
-
-    rows = _count(row["rows"])
-    profile = TableProfile(name, rows)
-    for col in present:
-        if not col.nullable:
-            profile.nulls[col.name] = rows - _count(get("present", col.name))
-        if col.kind == "timestamp":
-            profile.too_early[col.name] = _count(get("early", col.name))
-            profile.too_late[col.name] = _count(get("late", col.name))
-            profile.first[col.name] = _instant(get("first", col.name))
-            profile.last[col.name] = _instant(get("last", col.name))
-        if (kind_key := ("negative", col.name)) in keys:
-            profile.negative[col.name] = _count(get(*kind_key))
-    if name == "orders":
-        profile.repeated_ids = _count(get("repeated", "order_id"))
-        profile.bad_status = _count(get("status", "status"))
-        example = get("example", "status")
-        profile.bad_status_example = None if example is None or pd.isna(example) else str(example)
-    return profile
-
-
-def _rows(n: int) -> str:
-    return f"{n:,} row" + ("" if n == 1 else "s")
-
-
-def _problems(profile: TableProfile, limit: datetime) -> list[str]:
-    """One line per problem: table, column, rows affected and what to do."""
-    t = f"table '{profile.name}'"
-    problems = []
-    for column, n in profile.nulls.items():
-        if n:
-            problems.append(
-                f"{t} column '{column}' is empty (null) in {_rows(n)} of {profile.rows:,}, but "
-                "it is required; fill it in or drop those rows in the export"
-            )
-    for column, n in profile.negative.items():
-        if n:
-            problems.append(
-                f"{t} column '{column}' is negative in {_rows(n)}; amounts and quantities must "
-                "be 0 or more (a refund is status 'refunded', not a negative amount); fix or "
-                "drop those rows"
-            )
-    if profile.repeated_ids:
-        problems.append(
-            f"{t} column 'order_id' repeats the id of another row in {_rows(profile.repeated_ids)}"
-            "; orders must have one row per order: keep only the latest version of each order "
-            "in the export"
-        )
-    if profile.bad_status:
-        problems.append(
-            f"{t} column 'status' is not one of {', '.join(ORDER_STATUSES)} in "
-            f"{_rows(profile.bad_status)} (e.g. {profile.bad_status_example!r}); map those "
-            "values to one of the four"
-        )
-    for column, n in profile.too_early.items():
-        if n:
-            problems.append(
-                f"{t} column '{column}' is before {EARLIEST_TIME:%Y-%m-%d} in {_rows(n)} "
-                f"(earliest {profile.first[column]}); check the export's time unit (seconds or "
-                "milliseconds) and drop placeholder dates such as 1970-01-01"
-            )
-    for column, n in profile.too_late.items():
-        if n:
-            problems.append(
-                f"{t} column '{column}' is more than a day in the future in {_rows(n)} (after "
-                f"{limit:%Y-%m-%d %H:%M} UTC; latest {profile.last[column]}); check the "
-                "export's time zone and time unit, and drop placeholder dates such as 9999-12-31"
-            )
-    return problems
-
-
-def _profiles(source: Source, now: datetime | None) -> list[TableProfile]:
-    return [profile_table(source, name, now) for name in sorted(source.tables)]
-
-
-def _value_problems(source: Source, profiles: list[TableProfile], limit: datetime) -> list[str]:
-    if profiles and not any(p.rows for p in profiles):
-        return [
-            f"the source has table(s) {', '.join(p.name for p in profiles)} but no rows in any "
-            "of them; check that the export wrote its data, or point --source at another folder"
-        ]
-    problems = []
-    for profile in profiles:
-        if not profile.rows:
-            problems.append(
-                f"table '{profile.name}' has no rows; export it again, or remove it from the "
-                "source so that the notebooks needing it are skipped"
-            )
-        problems.extend(_problems(profile, limit))
-    return problems
-
-
-def check_values(source: Source, now: datetime | None = None) -> list[str]:
-    """Every value problem of the source's contract tables, one line each (empty when none).
-
-    Required columns without nulls; no negative ``quantity``, ``unit_price`` or ``paid_amount``;
-    unique ``order_id``; ``status`` one of :data:`ORDER_STATUSES`; timestamps from
-    :data:`EARLIEST_TIME` to ``now`` (UTC, default the clock) + :data:`FUTURE_TOLERANCE`; no
-    empty table. One aggregate query per table; an unreadable row raises :class:`DataError`.
-    """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    return _value_problems(source, _profiles(source, now), now + FUTURE_TOLERANCE)
 
 
 def rows_in_range(source: Source, period: Period) -> dict[str, int]:
@@ -833,155 +658,16 @@ def rows_in_range(source: Source, period: Period) -> dict[str, int]:
     for name, column in PERIOD_COLUMNS.items():
         if name not in source.tables:
             continue
-        table = _raw(source, name)
+        table = raw_table(source, name)
         ts = table[column]
         inside = table.filter(
             ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp")
         )
         try:
-            counts[name] = _count(inside.count().to_pandas())
+            counts[name] = as_count(inside.count().to_pandas())
         except Exception as exc:
-            raise _read_error(source, name, exc) from None
+            raise read_error(source, name, exc) from None
     return counts
-
-
-def unknown_event_names(
-    source: Source, top: int = TOP_UNKNOWN_EVENT_NAMES
-) -> tuple[int, int, list[tuple[str, int]]]:
-    """Events whose name is not in :data:`EVENT_NAMES`: ``(rows, names, [(name, rows)…top])``.
-
-    Such events are kept; metrics ask for the names they use, so they are simply not counted.
-    One query, reading only ``event_name``; just the ``top`` rows come back. (The totals are
-    joined on rather than taken by a window over all names: Spark would move such a window to
-    one partition, and says so.)
-    """
-    if "events" not in source.tables:
-        return 0, 0, []
-    events = _raw(source, "events")
-    unknown = events.filter(~events.event_name.isin(EVENT_NAMES))
-    per_name = unknown.group_by("event_name").aggregate(rows=ibis._.count())
-    totals = per_name.aggregate(names=per_name.count(), total=per_name.rows.sum())
-    ranked = per_name.order_by([ibis.desc("rows"), "event_name"]).limit(top)
-    try:
-        frame = ranked.cross_join(totals).to_pandas()
-    except Exception as exc:
-        raise _read_error(source, "events", exc) from None
-    if frame.empty:
-        return 0, 0, []
-    # a join need not keep the order of its input
-    frame = frame.sort_values(["rows", "event_name"], ascending=[False, True])
-    listed = [(str(n), int(r)) for n, r in zip(frame["event_name"], frame["rows"], strict=True)]
-    return int(frame["total"].iloc[0]), int(frame["names"].iloc[0]), listed
-
-
-def _event_keys(events: ir.Table) -> list[str]:
-    return [c.name for c in CONTRACT["events"].columns if c.name in events.columns]
-
-
-def duplicate_events(source: Source, period: Period | None = None) -> tuple[int, int]:
-    """``(events, duplicates)``: rows, and rows identical to another on every contract column.
-
-    With ``period``, only events in its UTC bounds are looked at: the duplicates that can reach
-    that run's numbers, and far less to group on a large source. One grouped query.
-    """
-    if "events" not in source.tables:
-        return 0, 0
-    events = _raw(source, "events")
-    if period is not None:
-        lo, hi = period.utc_bounds()
-        ts = events.event_time
-        events = events.filter(
-            ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp")
-        )
-    copies = events.group_by(_event_keys(events)).aggregate(n=ibis._.count())
-    totals = copies.aggregate(rows=copies.n.sum(), duplicates=(copies.n - 1).sum())
-    try:
-        row = totals.to_pandas().iloc[0]
-    except Exception as exc:
-        raise _read_error(source, "events", exc) from None
-    return _count(row["rows"]), _count(row["duplicates"])
-
-
-def dedupe(events: ir.Table, spec: TableSpec = CONTRACT["events"]) -> ir.Table:
-    """Events with one row per set of rows identical on every contract column.
-
-    Extra columns are kept from one of the identical rows. This is a distinct over every event
-    a query reads; the engine pushes a query's time filter below it, but it is still a grouping
-    of all those rows (docs/reliability.md weighs it against de-duplicating upstream).
-    """
-    keys = [c.name for c in spec.columns if c.name in events.columns]
-    if len(keys) == len(events.columns):
-        return events.distinct()
-    return events.distinct(on=keys, keep="first")
-
-
-def _local_day(instant: datetime | None, period: Period) -> str:
-    if instant is None:
-        return "?"
-    return str(instant.replace(tzinfo=UTC).astimezone(period.zone).date())
-
-
-def _range_warning(source: Source, period: Period, profiles: dict[str, TableProfile]) -> str | None:
-    """A warning when events or orders have no rows in the period, naming where the data is."""
-    counts = rows_in_range(source, period)
-    empty = [name for name, n in counts.items() if n == 0]
-    if not empty:
-        return None
-    spans = []
-    for name in empty:
-        column = PERIOD_COLUMNS[name]
-        first = _local_day(profiles[name].first.get(column), period)
-        last = _local_day(profiles[name].last.get(column), period)
-        spans.append(f"{name} run from {first} to {last}")
-    found = [f"{n:,} {name}" for name, n in counts.items() if n]
-    return (
-        f"no {' or '.join(empty)} from {period.start} to {period.end} ({period.timezone}); "
-        f"{'; '.join(spans)} (local days)"
-        + (f"; in range: {', '.join(found)}" if found else "")
-        + "; the notebooks will run but report an empty period: check --start and --end"
-    )
-
-
-def validate(
-    source: Source, period: Period | None = None, now: datetime | None = None
-) -> list[str]:
-    """Run the value checks once, before any notebook: raise one :class:`DataError` naming every
-    problem, or return the notes and warnings to show (each line starts ``note:``/``warning:``).
-
-    Notes: events with unknown names (kept, counted) and duplicate events (kept, counted; within
-    ``period`` when given). Warning: no events or orders in ``period``.
-    """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    profiles = _profiles(source, now)
-    problems = _value_problems(source, profiles, now + FUTURE_TOLERANCE)
-    if problems:
-        raise DataError(
-            f"the source ({source.description}) fails the value checks "
-            "(docs/reliability.md):\n  - " + "\n  - ".join(problems)
-        )
-    messages = []
-    unknown_rows, unknown_names, listed = unknown_event_names(source)
-    if unknown_rows:
-        shown = ", ".join(f"{name!r} {rows:,}" for name, rows in listed)
-        more = unknown_names - len(listed)
-        messages.append(
-            f"note: {unknown_rows:,} events have {unknown_names} name(s) outside the contract's "
-            f"list (kept, unused by default): {shown}" + (f" and {more} more" if more else "")
-        )
-    rows, duplicates = duplicate_events(source, period)
-    if duplicates:
-        scope = f" from {period.start} to {period.end}" if period else ""
-        messages.append(
-            f"note: {duplicates:,} of {rows:,} events{scope} ({duplicates / rows:.2%}) repeat "
-            "another event exactly (every contract column equal); they are kept and add only "
-            "to event and page-view counts (users and sessions are counted distinct); "
-            "open_source(..., dedupe_events=True) drops them (docs/reliability.md)"
-        )
-    if period is not None:
-        warning = _range_warning(source, period, {p.name: p for p in profiles})
-        if warning:
-            messages.append(f"warning: {warning}")
-    return messages
 
 
 def coverage_note(source: Source, period: Period) -> str:
@@ -998,3 +684,21 @@ def coverage_note(source: Source, period: Period) -> str:
         )
     found = ", ".join(f"{n:,} {name}" for name, n in counts.items())
     return f"{period.start}..{period.end} ({period.timezone}, {period.n_days} days): {found}."
+
+
+def event_keys(events: ir.Table) -> list[str]:
+    """The contract columns the events table has: two events equal on all of them are copies."""
+    return [c.name for c in CONTRACT["events"].columns if c.name in events.columns]
+
+
+def dedupe(events: ir.Table, spec: TableSpec = CONTRACT["events"]) -> ir.Table:
+    """Events with one row per set of rows identical on every contract column.
+
+    Extra columns are kept from one of the identical rows. This is a distinct over every event
+    a query reads; the engine pushes a query's time filter below it, but it is still a grouping
+    of all those rows (docs/reliability.md weighs it against de-duplicating upstream).
+    """
+    keys = [c.name for c in spec.columns if c.name in events.columns]
+    if len(keys) == len(events.columns):
+        return events.distinct()
+    return events.distinct(on=keys, keep="first")

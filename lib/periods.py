@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 SECONDS_PER_DAY = 86_400
@@ -173,22 +174,27 @@ def _offset_at(zone: ZoneInfo, second: int) -> int:
 def offset_segments(zone: ZoneInfo, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
     """The zone's UTC offset between epoch seconds ``lo`` and ``hi`` as ``(from, offset)`` pieces.
 
-    Zones change offset at most a few times a year and never twice within an hour, so an hourly
-    scan finds every change and a bisection pins it to the second.
+    Zones change offset at most a few times a year and never twice within an hour, so the
+    offsets at every hour (one vectorised pandas conversion) find every change and a bisection
+    pins it to the second.
     """
+    hours = pd.date_range(
+        pd.Timestamp(lo, unit="s", tz="UTC"), pd.Timestamp(hi, unit="s", tz="UTC"), freq="h"
+    )
+    local = hours.tz_convert(zone).tz_localize(None)
+    hourly = (local - hours.tz_localize(None)).total_seconds().to_numpy()
     segments = [(lo, _offset_at(zone, lo))]
-    step = 3600
-    t = lo
-    while t < hi:
-        nxt = min(t + step, hi)
-        if _offset_at(zone, nxt) != segments[-1][1]:
-            a, b = t, nxt  # offset(a) is the current one, offset(b) the new one
-            while b - a > 1:
-                mid = (a + b) // 2
-                if _offset_at(zone, mid) == segments[-1][1]:
-                    a = mid
-                else:
-                    b = mid
-            segments.append((b, _offset_at(zone, b)))
-        t = nxt
+    changes = (np.flatnonzero(np.diff(hourly)) + 1).tolist()
+    if len(hourly) and hourly[-1] != _offset_at(zone, hi):
+        changes.append(len(hourly))  # between the last whole hour and hi
+    for i in changes:
+        # offset(a) is the current one, offset(b) the new one
+        a, b = lo + 3600 * (i - 1), min(lo + 3600 * i, hi)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if _offset_at(zone, mid) == segments[-1][1]:
+                a = mid
+            else:
+                b = mid
+        segments.append((b, _offset_at(zone, b)))
     return tuple(segments)

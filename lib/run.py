@@ -8,8 +8,8 @@
 
 Everything is checked before any notebook starts (dates, time zone, notebook names, ``-p``
 parameters, the source, the tables each notebook needs and the values in them, see
-:func:`lib.data.validate`); a problem is one ``error: ...`` message on stderr and exit code 2, with
-nothing created. Notes (unknown event names, duplicate events) and a warning for a date range
+:func:`lib.quality.validate`); a problem is one ``error: ...`` message on stderr and exit code 2,
+with nothing created. Notes (unknown event names, duplicate events) and a warning for a date range
 without data are printed before the notebooks start. The notebooks then run with papermill into a
 hidden temporary folder next to the destination, which replaces ``outputs/<start>_<end>/`` only
 when every notebook succeeded; otherwise the run is kept under ``outputs/failed/`` (exit code 1).
@@ -50,8 +50,9 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 
-from lib.data import DataError, open_source, redact, validate
+from lib.data import DataError, open_source, redact
 from lib.periods import Period, PeriodError
+from lib.quality import validate
 from lib.report import ReportSection, build_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

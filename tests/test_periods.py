@@ -85,3 +85,28 @@ def test_bad_periods_are_named(kwargs, message):
 def test_parse_date_accepts_dates():
     assert parse_date(dt.date(2025, 1, 2)) == dt.date(2025, 1, 2)
     assert parse_date(dt.datetime(2025, 1, 2, 5)) == dt.date(2025, 1, 2)
+
+
+def test_offset_segments_give_every_instant_its_offset():
+    # Zones with half-hour DST (Lord Howe), two changes a year around Ramadan (Casablanca), a
+    # 45-minute offset (Chatham) and none (Shanghai): each sampled second gets its zone's offset.
+    import bisect
+    import random
+    from zoneinfo import ZoneInfo
+
+    from lib.periods import _offset_at
+
+    rng = random.Random(7)
+    for name in ("Australia/Lord_Howe", "Africa/Casablanca", "Pacific/Chatham", "Asia/Shanghai"):
+        zone = ZoneInfo(name)
+        lo = 1_672_531_200 + rng.randrange(3600)  # 2023, not on the hour
+        hi = lo + 800 * 86_400
+        segments = offset_segments(zone, lo, hi)
+        starts = [start for start, _ in segments]
+        assert starts == sorted(starts) and starts[0] == lo
+        assert all(a[1] != b[1] for a, b in zip(segments, segments[1:], strict=False))
+        for second in [lo, hi, *(rng.randrange(lo, hi) for _ in range(2000))]:
+            offset = segments[bisect.bisect_right(starts, second) - 1][1]
+            assert offset == _offset_at(zone, second), (name, second)
+        for start, offset in segments[1:]:  # each change is pinned to the second
+            assert _offset_at(zone, start - 1) != offset == _offset_at(zone, start)

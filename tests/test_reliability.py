@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 
-from lib import data, funnel, repurchase, retention, run, traffic
+from lib import data, funnel, quality, repurchase, retention, run, traffic
 from lib.periods import Period
 
 from .conftest import KNOWN_ANSWERS, events_table, orders_table
@@ -190,10 +190,10 @@ def test_every_value_problem_is_named_in_one_message(shop: Path) -> None:
     edit(shop, "orders", set_value("status", "shipped", slice(1, 2)))
     edit(shop, "order_items", set_value("quantity", "-2"))
     edit(shop, "events", set_value("event_time", "1999-12-31 23:59:59"))
-    problems = data.check_values(data.open_source(shop), now=NOW)
+    problems = quality.check_values(data.open_source(shop), now=NOW)
     assert len(problems) == 4
     with pytest.raises(data.DataError) as error:
-        data.validate(data.open_source(shop), PERIOD, now=NOW)
+        quality.validate(data.open_source(shop), PERIOD, now=NOW)
     message = str(error.value)
     for column in ("paid_amount", "status", "quantity", "event_time"):
         assert f"column '{column}'" in message
@@ -201,10 +201,10 @@ def test_every_value_problem_is_named_in_one_message(shop: Path) -> None:
 
 def test_a_clean_source_passes_and_the_future_check_follows_now(shop: Path) -> None:
     source = data.open_source(shop)
-    assert data.check_values(source, now=NOW) == []
-    assert data.validate(source, PERIOD, now=NOW) == []
+    assert quality.check_values(source, now=NOW) == []
+    assert quality.validate(source, PERIOD, now=NOW) == []
     # the same data seen from before it happened is in the future
-    problems = data.check_values(source, now=dt.datetime(2025, 2, 1))
+    problems = quality.check_values(source, now=dt.datetime(2025, 2, 1))
     assert any("'event_time'" in p and "future" in p for p in problems)
 
 
@@ -309,7 +309,7 @@ def test_unknown_event_names_are_kept_and_counted(shop: Path, outputs: Path) -> 
 
     edit(shop, "events", add_unknown)
     source = data.open_source(shop)
-    assert data.unknown_event_names(source) == (
+    assert quality.unknown_event_names(source) == (
         12,
         6,
         [("foo", 4), ("bar", 3), ("baz", 2), ("corge", 1), ("quux", 1)],
@@ -333,8 +333,8 @@ def test_duplicate_events_are_counted_reported_and_deduplicated_on_request(
 
     edit(shop, "events", repeat_an_early_one)
     raw = data.open_source(shop)
-    assert data.duplicate_events(raw) == (20, 3)
-    assert data.duplicate_events(raw, PERIOD)[1] == 1  # only the range's duplicates
+    assert quality.duplicate_events(raw) == (20, 3)
+    assert quality.duplicate_events(raw, PERIOD)[1] == 1  # only the range's duplicates
 
     code, _, err = call([*RANGE, "--source", str(shop), "--dry-run"])
     assert code == 0, err

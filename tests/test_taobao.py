@@ -29,7 +29,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from lib import data, funnel, taobao, traffic
+from lib import data, funnel, quality, taobao, traffic
 from lib.periods import Period
 
 BEIJING_25 = 1511539200  # 2017-11-25 00:00 Asia/Shanghai
@@ -110,7 +110,7 @@ def test_funnel_from_behaviour(csv_path: Path) -> None:
 
 def test_unknown_behaviour_is_kept_and_reported(csv_path: Path) -> None:
     src = data.open_source(f"taobao://{csv_path}")
-    notes = data.validate(src, PERIOD, now=pd.Timestamp("2018-01-01").to_pydatetime())
+    notes = quality.validate(src, PERIOD, now=pd.Timestamp("2018-01-01").to_pydatetime())
     assert any("'unknown_behavior:click' 1" in note for note in notes), notes
     # it is activity (u3 on the 27th) but in no funnel step
     assert traffic.daily_traffic(src["events"], PERIOD)["dau"].iloc[-1] == 3
@@ -146,7 +146,7 @@ def test_a_bad_timestamp_names_the_line(tmp_path: Path) -> None:
     path = write_csv(tmp_path, extra="u9,1,1,pv,yesterday\n")
     src = data.open_source(f"taobao://{path}")
     with pytest.raises(data.DataError, match=f"line {len(ROWS) + 1}"):
-        data.validate(src, PERIOD)
+        quality.validate(src, PERIOD)
 
 
 def test_convert_writes_a_parquet_source(csv_path: Path, tmp_path: Path) -> None:
