@@ -280,6 +280,9 @@ class Source:
     # What kind of data it is, when that explains a missing table (e.g. "Taobao user-behaviour
     # data": no orders); shown in :func:`missing_tables_note`.
     kind: str = ""
+    # The event names the source can hold at all, when its format fixes them (Taobao: four);
+    # None: any. Defaults such as the main funnel leave out the steps it can never have.
+    event_names: tuple[str, ...] | None = None
     _normalised: dict[str, ir.Table] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
@@ -442,6 +445,7 @@ def open_source(
         source = SAMPLE_DIR
     paths: dict[str, Path] = {}  # files behind the tables, for folder sources
     kind = ""
+    event_names: tuple[str, ...] | None = None
     if isinstance(source, BaseBackend):
         con = source
         tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
@@ -460,6 +464,7 @@ def open_source(
         paths.update(events=csv_path, products=csv_path)  # read errors name the file
         description = f"Taobao user behaviour ({csv_path})"
         kind = taobao.KIND
+        event_names = taobao.EVENT_NAMES
     elif "://" not in expanded:
         folder = Path(expanded).expanduser()
         if not folder.is_dir():
@@ -517,6 +522,7 @@ def open_source(
         dedupe_events=dedupe_events,
         paths=paths,
         kind=kind,
+        event_names=event_names,
     )
 
 

@@ -38,6 +38,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from lib.data import Source
 from lib.gmv import paid_orders
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.stats import proportion_intervals, two_proportion_pvalue
@@ -76,6 +77,28 @@ COMPARISON_COLUMNS = [
 ]
 # Event columns that identify rather than describe an event: not a breakdown.
 _NOT_BREAKDOWNS = ("user_id", "event_time", "event_name")
+
+
+def main_path(source: Source, steps: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The funnel to show: ``steps`` when given (not empty), else :data:`DEFAULT_STEPS` less the
+    steps the source never has.
+
+    What the source can have is its format's vocabulary when the format fixes one
+    (:attr:`lib.data.Source.event_names`: Taobao user-behaviour data has no ``begin_checkout``),
+    else the event names found anywhere in its events (one pass over that column; the whole
+    source, not the period, so a step that stopped being logged still shows as a drop to 0).
+    Its main path is then view_item → add_to_cart → purchase instead of a funnel that stops at
+    the cart. With fewer than two default steps left, the default steps are kept.
+    """
+    if steps:
+        return _check_steps(steps)
+    possible = source.event_names
+    if possible is None:
+        events = source["events"]
+        names = events.select("event_name").distinct().to_pandas()["event_name"]
+        possible = tuple(names.dropna())
+    kept = [step for step in DEFAULT_STEPS if step in possible]
+    return tuple(kept) if len(kept) >= 2 else DEFAULT_STEPS
 
 
 def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:

@@ -64,6 +64,8 @@ BEHAVIOURS = {
     "cart": "add_to_cart",
     "buy": "purchase",
 }
+# The contract event names the format can produce (lib.data.Source.event_names).
+EVENT_NAMES = tuple(BEHAVIOURS.values())
 UNKNOWN_PREFIX = "unknown_behavior:"
 # How notes name this data when they say a table is missing (lib.data.Source.kind).
 KIND = "Taobao user-behaviour data"

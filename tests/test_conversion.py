@@ -533,3 +533,26 @@ def test_conversion_charts_have_title_and_axis_labels(make):
     assert ax.get_title() or (fig._suptitle is not None and fig._suptitle.get_text())
     assert ax.get_xlabel() and ax.get_ylabel()
     plt.close(fig)
+
+
+def test_main_path_leaves_out_steps_the_events_never_have(tmp_path):
+    from lib import data
+
+    # a shop that never logs begin_checkout (common: checkout happens on a payment page)
+    frame = pd.DataFrame(
+        {
+            "event_time": pd.to_datetime(["2025-03-01 10:00", "2025-03-01 10:05"]),
+            "user_id": ["a", "a"],
+            "event_name": ["view_item", "add_to_cart"],
+        }
+    )
+    for column in ("session_id", "sku_id", "channel", "slot", "platform"):
+        frame[column] = pd.Series([None, None], dtype="string")
+    frame.to_parquet(tmp_path / "events.parquet")
+    shop = data.open_source(tmp_path)
+    # no checkout and no purchase either: the view and the cart remain
+    assert funnel.main_path(shop) == ("view_item", "add_to_cart")
+    # steps given are kept as given
+    assert funnel.main_path(shop, ["view_item", "purchase"]) == ("view_item", "purchase")
+    # the sample has every default step
+    assert funnel.main_path(data.open_source()) == funnel.DEFAULT_STEPS

@@ -108,6 +108,15 @@ def test_funnel_from_behaviour(csv_path: Path) -> None:
     assert table["users"].tolist() == [4, 2, 1]
 
 
+def test_main_path_leaves_out_steps_the_format_cannot_have(csv_path: Path) -> None:
+    src = data.open_source(f"taobao://{csv_path}")
+    assert funnel.main_path(src) == tuple(STEPS)
+    assert funnel.main_path(src, []) == tuple(STEPS)
+    chosen = ["view_item", "add_to_wishlist"]
+    assert funnel.main_path(src, chosen) == tuple(chosen)  # given steps are kept as given
+    assert funnel.main_path(data.open_source()) == funnel.DEFAULT_STEPS
+
+
 def test_unknown_behaviour_is_kept_and_reported(csv_path: Path) -> None:
     src = data.open_source(f"taobao://{csv_path}")
     notes = quality.validate(src, PERIOD, now=pd.Timestamp("2018-01-01").to_pydatetime())
@@ -187,14 +196,9 @@ def taobao_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path
     csv_path = write_csv(folder)
     output = folder / "run"
     argv = ["--source", f"taobao://{csv_path}", "--start", "2017-11-25", "--end", "2017-11-27"]
-    # the format has no begin_checkout: the hand-worked funnel of the module docstring
-    steps = '["view_item", "add_to_cart", "purchase"]'
     err = io.StringIO()
     with redirect_stdout(io.StringIO()), redirect_stderr(err):
-        code = run.main(
-            [*argv, "--timezone", "Asia/Shanghai", "--output", str(output), "--quiet"]
-            + ["-p", "funnel_steps", steps]
-        )
+        code = run.main([*argv, "--timezone", "Asia/Shanghai", "--output", str(output), "--quiet"])
     return code, err.getvalue(), output
 
 
@@ -256,6 +260,7 @@ def test_event_tables_hold_the_hand_worked_numbers(taobao_run) -> None:
     tables = output / "tables"
     daily = pd.read_csv(tables / "traffic_daily.csv")
     assert daily["dau"].tolist() == [2, 3, 3]
+    # the default main path without begin_checkout, which the format cannot have
     steps = pd.read_csv(tables / "funnel.csv")
     assert steps["step"].tolist() == STEPS
     assert steps["users"].tolist() == [4, 2, 1]
