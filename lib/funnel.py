@@ -619,6 +619,22 @@ def daily_conversion(
 # Drop-off lists
 
 
+def dropoff_note(steps: Sequence[str], step: str) -> str | None:
+    """Why the drop-off lists of ``step`` cannot be made for this funnel, or None if they can.
+
+    The lists need a step after ``step``: on a source whose main path is shorter (events without
+    a checkout or a purchase, see :func:`main_path`) the notebook skips the section with this
+    note instead of stopping the run.
+    """
+    if step in tuple(steps)[:-1]:
+        return None
+    return (
+        f"{step!r} is not a step before the last of the funnel ({' → '.join(steps)}): "
+        "the drop-off lists are skipped; set dropoff_step to one of "
+        f"{', '.join(tuple(steps)[:-1])}."
+    )
+
+
 def _step_position(steps: tuple[str, ...], step: str) -> int:
     """1-based position of ``step``, which must have a next step to drop off before."""
     if step not in steps[:-1]:

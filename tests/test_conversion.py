@@ -556,3 +556,11 @@ def test_main_path_leaves_out_steps_the_events_never_have(tmp_path):
     assert funnel.main_path(shop, ["view_item", "purchase"]) == ("view_item", "purchase")
     # the sample has every default step
     assert funnel.main_path(data.open_source()) == funnel.DEFAULT_STEPS
+
+
+def test_dropoff_note_only_when_the_step_has_no_next_step():
+    assert funnel.dropoff_note(funnel.DEFAULT_STEPS, "add_to_cart") is None
+    note = funnel.dropoff_note(("view_item", "add_to_cart"), "add_to_cart")
+    assert note is not None and "'add_to_cart' is not a step before the last" in note
+    assert note.endswith("set dropoff_step to one of view_item.")
+    assert "add_to_kart" in funnel.dropoff_note(funnel.DEFAULT_STEPS, "add_to_kart")
