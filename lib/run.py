@@ -47,8 +47,10 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
+from traitlets import default
 
 from lib.data import DataError, open_source, redact
 from lib.periods import Period, PeriodError
@@ -558,6 +560,19 @@ def _describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
 
+class _KernelManager(AsyncKernelManager):
+    """Kernels whose channel to the runner is encrypted (CurveZMQ) when the kernel supports it.
+
+    The channel carries the notebooks' code and outputs, and with a database source its
+    credentials (through the environment, docs/reliability.md); unencrypted TCP also makes
+    every kernel log a warning on each start.
+    """
+
+    @default("transport_encryption")
+    def _encrypt_when_supported(self) -> str:
+        return "auto"
+
+
 def _execute(nb: Notebook, out: Path, parameters: dict[str, Any], cwd: Path, bar: bool) -> Result:
     started = time.monotonic()
     result = Result(nb, out)
@@ -567,6 +582,7 @@ def _execute(nb: Notebook, out: Path, parameters: dict[str, Any], cwd: Path, bar
             _escape_format(out),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
+            kernel_manager_class=_KernelManager,
             cwd=str(cwd),
             progress_bar=bar,
         )

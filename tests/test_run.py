@@ -405,3 +405,6 @@ def test_a_password_in_the_source_url_reaches_the_kernels_but_no_output(tmp_path
     executed = (output / "notebooks" / "01_traffic.ipynb").read_text()
     assert "secret variable present: True" in executed
     assert "password=***" in json.loads((output / "run.json").read_text())["source"]
+    # the credentials crossed to the kernels over an encrypted channel: ipykernel warns on
+    # every start over plain TCP, and no kernel of this run did
+    assert "without encryption" not in proc.stderr
