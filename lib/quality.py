@@ -323,7 +323,8 @@ def validate(
             f"note: {duplicates:,} of {rows:,} events{scope} ({duplicates / rows:.2%}) repeat "
             "another event exactly (every contract column equal); they are kept and add only "
             "to event and page-view counts (users and sessions are counted distinct); "
-            "open_source(..., dedupe_events=True) drops them (docs/reliability.md)"
+            "-p dedupe_events true (open_source(..., dedupe_events=True) in Python) drops them "
+            "(docs/reliability.md)"
         )
     if period is not None:
         warning = _range_warning(source, period, {p.name: p for p in profiles})

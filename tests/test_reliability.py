@@ -349,6 +349,18 @@ def test_duplicate_events_are_counted_reported_and_deduplicated_on_request(
     pd.testing.assert_series_equal(before["uv"], after["uv"])
     assert before["events"].sum() - after["events"].sum() == 1
 
+    # the same from the command line: the real traffic notebook with -p dedupe_events true
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = run.main(
+            [*RANGE, "--timezone", PERIOD.timezone, "--source", str(shop), "--notebooks", "traffic"]
+            + ["--quiet", "--output", str(outputs / "deduped"), "-p", "dedupe_events", "true"]
+        )
+    assert code == 0, err.getvalue()
+    written = pd.read_csv(outputs / "deduped" / "tables" / "traffic_daily.csv")
+    assert written["events"].tolist() == after["events"].tolist()
+    assert written["uv"].tolist() == before["uv"].tolist()
+
 
 def test_dedupe_keeps_extra_columns_from_one_of_the_copies() -> None:
     events = events_table([("2025-03-01T10:00:00", "u1", "page_view")] * 3).mutate(
