@@ -398,8 +398,14 @@ def spark_session(master: str = "local[2]") -> object:
     )
 
 
-def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table]]:
-    """``spark:///path/to/folder?master=local[2]``: the folder's files as Spark temp views."""
+def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str, Path]]:
+    """``spark:///path/to/folder?master=local[2]``: the folder's files as Spark temp views,
+    and the file behind each (for error messages).
+
+    CSV files are read in Spark's ``FAILFAST`` mode: by default (``PERMISSIVE``) a row with too
+    few fields would silently read as nulls; this way the first query reading it fails, and
+    :func:`read_error` names its line.
+    """
     from urllib.parse import parse_qs
 
     parts = urlsplit(url)
@@ -414,7 +420,7 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table]]:
     # Temp views live in the one session a process has: name them per folder, or a second
     # source would silently replace the first one's tables.
     prefix = "src_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
-    views = {}
+    views, paths = {}, {}
     for path in sorted(folder.iterdir()):
         name, suffix = path.stem, path.suffix.lower()
         if name not in CONTRACT or name in views:
@@ -422,13 +428,14 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table]]:
         if suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
             frame = session.read.parquet(str(path))
         elif suffix == ".csv":
-            frame = session.read.option("header", True).option("inferSchema", True).csv(str(path))
+            reader = session.read.option("header", True).option("inferSchema", True)
+            frame = reader.option("mode", "FAILFAST").csv(str(path))
         else:
             continue
-        views[name] = f"{prefix}_{name}"
+        views[name], paths[name] = f"{prefix}_{name}", path
         frame.createOrReplaceTempView(views[name])
     con = ibis.pyspark.connect(session)
-    return con, {name: con.table(view) for name, view in views.items()}
+    return con, {name: con.table(view) for name, view in views.items()}, paths
 
 
 def open_source(
@@ -451,7 +458,8 @@ def open_source(
         tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
         description = f"{con.name} backend"
     elif (expanded := os.path.expandvars(str(source))).startswith("spark://"):
-        con, tables = _spark_tables(expanded)
+        con, tables, spark_paths = _spark_tables(expanded)
+        paths.update(spark_paths)
         description = f"Spark ({redact(expanded)})"
     elif expanded.startswith("taobao://"):
         # The Taobao user-behaviour CSV (lib/taobao.py): events and products views over the file.
@@ -504,7 +512,9 @@ def open_source(
             path = paths.get(name)
             culprit = any(p.startswith(f"table '{name}'") for p in problems)
             if culprit and path is not None and path.suffix.lower() == ".csv":
-                row = _csv_row_problem(path, con, CONTRACT[name])
+                # DuckDB's strict reader names the line, whatever engine reads the source
+                checker = con if con.name == "duckdb" else duckdb_connect()
+                row = _csv_row_problem(path, checker, CONTRACT[name])
                 if row:
                     if len(tables[name].columns) == 1:
                         # the row made the sniffer read the file as one column: the "missing
@@ -576,12 +586,31 @@ def _csv_error(text: str) -> str | None:
     )
 
 
-def _engine_detail(exc: BaseException) -> str:
+def _spark_csv_error(text: str, path: Path | None) -> str | None:
+    """``line N: ...; the row reads: ...`` from Spark's FAILFAST error, else None.
+
+    Spark quotes the malformed row but not its line: the line is found by reading the file for
+    that row (error path only).
+    """
+    match = re.search(r"Malformed CSV record: (.*?)(?:\s+SQLSTATE|$)", text, re.MULTILINE)
+    if not match:
+        return None
+    record = match.group(1).strip()
+    line = None
+    if path is not None and path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            line = next((n for n, row in enumerate(handle, 1) if row.strip() == record), None)
+    shown = record if len(record) <= 120 else record[:117] + "..."
+    where = f"line {line}: " if line else ""
+    return f"{where}the row has too few or too many fields; the row reads: {shown}"
+
+
+def _engine_detail(exc: BaseException, path: Path | None = None) -> str:
     """The useful part of an engine error: the CSV line and reason, or the first line."""
     text = str(exc).strip()
     if not text:
         return type(exc).__name__
-    return _csv_error(text) or text.splitlines()[0]
+    return _csv_error(text) or _spark_csv_error(text, path) or text.splitlines()[0]
 
 
 # DuckDB types that read a CSV column strictly as the contract's kind (error path only).
@@ -645,10 +674,11 @@ def raw_table(source: Source, name: str) -> ir.Table:
 
 def read_error(source: Source, name: str, exc: BaseException) -> DataError:
     """The error for a table the engine could not read: the file (or source) and the row."""
-    where = source.paths.get(name) or source.description
+    path = source.paths.get(name)
+    where = path or source.description
     return DataError(
-        f"cannot read table '{name}' ({where}): {_engine_detail(exc)}; fix or remove that row, "
-        "or export the table again"
+        f"cannot read table '{name}' ({where}): {_engine_detail(exc, path)}; fix or remove "
+        "that row, or export the table again"
     )
 
 

@@ -371,6 +371,35 @@ def test_dedupe_keeps_extra_columns_from_one_of_the_copies() -> None:
     assert len(frame) == 1 and "event_id" in frame.columns
 
 
+# ------------------------------------------------------------------ broken CSV rows on Spark
+
+
+@pytest.mark.spark
+def test_spark_names_the_line_of_a_csv_row_with_too_few_fields(shop: Path) -> None:
+    # PERMISSIVE Spark would read the missing fields as nulls; FAILFAST makes the first query
+    # fail, and the error names the file's line by finding the row Spark quotes
+    with (shop / "orders.csv").open("a") as handle:
+        handle.write("o99,u1,2025-03-02 10:00:00\n")  # 3 of 9 fields: line 10
+    source = data.open_source(f"spark://{shop}")
+    with pytest.raises(data.DataError) as caught:
+        quality.validate(source, PERIOD, now=NOW)
+    message = str(caught.value)
+    assert "table 'orders'" in message and "orders.csv" in message
+    assert "line 10: the row has too few or too many fields" in message
+    assert "the row reads: o99,u1,2025-03-02 10:00:00" in message
+
+
+@pytest.mark.spark
+def test_spark_source_names_the_line_of_an_unreadable_value(shop: Path) -> None:
+    edit(shop, "orders", lambda f: f.assign(paid_amount=f["paid_amount"].mask(f.index == 2, "n/a")))
+    with pytest.raises(data.DataError) as caught:
+        data.open_source(f"spark://{shop}")
+    message = str(caught.value)
+    # Spark reads the column as text; DuckDB's strict reader names the row (header = line 1)
+    assert "column 'paid_amount' should be a number" in message
+    assert "line 4" in message and "n/a" in message
+
+
 # ------------------------------------------------------------------ a range without data
 
 
