@@ -161,6 +161,7 @@ def _reach(
         for index, step in enumerate(steps[1:], start=2)
     }
     if keys == ["user_id"]:
+        # the rows _entry_events keeps, taken from the same scan as the later steps
         entry = (
             (scoped.event_name == steps[0])
             & (scoped.event_time < ibis.literal(hi, "timestamp"))
@@ -637,11 +638,9 @@ def dropoff_note(steps: Sequence[str], step: str) -> str | None:
 
 def _step_position(steps: tuple[str, ...], step: str) -> int:
     """1-based position of ``step``, which must have a next step to drop off before."""
-    if step not in steps[:-1]:
-        raise ValueError(
-            f"dropoff step {step!r} must be one of the funnel's steps before the last: "
-            f"{', '.join(steps[:-1])}"
-        )
+    problem = dropoff_note(steps, step)
+    if problem:
+        raise ValueError(problem)
     return steps.index(step) + 1
 
 
