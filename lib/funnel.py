@@ -79,26 +79,42 @@ COMPARISON_COLUMNS = [
 _NOT_BREAKDOWNS = ("user_id", "event_time", "event_name")
 
 
+def _possible_events(source: Source) -> tuple[str, ...]:
+    """The event names the source can have: its format's vocabulary when the format fixes one
+    (:attr:`lib.data.Source.event_names`), else the names found anywhere in its events (one pass
+    over that column; the whole source, not a period)."""
+    if source.event_names is not None:
+        return source.event_names
+    names = source["events"].select("event_name").distinct().to_pandas()["event_name"]
+    return tuple(names.dropna())
+
+
 def main_path(source: Source, steps: Sequence[str] | None = None) -> tuple[str, ...]:
     """The funnel to show: ``steps`` when given (not empty), else :data:`DEFAULT_STEPS` less the
     steps the source never has.
 
-    What the source can have is its format's vocabulary when the format fixes one
-    (:attr:`lib.data.Source.event_names`: Taobao user-behaviour data has no ``begin_checkout``),
-    else the event names found anywhere in its events (one pass over that column; the whole
-    source, not the period, so a step that stopped being logged still shows as a drop to 0).
-    Its main path is then view_item → add_to_cart → purchase instead of a funnel that stops at
-    the cart. With fewer than two default steps left, the default steps are kept.
+    Taobao user-behaviour data has no ``begin_checkout``: its main path is view_item →
+    add_to_cart → purchase instead of a funnel that stops at the cart. A step that occurs
+    somewhere in the source but not in the period stays, and shows as a drop to 0. With fewer
+    than two default steps left, the default steps are kept.
     """
     if steps:
         return _check_steps(steps)
-    possible = source.event_names
-    if possible is None:
-        events = source["events"]
-        names = events.select("event_name").distinct().to_pandas()["event_name"]
-        possible = tuple(names.dropna())
+    possible = _possible_events(source)
     kept = [step for step in DEFAULT_STEPS if step in possible]
     return tuple(kept) if len(kept) >= 2 else DEFAULT_STEPS
+
+
+def secondary_paths(
+    source: Source, paths: Sequence[Sequence[str]] | None = None
+) -> list[tuple[str, ...]]:
+    """The secondary paths to show: ``paths`` when given (not empty), else those of
+    :data:`DEFAULT_SECONDARY_PATHS` whose every step the source can have (none on Taobao
+    user-behaviour data, which has no promotion or list events)."""
+    if paths:
+        return [_check_steps(path) for path in paths]
+    possible = _possible_events(source)
+    return [path for path in DEFAULT_SECONDARY_PATHS if all(s in possible for s in path)]
 
 
 def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:

@@ -554,8 +554,12 @@ def test_main_path_leaves_out_steps_the_events_never_have(tmp_path):
     assert funnel.main_path(shop) == ("view_item", "add_to_cart")
     # steps given are kept as given
     assert funnel.main_path(shop, ["view_item", "purchase"]) == ("view_item", "purchase")
-    # the sample has every default step
-    assert funnel.main_path(data.open_source()) == funnel.DEFAULT_STEPS
+    # neither default secondary path: no promotion or list events
+    assert funnel.secondary_paths(shop) == []
+    # the sample has every default step and both default secondary paths
+    sample = data.open_source()
+    assert funnel.main_path(sample) == funnel.DEFAULT_STEPS
+    assert funnel.secondary_paths(sample) == list(funnel.DEFAULT_SECONDARY_PATHS)
 
 
 def test_dropoff_note_only_when_the_step_has_no_next_step():

@@ -110,6 +110,9 @@ def test_funnel_from_behaviour(csv_path: Path) -> None:
 
 def test_main_path_leaves_out_steps_the_format_cannot_have(csv_path: Path) -> None:
     src = data.open_source(f"taobao://{csv_path}")
+    assert funnel.secondary_paths(src) == []  # promotions and lists: not in this format
+    own = [["view_item", "add_to_wishlist", "purchase"]]
+    assert funnel.secondary_paths(src, own) == [tuple(own[0])]
     assert funnel.main_path(src) == tuple(STEPS)
     assert funnel.main_path(src, []) == tuple(STEPS)
     chosen = ["view_item", "add_to_wishlist"]
@@ -237,6 +240,7 @@ def test_skipped_sections_say_why_in_the_notebooks(taobao_run) -> None:
             f"{no_items}conversion by SKU is skipped.",
             f"{no_orders}the GMV section is skipped.",
             f"{no_orders}the GMV decomposition is skipped.",
+            "None of the default secondary paths fits this source's events",
         ],
         "03_retention": [
             f"{no_orders}the repurchase section is skipped.",
@@ -279,7 +283,7 @@ def test_event_tables_hold_the_hand_worked_numbers(taobao_run) -> None:
     activity = pd.read_csv(tables / "segments_activity.csv")
     assert list(activity.columns) == ["segment", "users"]
     assert activity["users"].sum() == 5
-    for table in ("funnel_daily", "funnel_paths", "lifecycle", "retention_phases"):
+    for table in ("funnel_daily", "lifecycle", "retention_phases"):
         assert (tables / f"{table}.csv").is_file(), table
 
 
@@ -287,5 +291,7 @@ def test_tables_of_skipped_sections_are_not_written(taobao_run) -> None:
     _, _, output = taobao_run
     written = {path.stem for path in (output / "tables").glob("*.csv")}
     assert not written & set(ORDER_TABLES)
+    # both default secondary paths start from events the format cannot have
+    assert "funnel_paths" not in written
     figures = {path.stem for path in (output / "figures").glob("*.png")}
     assert not figures & {"overview_gmv", "overview_conversion", "gmv_daily", "gmv_decomposition"}
