@@ -124,10 +124,7 @@ def _promotion_spend(marketing_spend: ir.Table, period: Period) -> pd.DataFrame:
 
 def _spend_in(marketing_spend: ir.Table, period: Period) -> ir.Table:
     """Spend rows of the period's local days (``date`` is already a local day)."""
-    date = marketing_spend.date
-    return marketing_spend.filter(
-        date >= ibis.literal(period.start, "date"), date <= ibis.literal(period.end, "date")
-    )
+    return marketing_spend.filter(period.contains(marketing_spend.date))
 
 
 def cost_ledger(

@@ -131,6 +131,12 @@ class Period:
         hi = utc_midnight(self.end + margin, self.zone)
         return offset_segments(self.zone, _epoch_seconds(lo), _epoch_seconds(hi))
 
+    def contains(self, dates: ir.DateValue) -> ir.BooleanValue:
+        """Whether a column of dates that are already local days (a ``date`` column such as
+        ``marketing_spend.date`` or ``inventory.date``) falls in the period, ends included."""
+        start, end = ibis.literal(self.start, "date"), ibis.literal(self.end, "date")
+        return (dates >= start) & (dates <= end)
+
     def local_seconds(self, ts: ir.TimestampValue) -> ir.IntegerValue:
         """Local wall-clock time of a UTC timestamp column, as seconds since the local epoch."""
         seconds = epoch_seconds(ts)

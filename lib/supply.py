@@ -236,10 +236,7 @@ def _latest_on_or_before(stock: ir.Table, day: dt.date) -> pd.Series:
 
 
 def _in_period(table: ir.Table, column: str, period: Period) -> ir.Table:
-    value = table[column]
-    return table.filter(
-        value >= ibis.literal(period.start, "date"), value <= ibis.literal(period.end, "date")
-    )
+    return table.filter(period.contains(table[column]))
 
 
 # --------------------------------------------------------------------------------------------

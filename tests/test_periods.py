@@ -110,3 +110,14 @@ def test_offset_segments_give_every_instant_its_offset():
             assert offset == _offset_at(zone, second), (name, second)
         for start, offset in segments[1:]:  # each change is pinned to the second
             assert _offset_at(zone, start - 1) != offset == _offset_at(zone, start)
+
+
+def test_contains_keeps_local_dates_of_the_period_ends_included():
+    import ibis
+    import pandas as pd
+
+    period = Period("2025-03-02", "2025-03-04", "Asia/Shanghai")
+    dates = pd.to_datetime(["2025-03-01", "2025-03-02", "2025-03-04", "2025-03-05"]).date
+    table = ibis.memtable({"date": list(dates)})
+    kept = table.filter(period.contains(table.date)).to_pandas()["date"]
+    assert [pd.Timestamp(d).date().isoformat() for d in kept] == ["2025-03-02", "2025-03-04"]
