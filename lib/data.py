@@ -284,9 +284,21 @@ class Source:
     # None: any. Defaults such as the main funnel leave out the steps it can never have.
     event_names: tuple[str, ...] | None = None
     _normalised: dict[str, ir.Table] = field(default_factory=dict, repr=False)
+    _found_event_names: tuple[str, ...] | None = field(default=None, repr=False)
 
     def has(self, name: str) -> bool:
         return name in self.tables
+
+    def possible_event_names(self) -> tuple[str, ...]:
+        """The event names the source can have: :attr:`event_names` when its format fixes them,
+        else the names found anywhere in its events (one pass over that column, the first time
+        it is asked; the whole source, not a period)."""
+        if self.event_names is not None:
+            return self.event_names
+        if self._found_event_names is None:
+            names = self.table("events").select("event_name").distinct().to_pandas()
+            self._found_event_names = tuple(sorted(names["event_name"].dropna()))
+        return self._found_event_names
 
     def table(self, name: str) -> ir.Table:
         """The named table with contract columns normalised; :class:`DataError` if absent.

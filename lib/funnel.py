@@ -79,19 +79,9 @@ COMPARISON_COLUMNS = [
 _NOT_BREAKDOWNS = ("user_id", "event_time", "event_name")
 
 
-def _possible_events(source: Source) -> tuple[str, ...]:
-    """The event names the source can have: its format's vocabulary when the format fixes one
-    (:attr:`lib.data.Source.event_names`), else the names found anywhere in its events (one pass
-    over that column; the whole source, not a period)."""
-    if source.event_names is not None:
-        return source.event_names
-    names = source["events"].select("event_name").distinct().to_pandas()["event_name"]
-    return tuple(names.dropna())
-
-
 def main_path(source: Source, steps: Sequence[str] | None = None) -> tuple[str, ...]:
     """The funnel to show: ``steps`` when given (not empty), else :data:`DEFAULT_STEPS` less the
-    steps the source never has.
+    steps the source never has (:meth:`lib.data.Source.possible_event_names`).
 
     Taobao user-behaviour data has no ``begin_checkout``: its main path is view_item →
     add_to_cart → purchase instead of a funnel that stops at the cart. A step that occurs
@@ -100,7 +90,7 @@ def main_path(source: Source, steps: Sequence[str] | None = None) -> tuple[str, 
     """
     if steps:
         return _check_steps(steps)
-    possible = _possible_events(source)
+    possible = source.possible_event_names()
     kept = [step for step in DEFAULT_STEPS if step in possible]
     return tuple(kept) if len(kept) >= 2 else DEFAULT_STEPS
 
@@ -113,7 +103,7 @@ def secondary_paths(
     user-behaviour data, which has no promotion or list events)."""
     if paths:
         return [_check_steps(path) for path in paths]
-    possible = _possible_events(source)
+    possible = source.possible_event_names()
     return [path for path in DEFAULT_SECONDARY_PATHS if all(s in possible for s in path)]
 
 

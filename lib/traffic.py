@@ -101,23 +101,31 @@ def rolling_active_users(
     return _active_in_windows(counts, window_days, first_day, last_day)
 
 
+def _active_columns(counts: pd.DataFrame, first_day: int, last_day: int) -> pd.DataFrame:
+    """``dau, wau, mau`` per day ``first_day..last_day`` (an index of epoch days) from
+    :func:`_cover_counts` with windows 7 and 30."""
+    days = pd.RangeIndex(first_day, last_day + 1)
+    # every user-day begins exactly one cover: user-days per day are the day's distinct users
+    dau = counts.groupby("day")["n"].sum().reindex(days).fillna(0).astype("int64")
+    return pd.DataFrame(
+        {
+            "dau": dau,
+            "wau": _active_in_windows(counts, 7, first_day, last_day),
+            "mau": _active_in_windows(counts, 30, first_day, last_day),
+        },
+        index=days,
+    )
+
+
 def active_users(events: ir.Table, period: Period) -> pd.DataFrame:
     """``date, dau, wau, mau`` per local day of the period: the active-user columns of
     :func:`daily_traffic` alone, from one grouping of the user-days of the 29 days before start
     to the end (no page views, sessions or new users, so no pass over older events)."""
-    first, last = period.start_day, period.end_day
     user_days = active_user_days(events, period, days_before=29)
-    counts = _cover_counts(user_days, (7, 30), last)
-    days = pd.RangeIndex(first, last + 1)
-    dau = counts.groupby("day")["n"].sum().reindex(days).fillna(0).astype("int64")
-    return pd.DataFrame(
-        {
-            "date": to_timestamps(days).to_numpy(),
-            "dau": dau.to_numpy(),
-            "wau": _active_in_windows(counts, 7, first, last).to_numpy(),
-            "mau": _active_in_windows(counts, 30, first, last).to_numpy(),
-        }
-    )
+    counts = _cover_counts(user_days, (7, 30), period.end_day)
+    table = _active_columns(counts, period.start_day, period.end_day)
+    table.insert(0, "date", to_timestamps(table.index).to_numpy())
+    return table.reset_index(drop=True)
 
 
 def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
@@ -171,24 +179,19 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     both = union.to_pandas()
     cover_rows = both[both["kind"] == "cover"]
     covers_frame = cover_rows.rename(columns={"a": "end_7", "b": "end_30", "c": "n"})
-    wau = _active_in_windows(covers_frame, 7, first, last)
-    mau = _active_in_windows(covers_frame, 30, first, last)
-    # every user-day begins exactly one cover: user-days per day are the day's distinct users
-    uv = covers_frame.groupby("day")["n"].sum()
+    active = _active_columns(covers_frame, first, last)
     per_day_frame = both[both["kind"] == "day"].set_index("day")
     per_day_frame = per_day_frame.rename(columns={"a": "pv", "b": "sessions", "c": "events"})
     new_users = both[both["kind"] == "new"].set_index("day")["a"]
 
     days = pd.RangeIndex(first, last + 1)
     table = pd.DataFrame(index=days)
-    table["uv"] = uv.reindex(days).fillna(0).astype("int64")
+    table["uv"] = active["dau"]
     for column in ("pv", "sessions", "events"):
         table[column] = per_day_frame[column].reindex(days).fillna(0).astype("int64")
     table["new_users"] = new_users.reindex(days).fillna(0).astype("int64")
     table["returning_users"] = table["uv"] - table["new_users"]
-    table["dau"] = table["uv"]
-    table["wau"] = wau.to_numpy()
-    table["mau"] = mau.to_numpy()
+    table[["dau", "wau", "mau"]] = active
     table["stickiness"] = (table["dau"] / table["mau"].where(table["mau"] > 0)).astype("float64")
     table.insert(0, "date", to_timestamps(days).to_numpy())
     columns = [

@@ -156,3 +156,20 @@ def test_missing_tables_note_says_what_kind_of_data_lacks_the_table(tmp_path):
     assert data.missing_tables_note(src, "orders", "the GMV section") == (
         "No orders table in this source (Taobao user-behaviour data): the GMV section is skipped."
     )
+
+
+def test_possible_event_names_read_once_per_source(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "event_time": pd.to_datetime(["2025-03-01 10:00", "2025-03-01 10:05"]),
+            "user_id": ["a", "b"],
+            "event_name": ["view_item", "page_view"],
+        }
+    )
+    for column in ("session_id", "sku_id", "channel", "slot", "platform"):
+        frame[column] = pd.Series([None, None], dtype="string")
+    frame.to_parquet(tmp_path / "events.parquet")
+    source = data.open_source(tmp_path)
+    assert source.possible_event_names() == ("page_view", "view_item")
+    (tmp_path / "events.parquet").unlink()  # a second read would fail: the answer is kept
+    assert source.possible_event_names() == ("page_view", "view_item")
