@@ -6,6 +6,8 @@ Definition (ordered funnel, first entry), docs/metrics.md:
   first such event.
 - For k ≥ 2, ``t_k`` is the earliest step-k event with ``t_(k−1) ≤ t_k ≤ t1 + window``; events
   after ``end`` count while inside the window. Steps done before ``t_(k−1)`` do not count.
+- Times are compared as whole seconds (rounded down), so a step in the same second as
+  ``t_(k−1)`` counts even if a fraction earlier; ``window`` is ``window_days`` × 24 h elapsed.
 - A user reaches step k when ``t_k`` exists. Conversion from the first step is
   ``users_k / users_1``, from the previous step ``users_k / users_(k−1)``; drop-off is
   ``users_(k−1) − users_k``.
@@ -126,6 +128,17 @@ def _entry_events(events: ir.Table, period: Period, step: str) -> ir.Table:
     return first.filter(first.day.between(period.start_day, period.end_day))
 
 
+def _window_bounds(period: Period, window_days: int) -> tuple[dt.datetime, dt.datetime]:
+    """Naive UTC ``[lo, late)`` holding every instant from the period's start to ``t1 + window``.
+
+    ``late`` is the period's end plus ``window_days`` × 24 h, not the local midnight ``window_days``
+    days after it: ``t1 + window`` is counted in seconds, and when clocks spring forward inside
+    the window that midnight comes an hour early and would cut off the window's last hour.
+    """
+    lo, hi = period.utc_bounds()
+    return lo, hi + dt.timedelta(days=window_days)
+
+
 def _earliest_between(
     times: ir.ArrayValue, lo: ir.IntegerValue, hi: ir.IntegerValue
 ) -> ir.IntegerValue:
@@ -142,6 +155,14 @@ def _reach(
 ) -> ir.Table:
     """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``).
 
+    Times are whole epoch seconds, rounded down (:func:`lib.periods.epoch_seconds`), and every
+    comparison is made on them: a step in the same second as the previous one follows it even
+    when its timestamp is a fraction of a second earlier, while one in an earlier second does
+    not. This is the definition, not a rounding slip: client clocks do not order events reliably
+    within a second, and Spark's epoch seconds are whole, so finer times would not give the same
+    numbers on every engine. The window ``t1 + window`` is ``window_days`` × 86,400 s of elapsed
+    time, whatever the clocks do on the way.
+
     One scan of the events keeps the funnel's step events of the period and its window, and one
     grouping by user gathers, per later step, the list of that user's step-k times. ``t_k`` is
     then the smallest time in step k's list between ``t_(k−1)`` and ``t1 + window``: a filter
@@ -154,8 +175,8 @@ def _reach(
     """
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
-    lo, hi = period.utc_bounds()
-    late = hi + dt.timedelta(days=window_days)
+    lo, late = _window_bounds(period, window_days)
+    hi = period.utc_bounds()[1]
     scoped = events.filter(
         events.event_name.isin(sorted(set(steps))),
         events.event_time >= ibis.literal(lo, "timestamp"),
@@ -222,7 +243,11 @@ def funnel_table(
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> pd.DataFrame:
     """``step_index, step, users, conversion_from_start, conversion_from_previous, drop_off,
-    median_hours_from_previous, mean_hours_from_previous`` for an ordered funnel."""
+    median_hours_from_previous, mean_hours_from_previous`` for an ordered funnel.
+
+    Step times are compared to the whole second (see :func:`_reach`): a step a fraction of a
+    second before the previous one, in the same second, counts as following it.
+    """
     steps = _check_steps(steps)
     reach = funnel_reach(events, period, steps, window_days)
     times = reach.to_pandas()  # one row per entrant: small next to the events
@@ -485,11 +510,11 @@ def item_conversion(
         views=first_views.views.sum(), viewers=first_views.count()
     )
 
-    lo, hi = period.utc_bounds(days_after=window_days)
+    lo, late = _window_bounds(period, window_days)
     paid = paid_orders(orders)
     paid = paid.filter(
         paid.paid_time >= ibis.literal(lo, "timestamp"),
-        paid.paid_time < ibis.literal(hi, "timestamp"),
+        paid.paid_time < ibis.literal(late, "timestamp"),
     )
     paid = paid.select("order_id", "user_id", paid_s=epoch_seconds(paid.paid_time))
     lines = paid.join(order_items.select("order_id", "sku_id"), "order_id")
@@ -717,10 +742,10 @@ def dropoff_behaviour(
     sizes = groups.group_by("group").aggregate(n=ibis._.count()).to_pandas()
     sizes = sizes.set_index("group")["n"].reindex(["dropper", "converter"]).fillna(0)
 
-    lo, hi = period.utc_bounds(days_after=window_days)
+    lo, late = _window_bounds(period, window_days)
     acts = events.filter(
         events.event_time >= ibis.literal(lo, "timestamp"),
-        events.event_time < ibis.literal(hi, "timestamp"),
+        events.event_time < ibis.literal(late, "timestamp"),
     )
     acts = acts.select("user_id", "event_name", t=epoch_seconds(acts.event_time))
     joined = groups.join(acts, "user_id")

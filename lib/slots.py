@@ -8,13 +8,18 @@ Definitions (docs/metrics.md), per ``slot`` over the period:
   the slot of the buyer's latest ``select_promotion`` in the ``attribution_hours`` before
   ``paid_time``; orders with no such click go to no slot.
 - ``buyers``: distinct users with a credited order; ``orders`` and ``gmv``: credited orders and
-  their ``paid_amount``; ``conversion_rate = buyers / clickers``; ``gmv_per_click = gmv / clicks``.
+  their ``paid_amount``; ``gmv_per_click = gmv / clicks``. These include orders credited to a
+  click shortly before the period, so ``buyers`` can exceed ``clickers``.
+- ``converting_clickers``: the slot's ``clickers`` with at least one order credited to the slot;
+  ``conversion_rate = converting_clickers / clickers``, a proportion of the same users.
 - ``ctr_low/high`` and ``conversion_low/high``: 95% Wilson intervals. ``p_value_vs_best``: the
   two-proportion test of the slot's conversion rate against the slot with the highest one
   (among slots with at least ``min_clickers`` clickers); ``significant`` when p < 0.05.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import ibis
 import ibis.expr.types as ir
@@ -36,7 +41,8 @@ def slot_performance(
     attribution_hours: int = DEFAULT_ATTRIBUTION_HOURS,
     min_clickers: int = 30,
 ) -> pd.DataFrame:
-    """One row per slot: exposure, clicks, credited buyers and GMV, with intervals and a test.
+    """One row per slot: exposure, clicks, credited buyers and GMV, and the share of the slot's
+    clickers who bought through it (``converting_clickers / clickers``), with intervals and a test.
 
     Without an orders table the sales columns are 0 and only exposure and clicks are meaningful.
     """
@@ -55,11 +61,11 @@ def slot_performance(
     )
 
     if orders is None:
-        sales = pd.DataFrame(columns=["slot", "buyers", "orders", "gmv"])
+        sales = pd.DataFrame(columns=["slot", "buyers", "converting_clickers", "orders", "gmv"])
     else:
         sales = _credited_sales(events, orders, period, attribution_hours)
     table = exposure.merge(sales, on="slot", how="outer")
-    for column in ("impressions", "clicks", "clickers", "buyers", "orders"):
+    for column in ("impressions", "clicks", "clickers", "buyers", "converting_clickers", "orders"):
         table[column] = table[column].fillna(0).astype("int64")
     table["gmv"] = table["gmv"].fillna(0.0).astype("float64").round(MONEY_DECIMALS)
     return _with_statistics(table, min_clickers)
@@ -68,11 +74,21 @@ def slot_performance(
 def _credited_sales(
     events: ir.Table, orders: ir.Table, period: Period, attribution_hours: int
 ) -> pd.DataFrame:
-    """Buyers, orders and GMV per slot under last-click attribution."""
-    window_days = -(-attribution_hours // 24)  # clicks just before the period can earn its orders
-    clicks = events_in(events, period, days_before=window_days)
-    clicks = clicks.filter(clicks.event_name == "select_promotion", clicks.slot.notnull())
-    clicks = clicks.select("user_id", "slot", click_s=epoch_seconds(clicks.event_time))
+    """Buyers, converting clickers, orders and GMV per slot under last-click attribution."""
+    lo, hi = period.utc_bounds()
+    # Clicks up to attribution_hours before the period can earn its orders. The bound is an
+    # instant, not a local midnight: a 23-hour day (clocks going forward) before the period
+    # would otherwise drop clicks between 23 and 24 hours before a payment.
+    earliest = lo - dt.timedelta(hours=attribution_hours)
+    clicks = events.filter(
+        events.event_name == "select_promotion",
+        events.slot.notnull(),
+        events.event_time >= ibis.literal(earliest, "timestamp"),
+        events.event_time < ibis.literal(hi, "timestamp"),
+    )
+    clicks = clicks.select(
+        "user_id", "slot", "event_time", click_s=epoch_seconds(clicks.event_time)
+    )
     paid = paid_orders_in(orders, period)
     paid = paid.select("order_id", "user_id", "paid_amount", paid_s=epoch_seconds(paid.paid_time))
     pairs = paid.join(clicks, "user_id").filter(
@@ -80,25 +96,37 @@ def _credited_sales(
     )
     latest = ibis.window(group_by="order_id", order_by=[ibis.desc("click_s"), "slot"])
     credited = pairs.mutate(rank=ibis.row_number().over(latest)).filter(ibis._.rank == 0)
-    return (
-        credited.group_by("slot")
-        .aggregate(
-            buyers=credited.user_id.nunique(),
-            orders=credited.count(),
-            gmv=credited.paid_amount.sum(),
-        )
-        .to_pandas()
+    sales = credited.group_by("slot").aggregate(
+        buyers=credited.user_id.nunique(),
+        orders=credited.count(),
+        gmv=credited.paid_amount.sum(),
     )
+    # conversion_rate needs a share of the clickers the exposure counts (in-period clicks), and
+    # buyers credited through a click before the period are not among them
+    in_period = clicks.filter(clicks.event_time >= ibis.literal(lo, "timestamp"))
+    in_period = in_period.select(clicker=in_period.user_id, clicked_slot=in_period.slot).distinct()
+    buyer_slots = credited.select("user_id", "slot").distinct()
+    converting = buyer_slots.join(
+        in_period,
+        [
+            buyer_slots.user_id == in_period.clicker,
+            buyer_slots.slot == in_period.clicked_slot,
+        ],
+    )
+    converting = converting.group_by(converting_slot=converting.slot).aggregate(
+        converting_clickers=ibis._.count()
+    )
+    sales = sales.left_join(converting, sales.slot == converting.converting_slot)
+    return sales.drop("converting_slot").to_pandas()
 
 
 def _with_statistics(table: pd.DataFrame, min_clickers: int) -> pd.DataFrame:
     impressions, clicks = table["impressions"], table["clicks"]
     table["ctr"] = clicks / impressions.where(impressions > 0)
     table["ctr_low"], table["ctr_high"] = proportion_intervals(clicks, impressions)
-    table["conversion_rate"] = table["buyers"] / table["clickers"].where(table["clickers"] > 0)
-    table["conversion_low"], table["conversion_high"] = proportion_intervals(
-        table["buyers"], table["clickers"]
-    )
+    converting, clickers = table["converting_clickers"], table["clickers"]
+    table["conversion_rate"] = converting / clickers.where(clickers > 0)
+    table["conversion_low"], table["conversion_high"] = proportion_intervals(converting, clickers)
     table["gmv_per_click"] = table["gmv"] / clicks.where(clicks > 0)
 
     eligible = table[table["clickers"] >= min_clickers]
@@ -107,14 +135,12 @@ def _with_statistics(table: pd.DataFrame, min_clickers: int) -> pd.DataFrame:
     if not eligible.empty:
         best = eligible.sort_values(["conversion_rate", "slot"], ascending=[False, True]).index[0]
         table.loc[best, "is_best"] = True
-        b_buyers, b_clickers = table.loc[best, ["buyers", "clickers"]]
+        b_converting, b_clickers = table.loc[best, ["converting_clickers", "clickers"]]
         table["p_value_vs_best"] = [
             float("nan")
             if index == best
-            else two_proportion_pvalue(buyers, clickers, b_buyers, b_clickers)
-            for index, buyers, clickers in zip(
-                table.index, table["buyers"], table["clickers"], strict=True
-            )
+            else two_proportion_pvalue(converted, clicked, b_converting, b_clickers)
+            for index, converted, clicked in zip(table.index, converting, clickers, strict=True)
         ]
     table["significant"] = table["p_value_vs_best"] < SIGNIFICANCE_LEVEL
     columns = [
@@ -126,6 +152,7 @@ def _with_statistics(table: pd.DataFrame, min_clickers: int) -> pd.DataFrame:
         "ctr_high",
         "clickers",
         "buyers",
+        "converting_clickers",
         "conversion_rate",
         "conversion_low",
         "conversion_high",

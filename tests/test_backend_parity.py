@@ -52,6 +52,13 @@ METRICS: dict[str, Metric] = {
     "funnel_by_channel": lambda s, p: funnel.funnel_breakdown(s["events"], p),
     "funnel_paths": lambda s, p: funnel.funnel_paths(s["events"], p),
     "dropoff_users": lambda s, p: funnel.dropoff_users(s["events"], p),
+    "dropoff_behaviour": lambda s, p: funnel.dropoff_behaviour(s["events"], p),
+    "item_conversion_sku": lambda s, p: funnel.item_conversion(
+        s["events"], s["orders"], s["order_items"], p, min_viewers=1
+    ),
+    "item_conversion_category": lambda s, p: funnel.item_conversion(
+        s["events"], s["orders"], s["order_items"], p, level="category", products=s["products"]
+    ),
     "retention": lambda s, p: retention.cohort_retention(s["events"], p),
     "repurchase": lambda s, p: repurchase.repurchase_summary(s["orders"], p),
     "overview": lambda s, p: overview.indicator_summary(p, s["events"], s["orders"]),

@@ -81,6 +81,28 @@ def test_funnel_reach_keeps_the_first_in_range_view_of_a_user_seen_before_start(
     assert "u_tz_out" not in reach.index
 
 
+def test_funnel_compares_step_times_to_the_whole_second():
+    events = events_table(
+        [
+            # same second, cart 0.8 s before the view: counts (times are whole seconds, floored)
+            ("2025-03-10 10:00:00.900", "same", "view_item"),
+            ("2025-03-10 10:00:00.100", "same", "add_to_cart"),
+            # cart 0.2 s before the view but in the second before it: does not count
+            ("2025-03-10 10:00:01.100", "earlier", "view_item"),
+            ("2025-03-10 10:00:00.900", "earlier", "add_to_cart"),
+        ]
+    )
+    table = funnel.funnel_table(events, SHANGHAI, ["view_item", "add_to_cart"])
+    assert table["users"].tolist() == [2, 1]
+    assert table["median_hours_from_previous"].iloc[1] == 0.0
+    reach = funnel.funnel_reach(events, SHANGHAI, ["view_item", "add_to_cart"])
+    reach = reach.to_pandas().set_index("user_id")
+    second = pd.Timestamp("2025-03-10 10:00:00").timestamp()
+    assert reach.loc["same"].tolist() == [second, second]
+    assert reach.loc["earlier", "t1"] == second + 1
+    assert pd.isna(reach.loc["earlier", "t2"])
+
+
 def test_breakdown_is_first_touch():
     table = funnel.funnel_breakdown(STORY, SHANGHAI, STEPS, 2, "channel")
     wide = table.pivot(index="channel", columns="step_index", values="users")
@@ -275,6 +297,51 @@ def test_category_conversion_counts_any_item_of_the_category():
         funnel.item_conversion(ITEM_EVENTS, ITEM_ORDERS, ITEM_LINES, SHANGHAI, level="category")
 
 
+# New York springs forward on Sunday 2025-03-09 (UTC−5 → UTC−4), inside a 7-day window from 03-05.
+NEW_YORK = Period("2025-03-05", "2025-03-05", "America/New_York")
+
+
+def test_item_conversion_window_is_seven_times_24_hours_across_spring_forward():
+    events = events_table(
+        [
+            # 23:30 local on the last day (EST): t1 = 03-06 04:30 UTC, t1 + 7 d = 03-13 04:30 UTC
+            ("2025-03-06 04:30", "in", "view_item", None, "s1"),
+            ("2025-03-06 04:30", "late", "view_item", None, "s1"),
+        ]
+    )
+    orders = orders_table(
+        [
+            # t1 + 6 d 23 h 45 min, i.e. 00:15 local 03-13: after the local midnight of
+            # end + 8 days (04:00 UTC, EDT), still inside the window
+            ("o1", "in", "2025-03-13 04:15", "2025-03-13 04:15", "paid", 10.0),
+            ("o2", "late", "2025-03-13 04:30", "2025-03-13 04:30:01", "paid", 10.0),  # 1 s past
+        ]
+    )
+    lines = ibis.memtable(
+        pd.DataFrame(
+            {"order_id": ["o1", "o2"], "sku_id": ["s1", "s1"], "quantity": 1, "unit_price": 10.0}
+        )
+    )
+    table = funnel.item_conversion(events, orders, lines, NEW_YORK, 7, min_viewers=1)
+    assert table[["sku_id", "viewers", "buyers", "conversion_rate"]].to_dict("list") == {
+        "sku_id": ["s1"],
+        "viewers": [2],
+        "buyers": [1],
+        "conversion_rate": [0.5],
+    }
+    # the funnel over the same events and window agrees
+    funnel_events = events_table(
+        [
+            ("2025-03-06 04:30", "in", "view_item"),
+            ("2025-03-13 04:15", "in", "purchase"),
+            ("2025-03-06 04:30", "late", "view_item"),
+            ("2025-03-13 04:30:01", "late", "purchase"),
+        ]
+    )
+    steps = ["view_item", "purchase"]
+    assert funnel.funnel_table(funnel_events, NEW_YORK, steps, 7)["users"].tolist() == [2, 1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Daily monitoring
 
@@ -384,6 +451,25 @@ def test_dropoff_behaviour_counts_events_until_conversion_or_window_end():
         "events_per_dropper": [1.0, 0.0, 2.0, 0.0, 2.0],
         "events_per_converter": [1.0, 1.0, 1.0, 1.0, 1.0],
     }
+
+
+def test_dropoff_behaviour_watches_droppers_until_t1_plus_window_across_spring_forward():
+    events = events_table(
+        [
+            ("2025-03-06 04:30", "d", "view_item"),  # 23:30 local 03-05 (EST): t1
+            ("2025-03-06 05:00", "d", "add_to_cart"),  # never purchases: a dropper
+            # t1 + 6 d 23 h 45 min = 00:15 local 03-13 (EDT): inside the window, though after
+            # the local midnight of end + 8 days (04:00 UTC)
+            ("2025-03-13 04:15", "d", "page_view"),
+            ("2025-03-13 04:30:01", "d", "page_view"),  # t1 + 7 d + 1 s: after the window
+        ]
+    )
+    table = funnel.dropoff_behaviour(events, NEW_YORK, STEPS, "add_to_cart", 7)
+    table = table.set_index("event_name")
+    assert table.index.tolist() == ["add_to_cart", "page_view", "view_item"]
+    assert table["droppers_with_event"].tolist() == [1, 1, 1]
+    assert table["events_per_dropper"].tolist() == [1.0, 1.0, 1.0]
+    assert table["converters_with_event"].tolist() == [0, 0, 0]
 
 
 # ---------------------------------------------------------------------------------------------

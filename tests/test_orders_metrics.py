@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+import ibis
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 
 from lib import gmv, repurchase, slots, stats
 from lib.periods import Period
@@ -94,38 +96,142 @@ def test_repurchase_empty_period():
     assert math.isnan(row["repurchase_rate"])
 
 
-def test_slot_performance_last_click_attribution():
-    events = events_table(
+def _slot_events(feed_click: str) -> ibis.Table:
+    return events_table(
         [
             ("2025-03-10 01:00", "a", "view_promotion", "s1", None, None, "banner"),
             ("2025-03-10 01:01", "a", "select_promotion", "s1", None, None, "banner"),
             ("2025-03-10 01:02", "b", "view_promotion", "s2", None, None, "banner"),
+            ("2025-03-10 01:05", "b", "view_promotion", "s2", None, None, "banner"),
+            ("2025-03-10 01:10", "e", "view_promotion", "s4", None, None, "banner"),
             ("2025-03-10 01:03", "a", "view_promotion", "s1", None, None, "grid"),
             ("2025-03-10 14:00", "a", "select_promotion", "s1", None, None, "grid"),
             ("2025-03-10 02:00", "b", "select_promotion", "s2", None, None, "banner"),
-            (
-                "2025-03-09 00:00",
-                "c",
-                "select_promotion",
-                "s3",
-                None,
-                None,
-                "grid",
-            ),  # > 24 h before
+            ("2025-03-10 00:50", "c", "view_promotion", "s3", None, None, "feed"),
+            (feed_click, "c", "select_promotion", "s3", None, None, "feed"),
+            ("2025-03-10 01:05", "e", "view_promotion", "s4", None, None, "feed"),
+            ("2025-03-10 01:15", "e", "view_promotion", "s4", None, None, "feed"),
+            ("2025-03-10 01:20", "e", "select_promotion", "s4", None, None, "feed"),
         ]
     )
-    table = slots.slot_performance(events, ORDERS, SHANGHAI, min_clickers=1).set_index("slot")
-    assert table.loc["banner", ["impressions", "clicks", "clickers"]].tolist() == [2, 2, 2]
-    assert table.loc["grid", ["impressions", "clicks", "clickers"]].tolist() == [1, 1, 1]
+
+
+def test_slot_performance_last_click_attribution():
+    # c's feed click exactly 24 h before o5 (paid 2025-03-11 01:00) earns it
+    table = slots.slot_performance(
+        _slot_events("2025-03-10 01:00:00"), ORDERS, SHANGHAI, min_clickers=1
+    ).set_index("slot")
+    columns = ["impressions", "clicks", "clickers", "buyers", "converting_clickers", "orders"]
     # a's orders o1 (15:59) and o2 (16:01) follow the grid click at 14:00: credited to grid.
-    # b's only paid order was cancelled; c's click is too old for o5.
-    assert table.loc["grid", ["buyers", "orders", "gmv"]].tolist() == [1, 2, 150.0]
-    assert table.loc["banner", ["buyers", "orders", "gmv"]].tolist() == [0, 0, 0.0]
+    # b's only paid order was cancelled; e never orders.
+    assert table.loc["banner", columns].tolist() == [4, 2, 2, 0, 0, 0]
+    assert table.loc["grid", columns].tolist() == [1, 1, 1, 1, 1, 2]
+    assert table.loc["feed", columns].tolist() == [3, 2, 2, 1, 1, 1]
+    assert table["gmv"].to_dict() == {"banner": 0.0, "feed": 20.0, "grid": 150.0}
+    assert table["gmv_per_click"].to_dict() == {"banner": 0.0, "feed": 10.0, "grid": 150.0}
+    assert table["ctr"].to_dict() == {"banner": 0.5, "feed": 2 / 3, "grid": 1.0}
+    assert table["conversion_rate"].to_dict() == {"banner": 0.0, "feed": 0.5, "grid": 1.0}
+    # intervals: the same Wilson bounds as scipy's, computed independently
+    for slot, (clicks, impressions, converting, clickers) in {
+        "banner": (2, 4, 0, 2),
+        "grid": (1, 1, 1, 1),
+        "feed": (2, 3, 1, 2),
+    }.items():
+        ctr_ci = binomtest(clicks, impressions).proportion_ci(method="wilson")
+        conversion_ci = binomtest(converting, clickers).proportion_ci(method="wilson")
+        row = table.loc[slot]
+        assert row["ctr_low"] == pytest.approx(ctr_ci.low, abs=1e-12)
+        assert row["ctr_high"] == pytest.approx(ctr_ci.high, abs=1e-12)
+        assert row["conversion_low"] == pytest.approx(conversion_ci.low, abs=1e-12)
+        assert row["conversion_high"] == pytest.approx(conversion_ci.high, abs=1e-12)
+    # best: grid (1/1). Against it, pooled z-tests, p = erfc(|z| / √2):
+    # banner 0/2: pooled 1/3, z = 1 / sqrt(1/3 · 2/3 · (1/2 + 1)) = √3
+    # feed 1/2: pooled 2/3, z = 0.5 / sqrt(2/3 · 1/3 · (1/2 + 1)) = √3 / 2
+    assert table["is_best"].to_dict() == {"banner": False, "feed": False, "grid": True}
+    assert table.loc["banner", "p_value_vs_best"] == pytest.approx(math.erfc(math.sqrt(1.5)))
+    assert table.loc["feed", "p_value_vs_best"] == pytest.approx(math.erfc(math.sqrt(0.375)))
+    assert math.isnan(table.loc["grid", "p_value_vs_best"])
+    assert not table["significant"].any()
+
+    # one second earlier, 24 h + 1 s before the payment: o5 goes to no slot
+    earlier = slots.slot_performance(
+        _slot_events("2025-03-10 00:59:59"), ORDERS, SHANGHAI, min_clickers=1
+    ).set_index("slot")
+    assert earlier.loc["feed", columns].tolist() == [3, 2, 2, 0, 0, 0]
+    assert earlier.loc["feed", "gmv"] == 0.0
+
+
+def test_slot_credits_a_click_23_5_hours_before_payment_after_a_23_hour_day():
+    # New York springs forward on 2025-03-09, so the local day before the period lasts 23 h.
+    # o1 is paid 04:10 UTC 03-10 (00:10 local); a's click 23.5 h earlier is 23:40 local 03-08,
+    # before the local midnight one day before the period, but within the 24 hours.
+    new_york = Period("2025-03-10", "2025-03-10", "America/New_York")
+    events = events_table(
+        [
+            ("2025-03-09 04:40", "a", "select_promotion", "s1", None, None, "banner"),
+            ("2025-03-09 04:39:59", "b", "select_promotion", "s2", None, None, "grid"),  # 24 h 1 s
+            ("2025-03-10 05:00", "z", "select_promotion", "s9", None, None, "banner"),
+        ]
+    )
+    orders = orders_table(
+        [
+            ("o1", "a", "2025-03-10 04:05", "2025-03-10 04:10", "paid", 100.0),
+            ("o2", "b", "2025-03-10 04:35", "2025-03-10 04:40", "paid", 50.0),
+        ]
+    )
+    table = slots.slot_performance(events, orders, new_york, min_clickers=1)
+    assert table["slot"].tolist() == ["banner"]
+    row = table.iloc[0]
+    assert (row["clickers"], row["buyers"], row["orders"], row["gmv"]) == (1, 1, 1, 100.0)
+    # a clicked before the period, z did not buy: none of the period's clickers converted
+    assert (row["converting_clickers"], row["conversion_rate"]) == (0, 0.0)
+
+
+def test_slot_conversion_is_a_share_of_the_periods_clickers():
+    period = Period("2025-03-10", "2025-03-10", "UTC")
+    events = events_table(
+        [
+            # a and d click banner the evening before the period and pay in it: credited buyers,
+            # but not clickers of the period
+            ("2025-03-09 23:00", "a", "select_promotion", "s", None, None, "banner"),
+            ("2025-03-09 23:30", "d", "select_promotion", "s", None, None, "banner"),
+            # b clicks banner in the period and does not buy
+            ("2025-03-10 02:00", "b", "select_promotion", "s", None, None, "banner"),
+            # e clicks banner in the period and buys through it
+            ("2025-03-10 03:00", "e", "select_promotion", "s", None, None, "banner"),
+            # f clicks banner, then grid, then buys: credited to grid only
+            ("2025-03-10 06:00", "f", "select_promotion", "s", None, None, "banner"),
+            ("2025-03-10 07:00", "f", "select_promotion", "s", None, None, "grid"),
+            # c clicks feed only before the period and buys in it
+            ("2025-03-09 22:00", "c", "select_promotion", "s", None, None, "feed"),
+        ]
+    )
+    orders = orders_table(
+        [
+            ("o1", "a", "2025-03-10 01:00", "2025-03-10 01:00", "paid", 10.0),
+            ("o2", "d", "2025-03-10 01:00", "2025-03-10 01:00", "paid", 10.0),
+            ("o3", "c", "2025-03-10 01:00", "2025-03-10 01:00", "paid", 10.0),
+            ("o4", "e", "2025-03-10 04:00", "2025-03-10 04:00", "paid", 20.0),
+            ("o5", "f", "2025-03-10 08:00", "2025-03-10 08:00", "paid", 30.0),
+        ]
+    )
+    table = slots.slot_performance(events, orders, period, min_clickers=1).set_index("slot")
+    columns = ["clicks", "clickers", "buyers", "converting_clickers", "orders", "gmv"]
+    assert table.loc["banner", columns].tolist() == [3, 3, 3, 1, 3, 40.0]  # buyers a, d, e
+    assert table.loc["grid", columns].tolist() == [1, 1, 1, 1, 1, 30.0]
+    assert table.loc["feed", columns].tolist() == [0, 0, 1, 0, 1, 10.0]
+    # banner: e of b, e, f; feed has no clickers in the period, so no rate (not 0, not 1)
+    assert table.loc["banner", "conversion_rate"] == pytest.approx(1 / 3)
     assert table.loc["grid", "conversion_rate"] == 1.0
-    assert table.loc["grid", "is_best"]
-    assert table.loc["grid", "gmv_per_click"] == 150.0
-    low, high = table.loc["banner", ["ctr_low", "ctr_high"]]
-    assert low < 1.0 <= high
+    assert table[["conversion_rate", "conversion_low", "conversion_high"]].loc["feed"].isna().all()
+    ci = binomtest(1, 3).proportion_ci(method="wilson")
+    assert table.loc["banner", "conversion_low"] == pytest.approx(ci.low, abs=1e-12)
+    assert table.loc["banner", "conversion_high"] == pytest.approx(ci.high, abs=1e-12)
+    # best grid 1/1; banner 1/3 against it: pooled 1/2, z = (2/3) / sqrt(1/4 · 4/3) = 2 / √3
+    assert table["is_best"].to_dict() == {"banner": False, "feed": False, "grid": True}
+    z = 2 / math.sqrt(3)
+    assert table.loc["banner", "p_value_vs_best"] == pytest.approx(math.erfc(z / math.sqrt(2)))
+    assert math.isnan(table.loc["feed", "p_value_vs_best"])
 
 
 def test_wilson_interval_matches_textbook_values():
