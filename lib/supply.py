@@ -30,7 +30,8 @@ in the period (dates on which the inventory table has any row) of Σ on_hand × 
 in the period / turnover``. SKUs without a ``unit_cost`` add nothing to either value.
 :func:`inventory_holding_cost`: backlog cost = ``holding_rate`` (per year, default 0.25) ×
 average inventory value × days / 365; :func:`holding_cost_daily` spreads it over the snapshot
-dates for the cost ledger's goods item ``inventory_holding``.
+dates. Both are estimates: the costs ledger (notebook 05) books the backlog cost from the
+``costs`` table's goods rows, so it does not add these (it would count the cost twice).
 
 Lost sales (:func:`lost_sales`): for each SKU with stock-out days in the period, the
 ``view_item`` events of the SKU on its stock-out days × the SKU's units sold per view on its
@@ -434,8 +435,8 @@ def inventory_holding_cost(
 ) -> pd.DataFrame:
     """One row: ``cogs, avg_inventory_value, turnover, days_of_inventory, holding_rate, days,
     holding_cost`` for the whole catalogue; ``holding_cost = holding_rate × avg_inventory_value ×
-    days / 365`` (the backlog cost, 库存积压成本; :func:`holding_cost_daily` spreads it over
-    the days for a cost ledger's goods item ``inventory_holding``)."""
+    days / 365`` (an estimate of the backlog cost, 库存积压成本; :func:`holding_cost_daily`
+    spreads it over the days)."""
     by_category = inventory_turnover(inventory, orders, order_items, products, period)
     table = pd.DataFrame(
         {
@@ -458,8 +459,8 @@ def holding_cost_daily(
 ) -> pd.DataFrame:
     """``date, amount``: the backlog cost of :func:`inventory_holding_cost` by snapshot date in
     the period, each ``holding_rate × stock value that date / 365 × days / snapshot dates``, so
-    the amounts add up to the period's cost (before rounding to cents). The goods component (G)
-    of a cost ledger books it as the item ``inventory_holding`` (docs/metrics.md)."""
+    the amounts add up to the period's cost (before rounding to cents). An estimate for shops
+    whose ``costs`` table lacks a backlog item; the costs ledger does not book it."""
     inside = _in_period(inventory, "date", period)
     known = products.select(catalogue_sku=products.sku_id, unit_cost=products.unit_cost)
     rows = inside.left_join(known, inside.sku_id == known.catalogue_sku)
@@ -1000,7 +1001,9 @@ def delivered_orders(
 
     table["rating"] = math.nan
     if reviews is not None and len(table):
-        table["rating"] = _ratings_after_delivery(order_items, reviews, shipped, buyers, table)
+        table["rating"] = _ratings_after_delivery(
+            orders, order_items, shipments, reviews, shipped, buyers, table
+        )
 
     paid = paid_orders(orders)
     last_paid = pd.Timestamp(paid.paid_time.max().to_pandas())
@@ -1023,27 +1026,53 @@ def delivered_orders(
 
 
 def _ratings_after_delivery(
+    orders: ir.Table,
     order_items: ir.Table,
+    shipments: ir.Table,
     reviews: ir.Table,
     shipped: ir.Table,
     buyers: ir.Table,
     table: pd.DataFrame,
 ) -> np.ndarray:
     """Mean rating per order of ``table`` (see :func:`delivered_orders`)."""
+    # every delivery of the buyers' SKUs competes for a review, not only the period's: a later
+    # re-purchase (or an earlier one) of the SKU takes the reviews written after its own delivery
+    paid = paid_orders(orders).select("order_id", "user_id")
+    paid = paid.semi_join(buyers, paid.user_id == buyers.user_id)
+    delivered = _shipments_per_order(shipments)
+    delivered = delivered.filter(delivered.delivered_time.notnull())
+    delivered = paid.join(delivered.select("order_id", "delivered_time"), "order_id")
+    lines = order_items.select("order_id", "sku_id").distinct()
+    candidates = delivered.join(lines, "order_id").select(
+        "order_id",
+        "delivered_time",
+        buyer=delivered.user_id,
+        sku=lines.sku_id,
+    )
     written = reviews.semi_join(buyers, reviews.user_id == buyers.user_id)
-    written = written.select("user_id", "sku_id", "review_time", "rating").to_pandas()
-    lines = order_items.semi_join(shipped, order_items.order_id == shipped.order_id)
-    lines = lines.select("order_id", "sku_id").distinct().to_pandas()
-    if written.empty or lines.empty:
-        return np.full(len(table), math.nan)
-    written["review_time"] = pd.to_datetime(written["review_time"]).astype("datetime64[us]")
-    written["review"] = np.arange(len(written))
-    delivered = lines.merge(table[["order_id", "user_id", "delivered_time"]], on="order_id")
-    matched = delivered.merge(written, on=["user_id", "sku_id"])
-    matched = matched[matched["review_time"] >= matched["delivered_time"]]
-    matched = matched.sort_values(["review", "delivered_time", "order_id"], kind="stable")
-    latest = matched.drop_duplicates("review", keep="last")
-    ratings = latest.groupby("order_id")["rating"].mean()
+    written = written.select("user_id", "sku_id", "review_time", "rating")
+    # which delivery a review follows depends only on its buyer, SKU and time; matching those
+    # and joining the reviews back keeps identical reviews counting once each
+    moments = written.select("user_id", "sku_id", "review_time").distinct()
+    pairs = moments.join(
+        candidates,
+        [
+            moments.user_id == candidates.buyer,
+            moments.sku_id == candidates.sku,
+            moments.review_time >= candidates.delivered_time,
+        ],
+    )
+    latest = ibis.window(
+        group_by=["user_id", "sku_id", "review_time"],
+        order_by=[ibis.desc("delivered_time"), ibis.desc("order_id")],
+    )
+    pairs = pairs.mutate(rank=ibis.row_number().over(latest))
+    matched = pairs.filter(pairs["rank"] == 0)
+    matched = matched.semi_join(shipped, matched.order_id == shipped.order_id)
+    matched = matched.select("order_id", "user_id", "sku_id", "review_time")
+    rated = written.join(matched, ["user_id", "sku_id", "review_time"])
+    means = rated.group_by("order_id").aggregate(rating=rated.rating.mean()).to_pandas()
+    ratings = means.set_index("order_id")["rating"]
     return table["order_id"].map(ratings).astype("float64").to_numpy()
 
 

@@ -600,6 +600,97 @@ def test_delivered_orders_ratings_and_repurchase():
     assert experience["orders"].sum() == 2
 
 
+REVIEW_PERIOD = Period("2025-03-01", "2025-03-07", "UTC")
+REVIEW_ORDERS = orders_table(
+    [
+        ("a1", "u1", "2025-03-02 10:00", "2025-03-02 10:00", "paid", 50.0),  # K and J
+        ("b1", "u1", "2025-03-15 10:00", "2025-03-15 10:00", "paid", 50.0),  # K again, later
+        ("a2", "u2", "2025-03-03 10:00", "2025-03-03 10:00", "paid", 50.0),  # K
+        ("b2", "u2", "2025-03-10 10:00", "2025-03-10 10:00", "paid", 50.0),  # K again, later
+        ("p3", "u3", "2025-02-20 10:00", "2025-02-20 10:00", "paid", 50.0),  # K, earlier
+        ("a3", "u3", "2025-03-04 10:00", "2025-03-04 10:00", "paid", 50.0),  # K
+    ]
+)
+REVIEW_SKUS = {"a1": "KJ", "b1": "K", "a2": "K", "b2": "K", "p3": "K", "a3": "K"}
+REVIEW_ITEMS = memtable(
+    [
+        {"order_id": order, "sku_id": sku, "quantity": 1, "unit_price": 50.0}
+        for order, skus in REVIEW_SKUS.items()
+        for sku in skus
+    ]
+)
+REVIEW_SHIPMENTS = memtable(
+    [
+        {
+            "order_id": order,
+            "carrier": "SF",
+            "shipped_time": shipped,
+            "delivered_time": delivered,
+            "shipping_cost": 5.0,
+        }
+        for order, shipped, delivered in [
+            ("a1", "2025-03-03 10:00", "2025-03-04 10:00"),
+            ("b1", "2025-03-16 10:00", "2025-03-17 10:00"),
+            ("a2", "2025-03-04 10:00", "2025-03-05 10:00"),
+            ("b2", "2025-03-11 10:00", "2025-03-12 10:00"),
+            ("p3", "2025-02-21 10:00", "2025-02-22 10:00"),
+            ("a3", "2025-03-05 10:00", "2025-03-06 10:00"),
+        ]
+    ],
+    order_id="string",
+    carrier="string",
+    shipped_time="timestamp",
+    delivered_time="timestamp",
+    shipping_cost="float64",
+)
+
+
+def review_rows(rows: list[tuple]) -> ibis.Table:
+    """Reviews from ``(user_id, sku_id, review_time, rating)``."""
+    columns = ["user_id", "sku_id", "review_time", "rating"]
+    return memtable(
+        [dict(zip(columns, row, strict=True)) for row in rows],
+        user_id="string",
+        sku_id="string",
+        review_time="timestamp",
+        rating="int64",
+    )
+
+
+def test_delivered_orders_review_after_a_later_delivery_belongs_to_it():
+    reviews = review_rows(
+        [
+            ("u1", "K", "2025-03-10 10:00", 4),  # between a1's (03-04) and b1's (03-17) delivery
+            ("u1", "K", "2025-03-20 10:00", 1),  # after b1's delivery: b1's, paid after the end
+            ("u1", "J", "2025-03-20 10:00", 3),  # J was only in a1: still a1's
+            ("u2", "K", "2025-03-13 10:00", 1),  # after b2's delivery (03-12): nothing for a2
+        ]
+    )
+    table = supply.delivered_orders(
+        REVIEW_ORDERS, REVIEW_ITEMS, REVIEW_SHIPMENTS, REVIEW_PERIOD, reviews, 30
+    ).set_index("order_id")
+    assert table.index.tolist() == ["a1", "a2", "a3"]  # b1, b2 paid after the end, p3 before
+    assert table.loc["a1", "rating"] == pytest.approx((4 + 3) / 2)
+    assert math.isnan(table.loc["a2", "rating"])
+    assert math.isnan(table.loc["a3", "rating"])
+
+
+def test_delivered_orders_review_after_an_earlier_delivery_goes_to_the_periods_order():
+    reviews = review_rows(
+        [
+            ("u3", "K", "2025-02-25 10:00", 2),  # after p3's delivery (02-22), before a3's: p3's
+            ("u3", "K", "2025-03-07 10:00", 5),  # after a3's delivery (03-06): a3's
+            ("u3", "K", "2025-03-20 10:00", 4),  # after the end, no later delivery: a3's
+        ]
+    )
+    table = supply.delivered_orders(
+        REVIEW_ORDERS, REVIEW_ITEMS, REVIEW_SHIPMENTS, REVIEW_PERIOD, reviews, 30
+    ).set_index("order_id")
+    assert table.loc["a3", "rating"] == pytest.approx((5 + 4) / 2)
+    assert math.isnan(table.loc["a1", "rating"])
+    assert math.isnan(table.loc["a2", "rating"])
+
+
 def test_delivery_effect_compares_fast_and_slow():
     delivered = pd.DataFrame(
         {
