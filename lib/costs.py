@@ -32,8 +32,9 @@ Rows of other components are kept under their own name after the four ROPG compo
   clicks``, ``cpm = 1000 × spend / impressions``. Paid orders carry a channel but no billing
   model: the channel's paid orders, their GMV and goods cost are shared among its billing models
   in proportion to their clicks (equally when none were recorded), so ``orders`` may be
-  fractional. ``roas = gmv / spend``, ``cost_per_order = spend / orders`` and
-  ``roi = (gmv − goods_cost − spend) / spend``: the return after the goods and the spend.
+  fractional (it is not rounded). ``roas = gmv / spend``, ``cost_per_order = spend / orders`` and
+  ``roi = (gmv − goods_cost − spend) / spend``: the return after the goods and the spend, all
+  from the unrounded shares (``gmv`` and ``goods_cost`` are then shown in cents).
 - :func:`cost_trend`: daily GMV against daily cost (``cost_ratio = total_cost / gmv``), and
   :func:`cost_growth`: each item against the previous period of equal length, the ``top_n``
   fastest-growing flagged.
@@ -349,9 +350,11 @@ def channel_roi(
     channel_clicks = table.groupby("channel")["clicks"].transform("sum")
     models = table.groupby("channel")["billing_model"].transform("size")
     weight = (table["clicks"] / channel_clicks.where(channel_clicks > 0)).fillna(1.0 / models)
-    table["orders"] = (weight * table["channel_orders"]).round(MONEY_DECIMALS)
-    table["gmv"] = (weight * table["channel_gmv"]).round(MONEY_DECIMALS)
-    table["goods_cost"] = (weight * table["channel_goods"]).round(MONEY_DECIMALS)
+    # shares stay unrounded until every ratio is taken: a third of an order rounded to 0.33 put
+    # the cost per order 1% off; orders is a fractional count, not money, and is never rounded
+    table["orders"] = weight * table["channel_orders"]
+    table["gmv"] = weight * table["channel_gmv"]
+    table["goods_cost"] = weight * table["channel_goods"]
 
     def ratio(top: pd.Series, bottom: pd.Series) -> pd.Series:
         return (top / bottom.where(bottom > 0)).astype("float64")
@@ -362,6 +365,8 @@ def channel_roi(
     table["ctr"] = ratio(table["clicks"], table["impressions"])
     table["cpc"] = ratio(table["spend"], table["clicks"])
     table["cpm"] = 1000 * ratio(table["spend"], table["impressions"])
+    for money in ("gmv", "goods_cost"):
+        table[money] = table[money].round(MONEY_DECIMALS)
     table = table.sort_values(["channel", "billing_model"])
     return table[ROI_COLUMNS].reset_index(drop=True)
 

@@ -23,7 +23,7 @@ conversion rate and no quadrant (``(no viewers)``).
 Pareto / ABC (:func:`sku_pareto`): SKUs by revenue (largest first, ties by ``sku_id``); a SKU is
 ``A`` while the cumulative share *before* it is below ``a_share`` (0.8), so the A SKUs are the
 fewest that make 80% of revenue; ``B`` likewise up to ``b_share`` (0.95); the rest, and every SKU
-without revenue, ``C``.
+without revenue, ``C``. Without any revenue the revenue shares are null.
 
 Product roles (:func:`product_roles`), among SKUs sold in the period, with thresholds at quantiles
 of those SKUs (:class:`RoleRule`); the first rule that matches names the role:
@@ -340,7 +340,8 @@ def sku_pareto(
     sku_table: pd.DataFrame, a_share: float = 0.8, b_share: float = 0.95
 ) -> pd.DataFrame:
     """Every SKU of :func:`item_performance` (level ``sku``) by revenue: ``rank`` (1 = largest),
-    ``sku_id, category, revenue, revenue_share, cumulative_share, sku_share`` (rank / SKUs) and
+    ``sku_id, category, revenue, revenue_share, cumulative_share`` (null without any revenue),
+    ``sku_share`` (rank / the table's SKUs, those missing from the catalogue included) and
     ``abc_class`` (see the module docstring)."""
     if not 0 < a_share <= b_share <= 1:
         raise ValueError(f"need 0 < a_share ({a_share}) ≤ b_share ({b_share}) ≤ 1")
@@ -348,7 +349,7 @@ def sku_pareto(
     table = table[["sku_id", "category", "revenue"]].reset_index(drop=True)
     total = table["revenue"].sum()
     table.insert(0, "rank", range(1, len(table) + 1))
-    table["revenue_share"] = table["revenue"] / total if total > 0 else 0.0
+    table["revenue_share"] = table["revenue"] / total if total > 0 else math.nan
     table["cumulative_share"] = table["revenue_share"].cumsum()
     before = table["cumulative_share"] - table["revenue_share"]
     sold = table["revenue"] > 0
@@ -362,8 +363,8 @@ def sku_pareto(
 
 
 def abc_summary(pareto: pd.DataFrame) -> pd.DataFrame:
-    """Per ABC class: ``skus, share_of_skus`` (of the catalogue), ``share_of_sold_skus``,
-    ``revenue, revenue_share``."""
+    """Per ABC class: ``skus, share_of_skus`` (of the SKUs in ``pareto``), ``sold_skus,
+    share_of_sold_skus``, ``revenue, revenue_share``."""
     sold = int((pareto["revenue"] > 0).sum())
     grouped = pareto.groupby("abc_class").agg(
         skus=("sku_id", "size"),
@@ -429,7 +430,7 @@ def role_thresholds(sku_table: pd.DataFrame, rule: RoleRule | None = None) -> pd
 
 def product_roles(sku_table: pd.DataFrame, rule: RoleRule | None = None) -> pd.DataFrame:
     """The SKUs sold in the period with their ``role`` (see the module docstring):
-    ``sku_id, category, role, price, units, viewers, revenue, gross_margin``, sorted by role
+    ``sku_id, category, role, price, units, viewers, revenue, cost, gross_margin``, sorted by role
     (:data:`ROLES` order), revenue (largest first) and ``sku_id``."""
     thresholds = role_thresholds(sku_table, rule)["value"].tolist()
     min_price, max_units, min_viewers, traffic_margin, profit_margin = thresholds
@@ -445,14 +446,16 @@ def product_roles(sku_table: pd.DataFrame, rule: RoleRule | None = None) -> pd.D
     sold["role_order"] = sold["role"].map({role: i for i, role in enumerate(ROLES)})
     sold = sold.sort_values(["role_order", "revenue", "sku_id"], ascending=[True, False, True])
     columns = ["sku_id", "category", "role", "price", "units", "viewers", "revenue"]
-    return sold[columns + ["gross_margin"]].reset_index(drop=True)
+    return sold[columns + ["cost", "gross_margin"]].reset_index(drop=True)
 
 
 def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
-    """Per role: ``skus, sku_share, units, revenue, revenue_share, gross_margin`` (of the role's
-    revenue; cost recovered from each SKU's margin)."""
-    cost = roles["revenue"] * (1 - roles["gross_margin"].fillna(0.0))
-    grouped = roles.assign(cost=cost).groupby("role")
+    """Per role (every role of :data:`ROLES`): ``skus, sku_share`` (of the SKUs in ``roles``),
+    ``units, revenue, revenue_share, gross_margin = (revenue − cost) / revenue`` of the role's SKUs
+    (null without revenue)."""
+    # the cost is summed as sold, not rebuilt from margins: a SKU given away at price 0 has no
+    # margin, yet its goods still cost money
+    grouped = roles.groupby("role")
     table = grouped.agg(
         skus=("sku_id", "size"),
         units=("units", "sum"),

@@ -329,6 +329,7 @@ def test_product_roles_by_rule():
             "category": "x",
             "units": [1, 10, 5, 3, 0],
             "revenue": [1000.0, 100.0, 100.0, 90.0, 0.0],
+            "cost": [900.0, 90.0, 40.0, 63.0, 0.0],
             "viewers": [200, 100, 20, 30, 500],
             "gross_margin": [0.1, 0.1, 0.6, 0.3, None],
         }
@@ -358,6 +359,72 @@ def test_product_roles_by_rule():
     assert summary.loc["profit item", "gross_margin"] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="quantile"):
         products.RoleRule(profit_margin_quantile=1.5)
+
+
+def test_pareto_without_revenue_has_null_shares():
+    skus = pd.DataFrame({"sku_id": ["a", "b"], "category": "x", "revenue": [0.0, 0.0]})
+    pareto = products.sku_pareto(skus)
+    # a share of a total of 0 is null, never 0
+    assert pareto["revenue_share"].isna().all()
+    assert pareto["cumulative_share"].isna().all()
+    assert pareto["abc_class"].tolist() == ["C", "C"]  # unsold
+    assert pareto["sku_share"].tolist() == [0.5, 1.0]
+    summary = products.abc_summary(pareto).set_index("abc_class")
+    assert summary["revenue_share"].isna().all()
+    assert summary["share_of_sold_skus"].isna().all()
+    assert summary.loc["C", "share_of_skus"] == 1.0
+
+
+def test_pareto_sku_share_counts_skus_missing_from_the_catalogue():
+    orders = shop_orders([("x1", "u1", "2025-03-10 02:00", "paid", 10.0, 0.0, None)])
+    items = ibis.memtable(
+        pd.DataFrame(
+            [("x1", "X9", 1, 10.0)], columns=["order_id", "sku_id", "quantity", "unit_price"]
+        )
+    )
+    skus = products.item_performance(orders, items, CATALOGUE, PERIOD, level="sku")
+    pareto = products.sku_pareto(skus)
+    # X9 is sold but not in the catalogue of 5: it is ranked, so it counts among the 6 SKUs and
+    # the last SKU's share is 1, like its cumulative revenue share
+    assert pareto["sku_id"].tolist() == ["X9", "A1", "A2", "B1", "C1", "D1"]
+    assert pareto["sku_share"].tolist() == pytest.approx([1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6, 1.0])
+    assert pareto["cumulative_share"].tolist() == [1.0] * 6
+
+
+def test_role_summary_counts_the_cost_of_free_items():
+    orders = shop_orders([("g1", "u1", "2025-03-10 02:00", "paid", 500.0, 0.0, None)])
+    items = ibis.memtable(
+        pd.DataFrame(
+            [("g1", "IMG", 1, 300.0), ("g1", "R1", 5, 20.0), ("g1", "R2", 5, 20.0)]
+            + [("g1", "GIFT", 5, 0.0)],  # given away, but each costs 4
+            columns=["order_id", "sku_id", "quantity", "unit_price"],
+        )
+    )
+    catalogue = ibis.memtable(
+        pd.DataFrame(
+            [("IMG", "c", 100.0, 300.0), ("R1", "c", 10.0, 20.0), ("R2", "c", 10.0, 20.0)]
+            + [("GIFT", "c", 4.0, 4.0)],
+            columns=["sku_id", "category", "unit_cost", "list_price"],
+        )
+    )
+    skus = products.item_performance(orders, items, catalogue, PERIOD, level="sku")
+    roles = products.product_roles(skus)
+    # prices 300, 20, 20, 0: q90 = 20 + 0.7 × 280 = 216, so IMG (1 unit ≤ median 5) is the image
+    # item; margins 2/3, 1/2, 1/2 (GIFT none): q75 = 0.5 + 0.5 × 1/6 > 0.5, so no profit item
+    assert roles.set_index("sku_id")["role"].to_dict() == {
+        "IMG": "image item",
+        "R1": "regular item",
+        "R2": "regular item",
+        "GIFT": "regular item",
+    }
+    assert roles.set_index("sku_id").loc["GIFT", "cost"] == 20.0
+    summary = products.role_summary(roles).set_index("role")
+    regular = summary.loc["regular item"]
+    assert (regular["skus"], regular["units"], regular["revenue"]) == (3, 15, 200.0)
+    # cost 5 × 10 + 5 × 10 + 5 × 4 = 120: margin (200 − 120) / 200
+    assert regular["gross_margin"] == pytest.approx(0.4)
+    assert summary.loc["image item", "gross_margin"] == pytest.approx(200 / 300)
+    assert math.isnan(summary.loc["profit item", "gross_margin"])  # no SKU, no revenue
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,6 +668,30 @@ def test_channel_roi_per_billing_model():
     sms = table.loc[("sms", "CPM")]
     assert (sms["orders"], sms["gmv"], sms["roas"], sms["roi"]) == (0.0, 0.0, 0.0, -1.0)
     assert math.isnan(sms["cost_per_order"])
+
+
+def test_channel_roi_ratios_use_unrounded_order_shares():
+    orders = shop_orders([("r1", "u1", "2025-03-10 02:00", "paid", 100.0, 0.0, "ads")])
+    items = ibis.memtable(
+        pd.DataFrame(
+            [("r1", "A2", 1, 100.0)], columns=["order_id", "sku_id", "quantity", "unit_price"]
+        )
+    )
+    spend = ibis.memtable(
+        pd.DataFrame(
+            [(dt.date(2025, 3, 10), "ads", model, 0, 0, 10.0) for model in ("CPM", "CPS", "CPT")],
+            columns=["date", "channel", "billing_model", "impressions", "clicks", "spend"],
+        )
+    )
+    roi = costs.channel_roi(spend, orders, items, CATALOGUE, PERIOD)
+    # no clicks: the one order (GMV 100, goods 30) is split in thirds over the three models
+    assert roi["orders"].tolist() == pytest.approx([1 / 3] * 3)
+    assert roi["gmv"].tolist() == [33.33] * 3  # money shown in cents
+    assert roi["goods_cost"].tolist() == [10.0] * 3
+    # 10 / (1/3), not 10 / 0.33; 33.333… / 10, not 33.33 / 10
+    assert roi["cost_per_order"].tolist() == pytest.approx([30.0] * 3)
+    assert roi["roas"].tolist() == pytest.approx([10 / 3] * 3)
+    assert roi["roi"].tolist() == pytest.approx([(100 / 3 - 10 - 10) / 10] * 3)
 
 
 def test_cost_trend_per_local_day():
