@@ -150,17 +150,6 @@ def lifecycle(user_days: ir.Table, period: Period, window_days: int = 7) -> pd.D
     return table.reset_index(drop=True)[columns]
 
 
-def lifecycle_long(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`lifecycle` in long form for charts: ``window_start, state, users``."""
-    long = table.melt(
-        id_vars="window_start",
-        value_vars=list(LIFECYCLE_STATES),
-        var_name="state",
-        value_name="users",
-    )
-    return long.sort_values(["window_start", "state"]).reset_index(drop=True)
-
-
 def activity_segments(
     user_days: ir.Table,
     period: Period,

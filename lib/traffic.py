@@ -48,12 +48,6 @@ def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> 
     return inside.filter(inside.user_id.notnull()).select("user_id", "day").distinct()
 
 
-def first_seen_days(events: ir.Table, period: Period) -> ir.Table:
-    """Each user's local day of first event anywhere in the source (``user_id, first_day``)."""
-    first = events.group_by("user_id").aggregate(first_time=events.event_time.min())
-    return first.select("user_id", first_day=period.local_day(first.first_time))
-
-
 def _covers(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> ir.Table:
     """``day, end_<w>…, n``: active user-days by day and by where their cover ends, per window.
 
@@ -87,18 +81,6 @@ def _active_in_windows(
     index = begun.index.union(ended.index).union(days)
     change = begun.reindex(index, fill_value=0) - ended.reindex(index, fill_value=0)
     return change.sort_index().cumsum().reindex(days).astype("int64")
-
-
-def rolling_active_users(
-    user_days: ir.Table, window_days: int, first_day: int, last_day: int
-) -> pd.Series:
-    """Distinct users active in the ``window_days`` days ending on each of ``first_day..last_day``.
-
-    ``user_days`` must reach ``window_days − 1`` days before ``first_day``
-    (:func:`active_user_days`); see :func:`_cover_counts` for the method.
-    """
-    counts = _cover_counts(user_days, (window_days,), last_day)
-    return _active_in_windows(counts, window_days, first_day, last_day)
 
 
 def _active_columns(counts: pd.DataFrame, first_day: int, last_day: int) -> pd.DataFrame:
@@ -254,10 +236,15 @@ def daily_users_by(events: ir.Table, period: Period, dimension: str = "channel")
 
 
 def hour_weekday_activity(events: ir.Table, period: Period) -> pd.DataFrame:
-    """Events and average daily users by local weekday × hour: ``weekday, hour, events, users``.
+    """Activity by local weekday × hour: ``weekday, hour, events, users, avg_events,
+    weekday_name``, one row for each of the 7 × 24 cells.
 
-    ``weekday`` is 0 = Monday … 6 = Sunday; ``avg_events`` divides by how many times that weekday
-    occurs in the period, so a period that is not whole weeks is not biased.
+    ``weekday`` is 0 = Monday … 6 = Sunday. ``events`` counts the events in that hour on every
+    such weekday of the period; ``avg_events`` divides it by how many times that weekday occurs in
+    the period, so a period that is not whole weeks is not biased. ``users`` is not an average:
+    it is the distinct users with an event in that hour on any such weekday of the period, each
+    user once however many of those days they came (two Mondays at 21h, seen by one user each,
+    give 2; one user on both gives 1).
     """
     inside = events_in(events, period)
     seconds = period.local_seconds(inside.event_time)

@@ -143,6 +143,24 @@ def test_hour_weekday_uses_local_time():
     assert pd.isna(table.loc[(3, 0), "avg_events"])
 
 
+def test_hour_weekday_users_are_distinct_over_the_period_not_a_daily_average():
+    two_weeks = Period("2025-03-03", "2025-03-16", "UTC")  # Mondays 03-03 and 03-10
+    events = events_table(
+        [
+            ("2025-03-03 21:10", "a", "page_view"),
+            ("2025-03-10 21:10", "b", "page_view"),
+            ("2025-03-10 21:40", "a", "page_view"),  # a again, on the other Monday
+        ]
+    )
+    table = traffic.hour_weekday_activity(events, two_weeks).set_index(["weekday", "hour"])
+    monday_21 = table.loc[(0, 21)]
+    # a and b, each once, though a came on both Mondays; per-Monday users are 1 and 2 (mean 1.5)
+    assert monday_21["users"] == 2
+    assert monday_21["events"] == 3
+    assert monday_21["avg_events"] == 1.5  # 3 events over 2 Mondays
+    assert table["users"].sum() == 2
+
+
 def test_period_active_users():
     events = events_table([("2025-03-10 01:00", "a", "page_view"), ("2025-03-13 01:00", "b", "x")])
     assert traffic.period_active_users(events, SHANGHAI) == 1
