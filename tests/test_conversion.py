@@ -122,6 +122,28 @@ def test_breakdown_is_first_touch():
     assert search["conversion_from_previous"].iloc[1:].tolist() == [0.5, 1.0]
 
 
+def test_first_touch_takes_the_first_step_event_in_local_days_ties_by_value():
+    events = events_table(
+        [
+            # Shanghai 03-10 starts at 03-09 16:00 UTC: a's 15:59 view is on local 03-09
+            ("2025-03-09 15:59:59", "a", "view_item", None, None, "ads"),
+            ("2025-03-09 16:00:00", "a", "view_item", None, None, "search"),
+            ("2025-03-09 17:00:00", "a", "view_item", None, None, "push"),
+            # two views at one instant: the smaller value, whatever the engine's row order
+            ("2025-03-10 01:00:00", "b", "view_item", None, None, "search"),
+            ("2025-03-10 01:00:00", "b", "view_item", None, None, "ads"),
+            ("2025-03-10 02:00:00", "c", "view_item"),  # no channel
+            ("2025-03-10 02:00:00", "d", "add_to_cart", None, None, "ads"),  # not the step
+        ]
+    )
+    touch = funnel.first_touch(events, SHANGHAI, "view_item", "channel").to_pandas()
+    assert dict(zip(touch["user_id"], touch["channel"], strict=True)) == {
+        "a": "search",
+        "b": "ads",
+        "c": "(unknown)",
+    }
+
+
 def test_segment_conversion_intervals_and_test_against_the_rest():
     table = funnel.funnel_breakdown(STORY, SHANGHAI, STEPS, 2, "channel")
     segments = funnel.segment_conversion(table, "channel")

@@ -431,6 +431,27 @@ def test_daily_units_fill_every_day_and_category():
     assert sorted(table["key"].unique()) == ["books", "shoes", "toys"]
 
 
+def test_top_skus_by_units_paid_in_the_period():
+    # in the period (Shanghai days): E 14 (o6), F 7 (o7), A 2 + 1 (o1 at local 00:00 and the
+    # refunded but paid o2), B 2 + 1, C 1; o0 is paid on 03-09 local, o9 cancelled, o10 unpaid
+    assert supply.top_skus(ORDERS, ITEMS, PERIOD, 4) == ["E", "F", "A", "B"]  # A, B tie: by id
+    assert supply.top_skus(ORDERS, ITEMS, PERIOD, 10) == ["E", "F", "A", "B", "C"]
+
+
+def test_top_keys_count_only_the_last_days_and_break_ties_by_key():
+    daily = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-03-01", "2025-03-08", "2025-03-09", "2025-03-10"] * 3),
+            "key": ["x"] * 4 + ["y"] * 4 + ["z"] * 4,
+            # x sold most overall but only on 03-01, outside the last 3 days (03-08 … 03-10)
+            "units": [100, 1, 0, 1] + [0, 2, 0, 1] + [0, 0, 0, 3],
+        }
+    )
+    assert supply.top_keys(daily, 3, days=3) == ["y", "z", "x"]  # y 3, z 3 (tie: by key), x 2
+    assert supply.top_keys(daily, 2, days=10) == ["x", "y"]  # x 102, then y and z 3 each
+    assert supply.top_keys(daily.iloc[0:0], 2) == []
+
+
 # ------------------------------------------------------------------------ reorder points
 
 
