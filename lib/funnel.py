@@ -250,7 +250,8 @@ def funnel_table(
     """
     steps = _check_steps(steps)
     reach = funnel_reach(events, period, steps, window_days)
-    times = reach.to_pandas()  # one row per entrant: small next to the events
+    # one row per entrant, small next to the events; the user ids are not needed here
+    times = reach.drop("user_id").to_pandas()
     users = [int(times[f"t{index}"].notna().sum()) for index in range(1, len(steps) + 1)]
     table = _step_table(steps, users)
     medians, means = [float("nan")], [float("nan")]
