@@ -2,8 +2,10 @@
 
 A *source* holds the logical tables of the data contract (docs/data-contract.md). It is one of:
 
-- a folder with ``<table>.parquet``, ``<table>.csv`` or a ``<table>/`` folder of Parquet files,
-  read in place by an embedded DuckDB (nothing is copied into memory);
+- a folder with ``<table>.parquet``, ``<table>.csv``, ``<table>.csv.gz`` or a ``<table>/``
+  folder of Parquet files, read in place by an embedded DuckDB (nothing is copied into memory);
+  a file or folder named like a table in another form, or a second one for the same table, is an
+  error (:func:`_table_files`);
 - a database URL that :func:`ibis.connect` accepts (``${VAR}`` is expanded from the environment,
   so a password need not be written into a notebook);
 - ``spark:///path/to/folder?master=local[2]``: the same files read by Spark (PySpark through
@@ -18,22 +20,23 @@ A *source* holds the logical tables of the data contract (docs/data-contract.md)
 normalised Ibis tables (:meth:`Source.table`), never pandas copies of them.
 
 Opening stays cheap (schemas only) because every notebook opens the source again. The checks of
-the *values* (nulls, negative amounts, duplicate orders, unknown statuses, impossible
-timestamps, empty tables) scan the data, so :func:`validate` runs them once, in the runner, before
-any notebook starts: one aggregate query per table (docs/reliability.md).
+the *values* (nulls, negative amounts, repeated keys, unknown statuses, impossible timestamps,
+empty tables) scan the data, so :func:`lib.quality.validate` runs them once, in the runner,
+before any notebook starts: one aggregate query per table (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import IO, Literal
+from urllib.parse import unquote, urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -336,18 +339,40 @@ class Source:
             )
 
 
-def redact(source: object) -> str:
-    """A printable form of a source with any password in a URL replaced by ``***``."""
-    text = str(source)
+# The password of a URL is everything between ``scheme://user:`` and the last ``@`` (not
+# urlsplit's: a '/', '#' or '?' written unencoded in a password ends its netloc early, and it
+# then finds no password at all; an '@' in the query hides more of the URL, never less). A query
+# value is secret when its key contains password, passwd, pwd, secret, token or key.
+_URL_PASSWORD = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:(?P<secret>.+)@", re.S)
+_SECRET_QUERY = re.compile(
+    r"(?i)[?&;][^=&?#]*(?:password|passwd|pwd|secret|token|key)[^=&?#]*=(?P<secret>[^&]*)"
+)
+
+
+def _secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where the secrets of a source URL are in ``text`` (see the patterns above), in order."""
     if "://" not in text:
-        return text
-    parts = urlsplit(text)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        text = text.replace(parts.netloc, netloc, 1)
+        return []
+    spans, query_from = [], 0
+    if match := _URL_PASSWORD.match(text):
+        spans.append(match.span("secret"))
+        query_from = match.end()
+    return spans + [m.span("secret") for m in _SECRET_QUERY.finditer(text, query_from)]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret values of a source URL: its password and secret query values (non-empty)."""
+    return [url[a:b] for a, b in _secret_spans(url) if b > a]
+
+
+def redact(source: object) -> str:
+    """A printable form of a source with the secrets of :func:`url_secrets` replaced by ``***``."""
+    text = str(source)
     # Edit the text rather than re-joining the parts: urlunsplit drops the empty host of
     # URLs such as duckdb:///shop.ddb.
-    return re.sub(r"(?i)((?:password|passwd|pwd|token|secret)=)[^&#]*", r"\1***", text)
+    for a, b in reversed(_secret_spans(text)):
+        text = f"{text[:a]}***{text[b:]}"
+    return text
 
 
 # DuckDB's own default memory limit is 80% of the machine, per process; the runner and two
@@ -367,27 +392,118 @@ def duckdb_connect() -> BaseBackend:
     return ibis.duckdb.connect(memory_limit=limit, temp_directory=str(spill))
 
 
+# How a folder source names its tables; anything else named after a table is refused, not skipped.
+TABLE_FORMS = "{t}.parquet, {t}.csv, {t}.csv.gz or a folder {t}/ of .parquet files"
+_CSV_ENDINGS = (".csv", ".csv.gz")
+_TEXT_ENDINGS = (".tsv", ".txt", ".tab")
+_PACKED_ENDINGS = (".zip", ".bz2", ".xz", ".zst", ".gzip", ".7z")
+_OTHER_FORMATS = (".json", ".jsonl", ".ndjson", ".xlsx", ".xls", ".feather", ".arrow", ".avro")
+# a file named like a table was meant to be read: say how to make it readable
+_CONVERT_HINTS = {
+    _TEXT_ENDINGS: "name it {t}.csv (the delimiter is detected)",
+    _PACKED_ENDINGS: "decompress it, or compress it with gzip as {t}.csv.gz",
+    _OTHER_FORMATS: "convert it to Parquet or CSV",
+}
+
+
+def _is_csv(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(_CSV_ENDINGS)
+
+
+def _open_text(path: Path) -> IO[str]:
+    """A CSV file (gzipped or not) opened as text, for the error paths that read it line by line."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", newline="", encoding="utf-8", errors="replace")
+    return path.open(newline="", encoding="utf-8", errors="replace")
+
+
+def _readable_form(path: Path, table: str) -> bool:
+    rest = path.name.lower()[len(table) :]
+    if path.is_dir():
+        # Spark writes a table as a folder orders.parquet/ of part files
+        return rest in ("", ".parquet") and any(path.glob("*.parquet"))
+    return rest in (".parquet", *_CSV_ENDINGS)
+
+
+def _shown(path: Path) -> str:
+    return path.name + ("/" if path.is_dir() else "")
+
+
+def _unread_reason(path: Path, table: str) -> str:
+    if path.is_dir():
+        return "it holds no .parquet file directly (sub-folders and other formats are not read)"
+    ending = path.name.lower()[len(table) :]
+    for endings, hint in _CONVERT_HINTS.items():
+        if ending.endswith(endings):
+            return f"that form is not read: {hint.format(t=table)}"
+    return "that form is not read: rename or convert it, or move it out of the folder"
+
+
+def _table_files(folder: Path) -> dict[str, Path]:
+    """The file or folder each contract table of a folder source is read from.
+
+    A file or folder whose name before its first dot is a table's (in any case) claims that
+    table: an export meant as a table must not be skipped in silence (the notebooks needing it
+    would be skipped too, with a note blaming the table), nor one of two exports be picked by
+    name order. So two claims on one table, or a claim in a form that is not read, raise one
+    :class:`DataError` naming every such file and the forms that are read.
+    """
+    claims: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        table = path.name.lower().split(".", 1)[0]
+        if table in CONTRACT and not path.name.startswith("."):
+            claims.setdefault(table, []).append(path)
+    files, problems = {}, []
+    for table, claimants in claims.items():
+        forms = TABLE_FORMS.format(t=table)
+        if len(claimants) > 1:
+            shown = [_shown(p) for p in claimants]
+            listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
+            problems.append(
+                f"table '{table}' is claimed by {len(claimants)} files: {listed}; keep the one "
+                f"to read and move the other{'s' if len(claimants) > 2 else ''} out of the "
+                f"folder (a table is one of {forms})"
+            )
+        elif not _readable_form(claimants[0], table):
+            problems.append(
+                f"{_shown(claimants[0])} is named like table '{table}' but is not read: "
+                f"{_unread_reason(claimants[0], table)} (a table is one of {forms})"
+            )
+        else:
+            files[table] = claimants[0]
+    if problems:
+        raise DataError(
+            f"the source folder {folder} does not say unambiguously which file holds each table "
+            "(docs/data-contract.md):\n  - " + "\n  - ".join(problems)
+        )
+    return files
+
+
 def _folder_tables(
     folder: Path, con: BaseBackend, paths: dict[str, Path] | None = None
 ) -> dict[str, ir.Table]:
     """The folder's table files as DuckDB views; ``paths`` (if given) receives each file."""
     tables: dict[str, ir.Table] = {}
     paths = {} if paths is None else paths
-    for path in sorted(folder.iterdir()):
-        name, suffix = path.stem, path.suffix.lower()
-        if name in tables or name.startswith("."):
-            continue
+    for name, path in _table_files(folder).items():
         try:
-            if path.is_dir() and any(path.glob("*.parquet")):
+            if path.is_dir():
                 tables[name] = con.read_parquet(str(path / "*.parquet"), table_name=name)
-            elif suffix == ".parquet":
-                tables[name] = con.read_parquet(str(path), table_name=name)
-            elif suffix == ".csv":
+            elif _is_csv(path):
                 tables[name] = con.read_csv(str(path), table_name=name)
+            else:
+                tables[name] = con.read_parquet(str(path), table_name=name)
         except Exception as exc:  # the engine's message names the problem; add the file
+            # A row with too few fields among the rows DuckDB samples for the dialect fails the
+            # sniffing with a message naming no line; the strict reader names it.
+            row = _csv_row_problem(path, con, CONTRACT[name]) if _is_csv(path) else None
+            if row:
+                raise DataError(
+                    f"cannot read table '{name}' ({path}): {row}; fix or remove that row, or "
+                    "export the table again"
+                ) from None
             raise DataError(f"cannot read {path}: {_engine_detail(exc)}") from exc
-        if name in tables:
-            paths[name] = path
+        paths[name] = path
     return tables
 
 
@@ -425,6 +541,7 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str,
     if not folder.is_dir():
         raise DataError(f"source folder {folder} (from {redact(url)}) does not exist")
     master = parse_qs(parts.query).get("master", ["local[2]"])[0]
+    files = _table_files(folder)  # before starting Spark: a naming problem is found quicker
     try:
         session = spark_session(master)
     except Exception as exc:  # no pyspark, or no Java
@@ -433,17 +550,12 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str,
     # source would silently replace the first one's tables.
     prefix = "src_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
     views, paths = {}, {}
-    for path in sorted(folder.iterdir()):
-        name, suffix = path.stem, path.suffix.lower()
-        if name not in CONTRACT or name in views:
-            continue
-        if suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
-            frame = session.read.parquet(str(path))
-        elif suffix == ".csv":
+    for name, path in files.items():
+        if _is_csv(path):  # Spark reads a .csv.gz by its ending
             reader = session.read.option("header", True).option("inferSchema", True)
             frame = reader.option("mode", "FAILFAST").csv(str(path))
         else:
-            continue
+            frame = session.read.parquet(str(path))
         views[name], paths[name] = f"{prefix}_{name}", path
         frame.createOrReplaceTempView(views[name])
     con = ibis.pyspark.connect(session)
@@ -503,8 +615,8 @@ def open_source(
         except Exception as exc:
             detail = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
             detail = detail.replace(url, description)
-            if password := urlsplit(url).password:
-                detail = detail.replace(password, "***")
+            for secret in url_secrets(url):
+                detail = detail.replace(secret, "***").replace(unquote(secret), "***")
             raise DataError(
                 f"cannot connect to {description}: {type(exc).__name__}: {detail}"
             ) from None
@@ -523,7 +635,7 @@ def open_source(
         for name in sorted(tables):
             path = paths.get(name)
             culprit = any(p.startswith(f"table '{name}'") for p in problems)
-            if culprit and path is not None and path.suffix.lower() == ".csv":
+            if culprit and path is not None and _is_csv(path):
                 # DuckDB's strict reader names the line, whatever engine reads the source
                 checker = con if con.name == "duckdb" else duckdb_connect()
                 row = _csv_row_problem(path, checker, CONTRACT[name])
@@ -610,7 +722,7 @@ def _spark_csv_error(text: str, path: Path | None) -> str | None:
     record = match.group(1).strip()
     line = None
     if path is not None and path.is_file():
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        with _open_text(path) as handle:
             line = next((n for n, row in enumerate(handle, 1) if row.strip() == record), None)
     shown = record if len(record) <= 120 else record[:117] + "..."
     where = f"line {line}: " if line else ""
@@ -644,10 +756,10 @@ def _csv_row_problem(path: Path, con: BaseBackend, spec: TableSpec) -> str | Non
     such row and name its line.
     """
     try:
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        with _open_text(path) as handle:
             header = handle.readline()
             has_rows = any(line.strip() for line in handle)
-    except OSError:
+    except (OSError, EOFError):  # EOFError: a truncated .gz
         return None
     if not has_rows:
         return (

@@ -4,15 +4,18 @@
 values, docs/reliability.md lists every check:
 
 - :func:`check_values`: nulls in required columns, negative amounts and quantities, repeated
-  ``order_id`` values, unknown order statuses, timestamps before 2000 or in the future, empty
-  tables. Each table is scanned by one aggregate query that computes every count at once, in
-  the engine; nothing is pulled into pandas.
-- :func:`unknown_event_names`, :func:`duplicate_events`: counted and reported, not errors.
+  keys (:data:`UNIQUE_KEYS`: ``order_id``, ``sku_id`` of products, …), unknown order statuses,
+  timestamps before 2000 or in the future, empty tables. Each table is scanned by one aggregate
+  query that computes every count at once, in the engine; nothing is pulled into pandas. A key
+  of several columns takes one grouped query more (small tables only, never ``events``).
+- :func:`unknown_event_names`, :func:`duplicate_events`, :func:`exact_copies`: counted and
+  reported, not errors.
 - :func:`validate`: all of it, raising one :class:`~lib.data.DataError` naming every problem.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +50,126 @@ NON_NEGATIVE: dict[str, tuple[str, ...]] = {
 }
 TOP_UNKNOWN_EVENT_NAMES = 5
 
+# Tables the metrics read as one row per key (docs/reliability.md, "Repeated rows"): a repeated
+# key joins each order line, event or order to two rows, or counts one thing twice. Columns a
+# table lacks are left out (``location`` is optional).
+UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
+    "orders": ("order_id",),
+    "products": ("sku_id",),
+    "users": ("user_id",),
+    # rows of one SKU and date are summed as locations; without a location, copies look the same
+    "inventory": ("date", "sku_id", "location"),
+    "purchase_orders": ("po_id",),
+    # lib.products.rating_repurchase: "a review is (user, SKU, second)"
+    "reviews": ("user_id", "sku_id", "review_time"),
+}
+# What to do about a repeated key, per table.
+KEY_ADVICE = {
+    "orders": "orders must have one row per order: keep only the latest version of each order "
+    "in the export",
+    "products": "the catalogue must have one row per SKU (each order line joins every row of its "
+    "SKU, so its units and revenue count once per row): keep only one row per sku_id in the "
+    "export",
+    "users": "users must have one row per user (their events and orders join every row): keep "
+    "only one row per user_id, e.g. the latest, in the export",
+    "inventory": "a SKU has one on_hand per date and location (locations are summed): keep only "
+    "one row per key in the export",
+    "inventory_no_location": "rows of one SKU and date are summed as locations, so copies add "
+    "stock: add a 'location' column if they are different places, else keep only one row per "
+    "date and sku_id in the export",
+    "purchase_orders": "a purchase order is one row (the scorecard counts rows and sums their "
+    "quantities): keep only the latest version of each po_id in the export",
+    "reviews": "a review is one user's rating of one SKU at one time: keep only one row per "
+    "review in the export",
+}
+# Tables the metrics add up row by row, with no key: two equal rows may be two real ones (two
+# equal lines of an order, two parcels, two invoices), so exact copies are a note, not an error.
+EXACT_COPY_EFFECTS: dict[str, str] = {
+    "order_items": "count as separate lines, adding to units, revenue and goods cost (an order "
+    "may hold one SKU at one price on two lines)",
+    "shipments": "count as separate parcels, adding to the order's shipping cost",
+    "costs": "add to the month's costs",
+    "marketing_spend": "add to the channel's spend",
+}
+
+
+@dataclass
+class Repeats:
+    """Rows whose values of ``columns`` another row of the table also has."""
+
+    columns: tuple[str, ...]
+    values: int  # distinct values of the columns found in more than one row
+    rows: int  # rows beyond the first of each such value
+    example: dict[str, object]
+    example_rows: int  # rows holding the example value
+
+
+def unique_key(name: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """The columns that identify a row of table ``name`` (empty: the table has no key)."""
+    return tuple(c for c in UNIQUE_KEYS.get(name, ()) if c in columns)
+
+
+def find_repeats(source: Source, name: str, columns: Sequence[str]) -> Repeats | None:
+    """Values of ``columns`` in more than one row of table ``name``, or None when there are none.
+
+    One grouped query; only the totals and one example (the most repeated value) come back.
+    Rows with a null in a required column are left out: that null is reported as such.
+    """
+    table = raw_table(source, name)
+    spec = CONTRACT[name]
+    required = [c.name for c in spec.columns if c.name in columns and not c.nullable]
+    if required:
+        table = table.filter(*[table[c].notnull() for c in required])
+    groups = table.group_by(list(columns)).aggregate(copies=ibis._.count())
+    repeated = groups.filter(groups["copies"] > 1)
+    totals = repeated.aggregate(n_values=repeated.count(), n_rows=(repeated["copies"] - 1).sum())
+    example = repeated.order_by([ibis.desc("copies"), *columns]).limit(1)
+    try:
+        # a cross join, not a window over every value: Spark would move a window to one partition
+        frame = example.cross_join(totals).to_pandas()
+    except Exception as exc:
+        raise read_error(source, name, exc) from None
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    return Repeats(
+        tuple(columns),
+        as_count(row["n_values"]),
+        as_count(row["n_rows"]),
+        {c: row[c] for c in columns},
+        as_count(row["copies"]),
+    )
+
+
+def exact_copies(source: Source, name: str) -> Repeats | None:
+    """Rows of table ``name`` equal to another on every contract column (nulls equal), or None."""
+    table = source.tables[name]
+    return find_repeats(
+        source, name, [c.name for c in CONTRACT[name].columns if c.name in table.columns]
+    )
+
+
+def _value_text(name: str, column: str, value: object) -> str:
+    """A key value as the user would find it in the file: quoted text, plain dates and numbers."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "null"
+    kind = next((c.kind for c in CONTRACT[name].columns if c.name == column), "string")
+    if kind == "date":
+        return str(pd.Timestamp(value).date())
+    if kind == "timestamp":
+        return str(pd.Timestamp(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _example(name: str, repeats: Repeats) -> str:
+    values = [_value_text(name, c, v) for c, v in repeats.example.items()]
+    shown = (
+        values[0]
+        if len(values) == 1
+        else ", ".join(f"{c} {v}" for c, v in zip(repeats.columns, values, strict=True))
+    )
+    return f"e.g. {shown} in {repeats.example_rows} rows"
+
 
 @dataclass
 class TableProfile:
@@ -56,7 +179,8 @@ class TableProfile:
     rows: int
     nulls: dict[str, int] = field(default_factory=dict)  # required columns only
     negative: dict[str, int] = field(default_factory=dict)
-    repeated_ids: int = 0  # rows whose order_id another row already has
+    repeated_ids: int = 0  # rows whose key (UNIQUE_KEYS) another row already has
+    repeats: Repeats | None = None
     bad_status: int = 0
     bad_status_example: str | None = None
     too_early: dict[str, int] = field(default_factory=dict)
@@ -70,7 +194,8 @@ def _instant(value: object) -> datetime | None:
 
 
 def profile_table(source: Source, name: str, now: datetime | None = None) -> TableProfile:
-    """Count the value problems of one contract table with a single aggregate query."""
+    """Count the value problems of one contract table with a single aggregate query (and a
+    grouped one for a key of several columns, or for an example of a repeated id)."""
     spec = CONTRACT[name]
     table = raw_table(source, name)
     limit = (now or datetime.now(UTC).replace(tzinfo=None)) + FUTURE_TOLERANCE
@@ -94,8 +219,11 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
             measure("last", col.name, value.max())
         if col.name in NON_NEGATIVE.get(name, ()):
             measure("negative", col.name, (value < 0).sum())
+    key = unique_key(name, table.columns)
+    if len(key) == 1:
+        # in this scan: only a table with a repeated id pays for the query finding an example
+        measure("repeated", key[0], table[key[0]].count() - table[key[0]].nunique())
     if name == "orders":
-        measure("repeated", "order_id", table.order_id.count() - table.order_id.nunique())
         bad = ~table.status.isin(ORDER_STATUSES)  # null stays null: counted as a null instead
         measure("status", "status", bad.sum())
         measure("example", "status", table.status.min(where=bad))
@@ -119,8 +247,10 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
             profile.last[col.name] = _instant(get("last", col.name))
         if (kind_key := ("negative", col.name)) in keys:
             profile.negative[col.name] = as_count(get(*kind_key))
+    if key and (len(key) > 1 or as_count(get("repeated", key[0]))):
+        profile.repeats = find_repeats(source, name, key)
+        profile.repeated_ids = profile.repeats.rows if profile.repeats else 0
     if name == "orders":
-        profile.repeated_ids = as_count(get("repeated", "order_id"))
         profile.bad_status = as_count(get("status", "status"))
         example = get("example", "status")
         profile.bad_status_example = None if example is None or pd.isna(example) else str(example)
@@ -148,11 +278,20 @@ def _problems(profile: TableProfile, limit: datetime) -> list[str]:
                 "be 0 or more (a refund is status 'refunded', not a negative amount); fix or "
                 "drop those rows"
             )
-    if profile.repeated_ids:
+    if (repeats := profile.repeats) is not None:
+        columns = repeats.columns
+        if len(columns) == 1:
+            what = f"column '{columns[0]}' repeats the id of another row"
+            values = f"{repeats.values:,} {columns[0]} value" + ("" if repeats.values == 1 else "s")
+        else:
+            what = f"key ({', '.join(columns)}) repeats that of another row"
+            values = f"{repeats.values:,} key" + ("" if repeats.values == 1 else "s")
+        advice = KEY_ADVICE[profile.name]
+        if profile.name == "inventory" and "location" not in columns:
+            advice = KEY_ADVICE["inventory_no_location"]
         problems.append(
-            f"{t} column 'order_id' repeats the id of another row in {_rows(profile.repeated_ids)}"
-            "; orders must have one row per order: keep only the latest version of each order "
-            "in the export"
+            f"{t} {what} in {_rows(repeats.rows)} ({values} in more than one row, "
+            f"{_example(profile.name, repeats)}); {advice}"
         )
     if profile.bad_status:
         problems.append(
@@ -202,7 +341,7 @@ def check_values(source: Source, now: datetime | None = None) -> list[str]:
     """Every value problem of the source's contract tables, one line each (empty when none).
 
     Required columns without nulls; no negative ``quantity``, ``unit_price`` or ``paid_amount``;
-    unique ``order_id``; ``status`` one of :data:`ORDER_STATUSES`; timestamps from
+    unique keys (:data:`UNIQUE_KEYS`); ``status`` one of :data:`ORDER_STATUSES`; timestamps from
     :data:`EARLIEST_TIME` to ``now`` (UTC, default the clock) + :data:`FUTURE_TOLERANCE`; no
     empty table. One aggregate query per table; an unreadable row raises :class:`DataError`.
     """
@@ -296,8 +435,9 @@ def validate(
     """Run the value checks once, before any notebook: raise one :class:`DataError` naming every
     problem, or return the notes and warnings to show (each line starts ``note:``/``warning:``).
 
-    Notes: events with unknown names (kept, counted) and duplicate events (kept, counted; within
-    ``period`` when given). Warning: no events or orders in ``period``.
+    Notes: events with unknown names (kept, counted), duplicate events (kept, counted; within
+    ``period`` when given) and exact copies of rows in the tables without a key
+    (:data:`EXACT_COPY_EFFECTS`). Warning: no events or orders in ``period``.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     profiles = _profiles(source, now)
@@ -326,6 +466,15 @@ def validate(
             "-p dedupe_events true (open_source(..., dedupe_events=True) in Python) drops them "
             "(docs/reliability.md)"
         )
+    rows_of = {p.name: p.rows for p in profiles}
+    for name, effect in EXACT_COPY_EFFECTS.items():
+        if name in source.tables and (copies := exact_copies(source, name)):
+            messages.append(
+                f"note: {copies.rows:,} of {rows_of[name]:,} {name} rows "
+                f"({copies.rows / rows_of[name]:.2%}) repeat another row exactly (every contract "
+                f"column equal; {_example(name, copies)}); they are kept and {effect}; if they "
+                "are copies, drop them in the export (docs/reliability.md)"
+            )
     if period is not None:
         warning = _range_warning(source, period, {p.name: p for p in profiles})
         if warning:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -173,3 +175,87 @@ def test_possible_event_names_read_once_per_source(tmp_path):
     assert source.possible_event_names() == ("page_view", "view_item")
     (tmp_path / "events.parquet").unlink()  # a second read would fail: the answer is kept
     assert source.possible_event_names() == ("page_view", "view_item")
+
+
+# ------------------------------------------------------------------ which file is which table
+
+
+def _orders_parquet(csv_path, path, where=""):
+    """The orders CSV (rows ``where`` …) as typed Parquet."""
+    duckdb.execute(
+        f"copy (select * from read_csv_auto('{csv_path}') {where}) to '{path}' (format parquet)"
+    )
+
+
+@pytest.mark.parametrize("form", ["orders.csv.gz", "Orders.CSV", "orders.parquet", "orders/"])
+def test_a_table_is_read_from_each_accepted_form(shop, form):
+    expected = pd.read_csv(shop / "orders.csv")
+    original = shop / "original.txt"
+    (shop / "orders.csv").rename(original)
+    if form == "orders.csv.gz":
+        (shop / form).write_bytes(gzip.compress(original.read_bytes()))
+    elif form == "Orders.CSV":  # table names are matched in any case, like the endings
+        (shop / form).write_bytes(original.read_bytes())
+    elif form == "orders.parquet":
+        _orders_parquet(original, shop / form)
+    else:  # a folder of parts, as Spark writes it
+        (shop / "orders").mkdir()
+        _orders_parquet(original, shop / "orders" / "part-0.parquet", "where order_id <= 'o3'")
+        _orders_parquet(original, shop / "orders" / "part-1.parquet", "where order_id > 'o3'")
+    # files not named like a table are no concern of the source, broken or not
+    (shop / "notes.csv").write_text('a,b\n1,"2\n')
+    (shop / "orders_2024.json").write_text("{")
+    src = data.open_source(shop)
+    assert src.paths["orders"].name == form.rstrip("/")
+    got = src["orders"].order_by("order_id").to_pandas()
+    assert got["order_id"].tolist() == expected["order_id"].tolist()
+    assert got["paid_amount"].sum() == expected["paid_amount"].sum()
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ("orders.parquet", "orders.csv and orders.parquet"),
+        ("orders/", "orders/ and orders.csv"),
+        ("ORDERS.csv", "ORDERS.csv and orders.csv"),
+    ],
+)
+def test_two_files_for_one_table_are_refused_naming_both(shop, extra, shown):
+    if extra == "orders/":
+        (shop / "orders").mkdir()
+        _orders_parquet(shop / "orders.csv", shop / "orders" / "part-0.parquet")
+    elif extra.endswith(".parquet"):
+        _orders_parquet(shop / "orders.csv", shop / extra)
+    else:
+        (shop / extra).write_bytes((shop / "orders.csv").read_bytes())
+    with pytest.raises(data.DataError) as error:
+        data.open_source(shop)
+    message = str(error.value)
+    assert f"table 'orders' is claimed by 2 files: {shown}" in message
+    assert "orders.parquet, orders.csv, orders.csv.gz or a folder orders/" in message
+    assert message.count("\n  - ") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("events.tsv", "name it events.csv (the delimiter is detected)"),
+        ("events.json", "convert it to Parquet or CSV"),
+        ("events.csv.zip", "compress it with gzip as events.csv.gz"),
+        ("events.csv.bak", "rename or convert it, or move it out of the folder"),
+        ("events/", "it holds no .parquet file directly"),
+    ],
+)
+def test_a_file_named_like_a_table_in_a_form_not_read_is_refused(shop, name, hint):
+    # skipped in silence, it would make the notebooks needing the table skip "for want of it"
+    events = shop / "events.csv"
+    if name.endswith("/"):
+        (shop / "events").mkdir()
+        events.rename(shop / "events" / "part-0.csv")
+    else:
+        events.rename(shop / name)
+    with pytest.raises(data.DataError) as error:
+        data.open_source(shop)
+    message = str(error.value)
+    assert f"{name} is named like table 'events' but is not read: " in message
+    assert hint in message and "a table is one of events.parquet, events.csv" in message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import io
 import random
 import shutil
@@ -238,6 +239,204 @@ def test_csv_with_only_a_header_is_named(shop: Path, outputs: Path) -> None:
     assert "table 'events' (events.csv): the file has a header but no rows" in err
 
 
+# ------------------------------------------------------------------ repeated rows
+
+
+def write_table(folder: Path, table: str, header: str, *rows: str) -> None:
+    """A small optional table as ``folder/<table>.csv``."""
+    (folder / f"{table}.csv").write_text("\n".join([header, *rows]) + "\n")
+
+
+USERS_HEADER = "user_id,signup_time,acquisition_channel,region"
+INVENTORY_HEADER = "date,sku_id,on_hand"
+PURCHASE_ORDERS_HEADER = (
+    "po_id,supplier,sku_id,ordered_date,promised_date,received_date,qty_ordered,qty_received,"
+    "unit_cost"
+)
+REVIEWS_HEADER = "sku_id,user_id,review_time,rating"
+SHIPMENTS_HEADER = "order_id,carrier,shipped_time,delivered_time,shipping_cost"
+COSTS_HEADER = "month,component,item,amount"
+SPEND_HEADER = "date,channel,billing_model,impressions,clicks,spend"
+
+
+@pytest.mark.parametrize(
+    ("table", "header", "rows", "expected", "advice"),
+    [
+        pytest.param(
+            "products",
+            "sku_id,category,unit_cost,list_price",
+            ["S1,shoes,10.0,100.0", "S1,bags,12.0,100.0", "S2,bags,5.0,50.0"],
+            "table 'products' column 'sku_id' repeats the id of another row in 1 row "
+            "(1 sku_id value in more than one row, e.g. 'S1' in 2 rows)",
+            "keep only one row per sku_id",
+            id="products_sku_id",
+        ),
+        pytest.param(
+            "users",
+            USERS_HEADER,
+            ["u1,2025-03-01 00:00:00,ads,east", "u1,2025-03-01 00:00:00,ads,west"]
+            + ["u2,2025-03-01 00:00:00,ads,east"] * 3,
+            "table 'users' column 'user_id' repeats the id of another row in 3 rows "
+            "(2 user_id values in more than one row, e.g. 'u2' in 3 rows)",
+            "keep only one row per user_id",
+            id="users_user_id",
+        ),
+        pytest.param(
+            "inventory",
+            INVENTORY_HEADER + ",location",
+            ["2025-03-01,S1,5,A", "2025-03-01,S1,3,B", "2025-03-01,S1,4,A"],
+            "table 'inventory' key (date, sku_id, location) repeats that of another row in 1 row "
+            "(1 key in more than one row, e.g. date 2025-03-01, sku_id 'S1', location 'A' in "
+            "2 rows)",
+            "one on_hand per date and location",
+            id="inventory_with_location",
+        ),
+        pytest.param(
+            "inventory",
+            INVENTORY_HEADER,
+            ["2025-03-01,S1,5", "2025-03-01,S1,5", "2025-03-02,S1,4"],
+            "table 'inventory' key (date, sku_id) repeats that of another row in 1 row "
+            "(1 key in more than one row, e.g. date 2025-03-01, sku_id 'S1' in 2 rows)",
+            "add a 'location' column",
+            id="inventory_without_location",
+        ),
+        pytest.param(
+            "purchase_orders",
+            PURCHASE_ORDERS_HEADER,
+            ["po1,acme,S1,2025-02-01,2025-02-10,2025-02-09,10,10,8.0"] * 2,
+            "table 'purchase_orders' column 'po_id' repeats the id of another row in 1 row "
+            "(1 po_id value in more than one row, e.g. 'po1' in 2 rows)",
+            "keep only the latest version of each po_id",
+            id="purchase_orders_po_id",
+        ),
+        pytest.param(
+            "reviews",
+            REVIEWS_HEADER,
+            ["S1,u1,2025-03-03 10:00:00,5", "S1,u1,2025-03-03 10:00:00,1"],
+            "table 'reviews' key (user_id, sku_id, review_time) repeats that of another row in "
+            "1 row (1 key in more than one row, e.g. user_id 'u1', sku_id 'S1', review_time "
+            "2025-03-03 10:00:00 in 2 rows)",
+            "one row per review",
+            id="reviews_user_sku_time",
+        ),
+    ],
+)
+def test_repeated_keys_stop_the_run_naming_table_key_count_and_example(
+    table: str, header: str, rows: list[str], expected: str, advice: str, shop: Path, outputs: Path
+) -> None:
+    # a repeated key multiplies what joins on it (a SKU's lines, a user's events) or counts a
+    # thing twice: the numbers would double without a word, so it stops the run
+    write_table(shop, table, header, *rows)
+    err = run_error(shop, outputs)
+    assert "fails the value checks" in err
+    [line] = [ln for ln in err.splitlines() if expected in ln]
+    assert advice in line
+
+
+def test_rows_the_metrics_sum_are_not_taken_for_repeated_keys(shop: Path) -> None:
+    # locations of a SKU and date, a user's reviews of a SKU at two times, two cost rows of one
+    # item, two spend rows of one channel and day and two parcels of one order are all counted
+    # or summed by the metrics as they are: no error, no note
+    write_table(
+        shop, "inventory", INVENTORY_HEADER + ",location", "2025-03-01,S1,5,A", "2025-03-01,S1,3,B"
+    )
+    write_table(
+        shop,
+        "reviews",
+        REVIEWS_HEADER,
+        "S1,u1,2025-03-03 10:00:00,5",
+        "S1,u1,2025-03-04 10:00:00,4",
+    )
+    write_table(
+        shop,
+        "costs",
+        COSTS_HEADER,
+        "2025-03-01,operating,software,10.0",
+        "2025-03-01,operating,software,12.0",
+    )
+    write_table(
+        shop,
+        "marketing_spend",
+        SPEND_HEADER,
+        "2025-03-01,ads,CPC,100,5,3.0",
+        "2025-03-01,ads,CPC,90,4,2.0",
+    )
+    write_table(
+        shop,
+        "shipments",
+        SHIPMENTS_HEADER,
+        "o1,SF,2025-03-01 05:00:00,2025-03-02 05:00:00,6.0",
+        "o1,SF,2025-03-01 06:00:00,,6.0",
+    )
+    source = data.open_source(shop)
+    assert quality.check_values(source, now=NOW) == []
+    assert quality.validate(source, PERIOD, now=NOW) == []
+
+
+def test_exact_copies_of_order_lines_are_kept_and_noted(shop: Path, outputs: Path) -> None:
+    # two equal lines are what an order holding one SKU at one price twice looks like, and every
+    # metric sums lines (two lines of 1 unit = one line of 2 units): a note, not an error
+    edit(shop, "order_items", repeat_first(2))
+    code, _, err = call([*RANGE, "--source", str(shop), "--dry-run"])
+    assert code == 0, err
+    [note] = [line for line in err.splitlines() if "order_items rows" in line]
+    assert note.startswith("note: 2 of 10 order_items rows (20.00%) repeat another row exactly")
+    assert "e.g. order_id 'o1', sku_id 'S1', quantity 1, unit_price 100.0 in 3 rows" in note
+    assert "drop them in the export" in note
+    assert not outputs.exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "header", "row", "effect"),
+    [
+        pytest.param(
+            "shipments",
+            SHIPMENTS_HEADER,
+            "o1,SF,2025-03-01 05:00:00,2025-03-02 05:00:00,6.0",
+            "shipping cost",
+            id="shipments",
+        ),
+        pytest.param(
+            "costs",
+            COSTS_HEADER,
+            "2025-03-01,people,salaries,900.0",
+            "add to the month's costs",
+            id="costs",
+        ),
+        pytest.param(
+            "marketing_spend",
+            SPEND_HEADER,
+            "2025-03-01,ads,CPC,100,5,3.0",
+            "add to the channel's spend",
+            id="marketing_spend",
+        ),
+    ],
+)
+def test_exact_copies_in_tables_without_a_key_are_noted(
+    table: str, header: str, row: str, effect: str, shop: Path
+) -> None:
+    write_table(shop, table, header, row, row)
+    [note] = quality.validate(data.open_source(shop), PERIOD, now=NOW)
+    assert note.startswith(f"note: 1 of 2 {table} rows (50.00%) repeat another row exactly")
+    assert "in 2 rows" in note and effect in note
+
+
+def test_repeat_checks_never_group_the_events(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # grouping 100M events costs ~20 s; the events' only grouping is duplicate_events, in the
+    # period. Tables with a one-column key find repeats in the scan they already get.
+    grouped = []
+    original = quality.find_repeats
+    monkeypatch.setattr(
+        quality,
+        "find_repeats",
+        lambda src, name, cols: grouped.append(name) or original(src, name, cols),
+    )
+    write_table(shop, "users", USERS_HEADER, "u1,2025-03-01 00:00:00,ads,east")
+    write_table(shop, "inventory", INVENTORY_HEADER, "2025-03-01,S1,5")
+    quality.validate(data.open_source(shop), PERIOD, now=NOW)
+    assert sorted(grouped) == ["inventory", "order_items"]
+
+
 # ------------------------------------------------------------------ broken files
 
 
@@ -287,6 +486,61 @@ def test_csv_row_with_an_extra_field_names_the_line(shop: Path, outputs: Path) -
     err = run_error(shop, outputs)
     assert "orders.csv" in err and "line 4" in err and "Expected Number of Columns" in err
     assert "missing column" not in err  # a consequence of the row, not a second problem
+
+
+def test_csv_row_with_too_few_fields_names_the_line(shop: Path, outputs: Path) -> None:
+    path = shop / "orders.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = ",".join(lines[2].split(",")[:4])  # row 3: 4 of 9 fields
+    path.write_text("\n".join(lines) + "\n")
+    err = run_error(shop, outputs)
+    assert "orders.csv" in err and "line 3: Expected Number of Columns: 9 Found: 4" in err
+    assert "the row reads: o2,u1,2025-03-05 23:00:00,2025-03-05 23:30:00" in err
+    assert "missing column" not in err
+
+
+def _orders_csv_with_a_short_row(path: Path, rows: int, short_line: int) -> str:
+    """``rows`` orders, the one on ``short_line`` (the header is line 1) cut to 4 fields."""
+    header = (SOURCE / "orders.csv").read_text().splitlines()[0]
+    body = [
+        f"o{i},u{i % 7},2025-03-01 10:00:00,2025-03-01 10:05:00,paid,{i % 90}.5,0.0,,search"
+        for i in range(rows)
+    ]
+    short = ",".join(body[short_line - 2].split(",")[:4])
+    body[short_line - 2] = short
+    text = "\n".join([header, *body]) + "\n"
+    if path.name.endswith(".gz"):
+        with gzip.open(path, "wt") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text)
+    return short
+
+
+@pytest.mark.parametrize("name", ["orders.csv", "orders.csv.gz"])
+def test_csv_row_that_fails_the_sniffer_names_the_line(
+    name: str, shop: Path, outputs: Path
+) -> None:
+    # a short row after DuckDB's first 2,048 rows but inside the ~20,000 it samples fails the
+    # dialect detection itself, with a message naming no line
+    (shop / "orders.csv").unlink()
+    short = _orders_csv_with_a_short_row(shop / name, 3_000, 2_500)
+    err = run_error(shop, outputs)
+    assert f"cannot read table 'orders' ({shop / name})" in err
+    assert "line 2500: Expected Number of Columns: 9 Found: 4" in err
+    assert f"the row reads: {short};" in err
+    assert "sniffing" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_two_files_for_one_table_stop_the_run_naming_both(shop: Path, outputs: Path) -> None:
+    # which one a run read would depend on the order of names: half a month, say, of orders
+    duckdb.execute(
+        f"copy (select * from read_csv_auto('{shop / 'orders.csv'}') limit 2) "
+        f"to '{shop / 'orders.parquet'}' (format parquet)"
+    )
+    err = run_error(shop, outputs)
+    assert "table 'orders' is claimed by 2 files: orders.csv and orders.parquet" in err
+    assert "move the other out of the folder" in err
 
 
 def test_corrupt_parquet_names_the_file(shop: Path, outputs: Path) -> None:
@@ -414,17 +668,17 @@ def test_rows_in_range_counts_events_and_orders_in_the_utc_bounds(shop: Path) ->
     }
 
 
-def test_a_range_without_data_warns_and_names_where_the_data_is(outputs: Path) -> None:
+def test_a_range_without_data_is_refused_naming_where_the_data_is(outputs: Path) -> None:
     code, out, err = call(
         ["--start", "2024-01-01", "--end", "2024-01-07", "--source", str(SOURCE),
          "--timezone", "Asia/Shanghai", "--dry-run"]
     )  # fmt: skip
-    assert code == 0, err
-    [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
-    assert "no events or orders from 2024-01-01 to 2024-01-07 (Asia/Shanghai)" in warning
-    assert "events run from 2025-02-27 to 2025-03-10" in warning
-    assert "orders run from 2025-03-01 to 2025-03-07" in warning
-    assert "error" not in err and out.startswith("overview: ")
+    assert code == 2 and out == "", err
+    [error] = err.splitlines()
+    assert error.startswith("error: no events or orders from 2024-01-01 to 2024-01-07 (Asia/")
+    assert "events run from 2025-02-27 to 2025-03-10" in error
+    assert "orders run from 2025-03-01 to 2025-03-07" in error
+    assert not outputs.exists()
 
 
 # ------------------------------------------------------------------ property tests
