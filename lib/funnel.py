@@ -268,6 +268,19 @@ def funnel_table(
 # Breakdown by first touch, and significance between segments
 
 
+def breakdowns(
+    events: ir.Table, products: ir.Table | None = None, users: ir.Table | None = None
+) -> list[str]:
+    """The values :func:`first_touch` accepts as ``breakdown`` given these tables: the events
+    columns that describe a touch, ``category`` with a products table, the users columns."""
+    options = [c for c in events.columns if c not in _NOT_BREAKDOWNS]
+    if products is not None:
+        options.append("category")
+    if users is not None:
+        options += [c for c in users.columns if c != "user_id"]
+    return list(dict.fromkeys(options))
+
+
 def first_touch(
     events: ir.Table,
     period: Period,

@@ -7,10 +7,11 @@
         [-p NAME VALUE ...] [--jobs 2] [--list] [--dry-run] [--quiet]
 
 Everything is checked before any notebook starts (dates, time zone, notebook names, ``-p``
-parameters, the source, the tables each notebook needs and the values in them, see
-:func:`lib.quality.validate`); a problem is one ``error: ...`` message on stderr and exit code 2,
-with nothing created. Notes (unknown event names, duplicate events) and a warning for a date range
-without data are printed before the notebooks start. The notebooks then run with papermill into a
+parameters and their values, the source, the tables each notebook needs and the values in them,
+see :func:`lib.quality.validate`, and that the date range holds data); a problem is one
+``error: ...`` message on stderr and exit code 2, with nothing created. Notes (unknown event
+names, duplicate events) and warnings (days of the range outside the data) are printed before the
+notebooks start. The notebooks then run with papermill into a
 hidden temporary folder next to the destination, which replaces ``outputs/<start>_<end>/`` only
 when every notebook succeeded; otherwise the run is kept under ``outputs/failed/`` (exit code 1).
 
@@ -36,6 +37,7 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -45,17 +47,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import ibis
 import nbformat
+import pandas as pd
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets import default
 
-from lib.data import DataError, open_source, redact
+from lib.data import (
+    PERIOD_COLUMNS,
+    DataError,
+    Source,
+    as_count,
+    open_source,
+    raw_table,
+    read_error,
+    redact,
+    url_secrets,
+)
 from lib.periods import Period, PeriodError
 from lib.quality import validate
 from lib.report import ReportSection, build_report
+from lib.retention import ACTIVE_DAYS, GRANULARITIES, PURCHASES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -64,6 +79,10 @@ KERNEL_NAME = "python3"
 SOURCE_ENV_VAR = "ECOM_SOURCE_URL"
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_JOBS = 2
+# Years a run may cover. Timestamps before 2000 fail the value checks, so earlier ranges cannot
+# hold data; the bounds also keep every local midnight the metrics compute (a period widened by
+# lib.periods.OFFSET_MARGIN_DAYS) inside what datetime can represent, near year 1 and 9999.
+MIN_YEAR, MAX_YEAR = 1970, 2200
 
 # Set by the runner from its own flags; every notebook must declare them.
 RUN_PARAMETERS = ("start", "end", "source", "timezone", "output_dir")
@@ -90,8 +109,12 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
     "supply_chain": ("orders", "order_items", "products"),
 }
 
-# Query keys lib.data.redact hides; their values are secrets too.
-_SECRET_QUERY = re.compile(r"(?i)(?:password|passwd|pwd|token|secret)=([^&]*)")
+# The rules of lib.data.redact: a URL's password runs from "scheme://user:" to the last "@" (an
+# unencoded "/", "#" or "?" in it defeats urlsplit), and a query value is secret when its key
+# names a password, secret, token or key.
+# ibis opens these schemes' URLs as a file path relative to the working directory
+# (ibis.backends.UrlFromPath), and kernels run in the notebooks folder.
+_FILE_URL_SCHEMES = ("duckdb", "sqlite", "file")
 _NOTEBOOK_FILE = re.compile(r"^(\d+)_(\w+)\.ipynb$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STALE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -194,19 +217,28 @@ def notebook_parameters(path: Path) -> tuple[dict[str, Parameter], bool]:
     papermill's inspector drops a line whose comment contains ``=`` (``x = None  # None = all``),
     so its answer is completed from a parse of the same cell.
     """
-    nb = nbformat.read(path, as_version=4)
-    cell = next(
-        (c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
-    )
-    if cell is None:
-        return {}, False
-    papermill_log = logging.getLogger("papermill")
-    level = papermill_log.level
-    papermill_log.setLevel(logging.ERROR)  # its "Unable to parse line" is repaired below
     try:
-        inspected = papermill.inspect_notebook(_escape_format(path))
-    finally:
-        papermill_log.setLevel(level)
+        nb = nbformat.read(path, as_version=4)
+        cell = next(
+            (c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
+        )
+        if cell is None:
+            return {}, False
+        papermill_log = logging.getLogger("papermill")
+        level = papermill_log.level
+        papermill_log.setLevel(logging.ERROR)  # its "Unable to parse line" is repaired below
+        try:
+            inspected = papermill.inspect_notebook(_escape_format(path))
+        finally:
+            papermill_log.setLevel(level)
+    except Exception as exc:
+        # nbformat's own message quotes the file's first characters over several lines
+        cause = exc.__cause__ if isinstance(exc.__cause__, json.JSONDecodeError) else exc
+        detail = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        raise UsageError(
+            f"notebook {path} cannot be read ({type(cause).__name__}: {detail}); every "
+            f"NN_name.ipynb in {path.parent} is read, so fix the file or move it out"
+        ) from None
     params = {
         name: Parameter(name, str(info.get("default", "")), str(info.get("help", "") or ""))
         for name, info in inspected.items()
@@ -235,14 +267,28 @@ def discover_notebooks(folder: Path | None = None) -> list[Notebook]:
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
+_NONE = {"none", "null"}
+# A parameter defaulting to None whose comment offers "or a number" (exposure_split) or "or a
+# share" (conversion_split) takes numbers; the lib function would choke on other text.
+_NUMBER_HELP = re.compile(r"\bor an? (?:number|share)\b")
+
+
+def accepts_none(param: Parameter) -> bool:
+    """Whether ``None`` is a value of ``param``: its default, or one its comment documents
+    (``commission_rate = 0.03  # ...; None: use the costs table's ... rows``)."""
+    return param.value is None or re.search(r"\bNone\b", param.help) is not None
 
 
 def convert_value(raw: str, param: Parameter) -> Any:
     """Convert a ``-p`` value to the type of the notebook's default, without evaluating code.
 
-    int, float and bool are parsed as such; lists and dicts are read as JSON; anything else,
-    including a default of ``None`` or an expression, stays the string given.
+    ``None`` or ``null`` is None where :func:`accepts_none`; int, float and bool are parsed as
+    such; lists and dicts are read as JSON; a default of None whose comment offers a number
+    takes a number; anything else, including a default of ``None`` or an expression, stays the
+    string given.
     """
+    if raw.strip().lower() in _NONE and accepts_none(param):
+        return None
     default = param.value
     expected: str
     if isinstance(default, bool):
@@ -255,7 +301,7 @@ def convert_value(raw: str, param: Parameter) -> Any:
         expected = "an integer"
         with contextlib.suppress(ValueError):
             return int(raw.strip())
-    elif isinstance(default, float):
+    elif isinstance(default, float) or (default is None and _NUMBER_HELP.search(param.help)):
         expected = "a number"
         with contextlib.suppress(ValueError):
             number = float(raw.strip())
@@ -270,6 +316,8 @@ def convert_value(raw: str, param: Parameter) -> Any:
                 return value
     else:
         return raw
+    if accepts_none(param):
+        expected += " or None"
     raise UsageError(
         f"-p {param.name} {raw!r}: expected {expected} (the notebook's default is {param.default})"
     )
@@ -277,6 +325,32 @@ def convert_value(raw: str, param: Parameter) -> Any:
 
 # --------------------------------------------------------------------------------------------
 # Secrets in the source
+
+
+def absolute_file_url(url: str) -> str:
+    """``url`` with a relative database file made absolute (``duckdb://shop.ddb`` becomes
+    ``duckdb:///<working directory>/shop.ddb``); any other URL as it is.
+
+    The path is the one ibis opens: host and path joined (``UrlFromPath``), or for ``file://``
+    the two side by side.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _FILE_URL_SCHEMES or url_secrets(url):
+        # a file needs no password; moved into the path, one would escape lib.data.redact
+        return url
+    if scheme == "file":
+        path = parts.netloc + parts.path
+    else:
+        pieces = [p for p in (parts.netloc, parts.path[bool(parts.netloc) :]) if p]
+        path = str(Path(*pieces)) if pieces else ""
+    if not path or path == ":memory:" or path.startswith(("md:", "motherduck:")):
+        return url
+    if Path(path).is_absolute():
+        return url
+    rebuilt = f"{parts.scheme}://{Path(path).absolute()}"
+    rebuilt += f"?{parts.query}" if parts.query else ""
+    return rebuilt + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 @dataclass(frozen=True)
@@ -291,32 +365,36 @@ class SourceSpec:
 
     @classmethod
     def from_arg(cls, raw: str | None) -> SourceSpec:
-        if raw is None or raw.strip() in ("", "sample"):
+        if raw is None or raw.strip() == "":
+            return cls(None, None, {}, "sample (data/sample)", ())
+        if raw.strip() == "sample":
+            if Path("sample").is_dir():
+                # open_source("sample") means the bundled shop; the user may mean the folder
+                raise UsageError(
+                    "--source sample is ambiguous: it names the bundled sample shop, and there "
+                    f"is also a folder {Path('sample').absolute()}; use --source ./sample for "
+                    "the folder, or leave out --source for the bundled sample"
+                )
             return cls(None, None, {}, "sample (data/sample)", ())
         expanded = os.path.expandvars(raw)
         if "://" not in expanded:
             # kernels run in the notebooks folder, so a relative folder must be made absolute
             folder = str(Path(expanded).expanduser().absolute())
             return cls(raw, folder, {}, folder, ())
-        if expanded != raw:
-            # already a ${VAR} reference: the kernels inherit the variable and expand it alike
-            return cls(raw, raw, {}, redact(raw), ())
-        parts = urlsplit(raw)
-        values = [v for v in [parts.password or "", *_SECRET_QUERY.findall(parts.query)] if v]
-        if not values:
-            return cls(raw, raw, {}, raw, ())
-        found = {raw}
-        for value in values:
-            # a very short secret would blank out ordinary text; the URL itself still is hidden
-            if len(value) >= 4:
-                found |= {value, unquote(value)}
-        return cls(
-            raw,
-            "${" + SOURCE_ENV_VAR + "}",
-            {SOURCE_ENV_VAR: raw},
-            redact(raw),
-            tuple(sorted(found, key=len, reverse=True)),
-        )
+        url = absolute_file_url(expanded)
+        values = url_secrets(expanded)
+        # a very short secret would blank out ordinary text; the URL itself still is hidden
+        hidden = {v for value in values if len(value) >= 4 for v in (value, unquote(value))}
+        found = hidden | ({expanded, url} if values else set())
+        secrets_ = tuple(sorted(found, key=len, reverse=True))
+        display = redact(url if expanded == raw else raw)
+        if url == expanded and (expanded != raw or not values):
+            # a ${VAR} reference stays one: the kernels inherit the variable and expand it alike
+            return cls(raw, raw, {}, display, secrets_)
+        if not values and expanded == raw:
+            return cls(raw, url, {}, url, ())
+        # a secret, or a ${VAR} holding a relative file that kernels would look for in notebooks/
+        return cls(raw, "${" + SOURCE_ENV_VAR + "}", {SOURCE_ENV_VAR: url}, display, secrets_)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -346,6 +424,14 @@ class Plan:
 def _parse_date(flag: str, value: str) -> None:
     if not _DATE.match(value.strip()):
         raise UsageError(f"{flag} {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def _check_years(period: Period) -> None:
+    for flag, day in (("--start", period.start), ("--end", period.end)):
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise UsageError(
+                f"{flag} {day} is outside the years {MIN_YEAR} to {MAX_YEAR} that a run can cover"
+            )
 
 
 def _select(notebooks: list[Notebook], wanted: str | None) -> tuple[list[Notebook], bool]:
@@ -383,18 +469,144 @@ def _user_parameters(pairs: list[list[str]], selected: list[Notebook]) -> dict[s
         owners = [nb for nb in selected if name in nb.own_parameters]
         if not owners:
             known = sorted({p for nb in selected for p in nb.own_parameters})
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(
-                f"-p {name}: no selected notebook has a parameter {name!r}{hint} "
-                f"(parameters: {', '.join(known) or 'none'})"
+                f"-p {name}: no selected notebook has a parameter {name!r}"
+                f"{_did_you_mean(name, known)} (parameters: {', '.join(known) or 'none'})"
             )
         for nb in owners:
+            param = nb.own_parameters[name]
             try:
-                per_notebook[nb.name][name] = convert_value(raw, nb.own_parameters[name])
+                value = convert_value(raw, param)
+                problem = _fixed_value_problem(name, value)
+                if problem:
+                    raise UsageError(
+                        f"-p {name} {raw!r}: {problem} (the notebook's default is {param.default})"
+                    )
             except UsageError as exc:
                 raise UsageError(f"{exc} in notebook '{nb.name}'") from None
+            per_notebook[nb.name][name] = value
     return per_notebook
+
+
+def _did_you_mean(word: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _listing(names: Sequence[str], most: int = 20) -> str:
+    shown = ", ".join(names[:most]) or "none"
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _fixed_choices(name: str) -> tuple[str, ...] | None:
+    """The values the lib function behind a parameter accepts, when they are a fixed set.
+
+    Any other value would stop the notebook midway with the function's ValueError. Checked by
+    name, whatever notebook declares the parameter.
+    """
+    if name == "cohort_granularity":
+        return GRANULARITIES  # retention.cohort_retention
+    if name == "exposure_measure":
+        # imported only when needed: lib.products pulls in scipy, a second of start-up
+        from lib.products import PERFORMANCE_COLUMNS  # products.quadrant_splits
+
+        return tuple(PERFORMANCE_COLUMNS)
+    return None
+
+
+# Parameters naming events. A name the source never has does not fail: it gives an empty cohort
+# or a funnel that drops to 0, which reads like a result; so they are checked against the source.
+# The value is one name, a list of names or a list of lists of names.
+_EVENT_PARAMETERS = {
+    "start_event": "name",  # retention.cohort_users; None: any event
+    "return_event": "name",  # retention.cohort_retention; None: any event
+    "dropoff_step": "name",  # funnel.dropoff_users
+    "magic_behaviour": "behaviour",  # retention.early_behaviour_by_user
+    "funnel_steps": "steps",  # funnel.main_path: [] or two or more steps
+    "secondary_paths": "paths",  # funnel.secondary_paths: [] or lists of two or more steps
+}
+
+
+def _fixed_value_problem(name: str, value: Any) -> str | None:
+    """What is wrong with a converted ``-p`` value whatever the source, or None."""
+    choices = _fixed_choices(name)
+    if choices is not None and value not in choices:
+        return f"expected one of {', '.join(choices)}"
+    kind = _EVENT_PARAMETERS.get(name)
+    if kind == "steps" and not (isinstance(value, list) and (not value or len(value) >= 2)):
+        return "expected [] (the default funnel) or a list of two or more event names"
+    if kind == "paths" and not (
+        isinstance(value, list) and all(isinstance(p, list) and len(p) >= 2 for p in value)
+    ):
+        return "expected [] (the default paths) or a list of lists of two or more event names"
+    if kind in ("steps", "paths"):
+        steps = value if kind == "steps" else [s for path in value for s in path]
+        if not all(isinstance(s, str) for s in steps):
+            return "expected event names (text)"
+    if name == "compare_segments" and not (isinstance(value, list) and len(value) in (0, 2)):
+        # funnel.compare_segments: both segments named, or neither (the two largest)
+        return "expected [] (the two largest segments) or a list of two segment names"
+    return None
+
+
+def _source_value_problem(name: str, value: Any, source: Source) -> str | None:
+    """What is wrong with a ``-p`` value on this source (event names, breakdowns), or None."""
+    kind = _EVENT_PARAMETERS.get(name)
+    if kind == "behaviour" and value == PURCHASES and not source.has("orders"):
+        return (
+            f"{PURCHASES!r} counts paid orders, and the source has no orders table "
+            f"(expected {ACTIVE_DAYS} or an event name)"
+        )
+    # without events the sections using these are skipped in the notebook
+    if kind is not None and value is not None and source.has("events"):
+        if kind == "behaviour" and value in (ACTIVE_DAYS, PURCHASES):
+            return None
+        if kind == "paths":
+            names = [step for path in value for step in path]
+        else:
+            names = value if kind == "steps" else [value]
+        possible = sorted(source.possible_event_names())
+        unknown = [n for n in names if n not in possible]
+        if unknown:
+            allowed = _listing(possible)
+            if kind == "behaviour":
+                allowed = f"{ACTIVE_DAYS}, {PURCHASES} or one of {allowed}"
+            return (
+                f"{unknown[0]!r} is not an event name of the source"
+                f"{_did_you_mean(str(unknown[0]), possible)} (expected {allowed})"
+            )
+    if name == "breakdown" and source.has("events"):
+        options = _breakdowns(source)
+        if value not in options:
+            return (
+                f"{value!r} is not a breakdown of the source{_did_you_mean(str(value), options)} "
+                f"(expected an events column, 'category' with a products table, or a users "
+                f"column: {', '.join(options)})"
+            )
+    return None
+
+
+def _breakdowns(source: Source) -> list[str]:
+    """The values of ``breakdown`` that funnel.first_touch accepts on this source."""
+    from lib.funnel import breakdowns  # lib.funnel pulls in scipy: only when needed
+
+    return breakdowns(source.table("events"), source.optional("products"), source.optional("users"))
+
+
+def _check_source_values(
+    pairs: list[list[str]],
+    parameters: dict[str, dict[str, Any]],
+    runnable: list[Notebook],
+    source: Source,
+) -> None:
+    """Raise UsageError for the first ``-p`` value the source cannot serve."""
+    for name, raw in pairs:
+        for nb in runnable:
+            if name not in parameters[nb.name]:
+                continue
+            problem = _source_value_problem(name, parameters[nb.name][name], source)
+            if problem:
+                raise UsageError(f"-p {name} {raw!r}: {problem} in notebook '{nb.name}'")
 
 
 def _default_timezone(selected: list[Notebook]) -> str:
@@ -420,7 +632,118 @@ def _check_output(output: Path) -> None:
         if parent.exists():
             if not parent.is_dir() or not os.access(parent, os.W_OK):
                 raise UsageError(f"--output {output}: {parent} is not a writable folder")
+            # os.access says yes to root on /proc, /sys and read-only mounts: try a folder
+            try:
+                probe = tempfile.mkdtemp(prefix=".probe-", dir=parent)
+            except OSError as exc:
+                raise UsageError(
+                    f"--output {output} cannot be created: no folder can be made in {parent} "
+                    f"({exc.strerror})"
+                ) from None
+            os.rmdir(probe)
             break
+
+
+def _runnable(
+    selected: list[Notebook], named: bool, opened: Source, source: SourceSpec
+) -> tuple[list[Notebook], list[str]]:
+    """The selected notebooks whose tables the source has, and notes on those skipped."""
+    runnable, skipped = [], []
+    for nb in selected:
+        missing = nb.missing_tables(opened.has)
+        if not missing:
+            runnable.append(nb)
+        elif named:
+            raise UsageError(
+                f"notebook '{nb.name}' needs table(s) {', '.join(missing)}, which the source "
+                f"({source.display}) lacks; it has: {', '.join(sorted(opened.tables))}"
+            )
+        else:
+            skipped.append(f"{nb.name} (no {', '.join(missing)} table)")
+    if not runnable:
+        raise UsageError(
+            f"no notebook can run on this source ({source.display}); skipped: {', '.join(skipped)}"
+        )
+    return runnable, skipped
+
+
+def _days(first: dt.date, last: dt.date, period: Period) -> str:
+    n = (last - first).days + 1
+    span = str(first) if first == last else f"{first} to {last}"
+    return f"{span} ({n} of {period.n_days} days)"
+
+
+def coverage_warnings(source: Source, period: Period) -> list[str]:
+    """Refuse a period in which neither events nor orders have a row (UsageError naming the
+    days the data covers); else a warning naming the days of the period that lie before the
+    first or after the last row of events or orders, one line, or none.
+
+    A table without rows in the period is left to :func:`lib.quality.validate`, which warns of
+    it. One aggregate query per table.
+    """
+    lo, hi = period.utc_bounds()
+    spans: dict[str, tuple[int, dt.date | None, dt.date | None]] = {}
+    for name, column in PERIOD_COLUMNS.items():
+        if name not in source.tables:
+            continue
+        table = raw_table(source, name)
+        ts = table[column]
+        inside = (ts >= ibis.literal(lo, "timestamp")) & (ts < ibis.literal(hi, "timestamp"))
+        query = table.aggregate(first=ts.min(), last=ts.max(), rows=inside.ifelse(1, 0).sum())
+        try:
+            row = query.to_pandas().iloc[0]
+        except Exception as exc:
+            raise read_error(source, name, exc) from None
+        spans[name] = (
+            as_count(row["rows"]),
+            _local_date(row["first"], period),
+            _local_date(row["last"], period),
+        )
+    runs = {
+        name: f"{name} run from {first} to {last}" if first else f"{name} have no timestamps"
+        for name, (_, first, last) in spans.items()
+    }
+    if spans and not any(rows for rows, _, _ in spans.values()):
+        raise UsageError(
+            f"no {' or '.join(spans)} from {period.start} to {period.end} ({period.timezone}); "
+            f"{'; '.join(runs.values())} (local days): choose --start and --end within them"
+        )
+    gaps: dict[str, list[str]] = {}  # days without data -> tables lacking them
+    for name, (rows, first, last) in spans.items():
+        if not rows or first is None or last is None:
+            continue
+        missing = []
+        if first > period.start:
+            missing.append(_days(period.start, first - dt.timedelta(days=1), period))
+        if last < period.end:
+            missing.append(_days(last + dt.timedelta(days=1), period.end, period))
+        if missing:
+            gaps.setdefault(" and ".join(missing), []).append(name)
+    if not gaps:
+        return []
+    parts = []
+    for days, names in gaps.items():
+        if len({spans[n][1:] for n in names}) == 1:
+            _, first, last = spans[names[0]]
+            data = f"{' and '.join(names)} run from {first} to {last}"
+        else:
+            data = ", ".join(runs[n] for n in names)
+        parts.append(f"no {' or '.join(names)} on {days}; {data}")
+    return [
+        f"warning: the data covers only part of {period.start} to {period.end} "
+        f"({period.timezone}): {'; '.join(parts)} (local days); those days will show as empty: "
+        "check --start and --end"
+    ]
+
+
+def _local_date(value: Any, period: Period) -> dt.date | None:
+    """The local day of a naive-UTC timestamp from the engine, or None for no value."""
+    if value is None or pd.isna(value):
+        return None
+    instant = pd.Timestamp(value).to_pydatetime()
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(period.zone).date()
 
 
 def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir: Path) -> Plan:
@@ -454,6 +777,7 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
         for name, flag in _FLAG_FOR.items():
             message = re.sub(rf"^{name}=", f"{flag} ", message)
         raise UsageError(message) from None
+    _check_years(period)
 
     user_params = _user_parameters(args.params or [], selected)
 
@@ -468,30 +792,20 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
     with _environment(source.env):
         try:
             opened = open_source(source.parameter)
-            # the scans of the values happen here, once, rather than in every notebook
-            messages = [source.scrub(m) for m in validate(opened, period)]
         except DataError as exc:
             raise UsageError(source.scrub(str(exc))) from None
-    with contextlib.suppress(Exception):
-        # a database file (DuckDB) admits one writer: let the kernels have it
-        opened.backend.disconnect()
-
-    runnable, skipped = [], []
-    for nb in selected:
-        missing = nb.missing_tables(opened.has)
-        if not missing:
-            runnable.append(nb)
-        elif named:
-            raise UsageError(
-                f"notebook '{nb.name}' needs table(s) {', '.join(missing)}, which the source "
-                f"({source.display}) lacks; it has: {', '.join(sorted(opened.tables))}"
-            )
-        else:
-            skipped.append(f"{nb.name} (no {', '.join(missing)} table)")
-    if not runnable:
-        raise UsageError(
-            f"no notebook can run on this source ({source.display}); skipped: {', '.join(skipped)}"
-        )
+        try:
+            # the scans of the values happen here, once, rather than in every notebook
+            messages = [source.scrub(m) for m in validate(opened, period)]
+            messages += coverage_warnings(opened, period)
+            runnable, skipped = _runnable(selected, named, opened, source)
+            _check_source_values(args.params or [], user_params, runnable, opened)
+        except DataError as exc:
+            raise UsageError(source.scrub(str(exc))) from None
+        finally:
+            with contextlib.suppress(Exception):
+                # a database file (DuckDB) admits one writer: let the kernels have it
+                opened.backend.disconnect()
 
     parameters = {}
     for nb in runnable:
@@ -622,7 +936,12 @@ def _lock(output: Path) -> Iterator[None]:
     The lock file stays behind: unlinking a flock()ed file lets a third run lock a new inode.
     """
     lock_path = output.parent / f".{output.name}.lock"
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as exc:
+        raise UsageError(
+            f"--output {output} cannot be created: {exc.strerror} ({lock_path})"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -767,11 +1086,21 @@ def execute_plan(plan: Plan) -> int:
     """Run the planned notebooks and publish (exit 0) or keep the failed run (exit 1)."""
     err = sys.stderr
     output = plan.output
-    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"--output {output} cannot be created: {exc.strerror} ({exc.filename})"
+        ) from None
     with _lock(output):
         _clean_stale(output)
         tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-        (tmp / "notebooks").mkdir(parents=True)
+        try:
+            (tmp / "notebooks").mkdir(parents=True)
+        except OSError as exc:
+            raise UsageError(
+                f"--output {output} cannot be created: {exc.strerror} ({exc.filename})"
+            ) from None
         started = _utc_now()
         try:
             return _run_in(tmp, plan, started)
@@ -919,7 +1248,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar=("NAME", "VALUE"),
         help="set a notebook parameter (repeatable); converted to the type of its default, "
-        "lists/dicts as JSON",
+        "lists/dicts as JSON, None or null where the notebook allows None",
     )
     parser.add_argument(
         "--jobs",

@@ -144,6 +144,15 @@ def test_first_touch_takes_the_first_step_event_in_local_days_ties_by_value():
     }
 
 
+def test_breakdowns_are_the_touch_columns_category_and_user_columns():
+    events = events_table([("2025-03-10 01:00", "a", "view_item")])
+    products = ibis.memtable(pd.DataFrame({"sku_id": ["s1"], "category": ["shoes"]}))
+    users = ibis.memtable(pd.DataFrame({"user_id": ["a"], "region": ["north"]}))
+    touch = ["session_id", "sku_id", "channel", "slot", "platform"]
+    assert funnel.breakdowns(events) == touch
+    assert funnel.breakdowns(events, products, users) == [*touch, "category", "region"]
+
+
 def test_segment_conversion_intervals_and_test_against_the_rest():
     table = funnel.funnel_breakdown(STORY, SHANGHAI, STEPS, 2, "channel")
     segments = funnel.segment_conversion(table, "channel")

@@ -23,7 +23,16 @@ import duckdb
 import pytest
 
 from lib import run
-from lib.run import Parameter, SourceSpec, UsageError, convert_value, main, notebook_parameters
+from lib.data import redact, url_secrets
+from lib.run import (
+    Parameter,
+    SourceSpec,
+    UsageError,
+    absolute_file_url,
+    convert_value,
+    main,
+    notebook_parameters,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOTEBOOKS = FIXTURES / "notebooks"
@@ -408,3 +417,367 @@ def test_a_password_in_the_source_url_reaches_the_kernels_but_no_output(tmp_path
     # the credentials crossed to the kernels over an encrypted channel: ipykernel warns on
     # every start over plain TCP, and no kernel of this run did
     assert "without encryption" not in proc.stderr
+
+
+# ------------------------------------------------------------------ secrets that urlsplit misses
+
+# (URL, its secret): a '/', '#', '?' or '@' in a password hides it from urlsplit; query keys that
+# name a secret, token or key anywhere in them
+LEAKY_URLS = [
+    (f"postgres://user:Xk9/{MARKER}@127.0.0.1:9/db", f"Xk9/{MARKER}"),
+    (f"postgres://user:Xk9#{MARKER}@127.0.0.1:9/db", f"Xk9#{MARKER}"),
+    (f"postgres://user:Xk9?{MARKER}@127.0.0.1:9/db", f"Xk9?{MARKER}"),
+    (f"postgres://user:Xk9@{MARKER}@127.0.0.1:9/db", f"Xk9@{MARKER}"),
+    (f"duckdb:///nowhere/shop.ddb?s3_secret_access_key={MARKER}&threads=1", MARKER),
+    (f"duckdb:///nowhere/shop.ddb?api_key={MARKER}", MARKER),
+    (f"duckdb:///nowhere/shop.ddb?threads=1&access_key={MARKER}", MARKER),
+    (f"trino://u@h/cat?SessionToken={MARKER}", MARKER),
+]
+
+
+@pytest.mark.parametrize(("url", "secret"), LEAKY_URLS)
+def test_redact_and_the_source_spec_find_every_secret(url: str, secret: str) -> None:
+    assert MARKER not in redact(url) and "***" in redact(url)
+    assert url_secrets(url) == [secret]
+    spec = SourceSpec.from_arg(url)
+    assert secret in spec.secrets and url in spec.secrets
+    assert MARKER not in spec.display
+    assert spec.parameter == "${ECOM_SOURCE_URL}" and spec.env == {"ECOM_SOURCE_URL": url}
+    assert spec.scrub(f"failed on {secret}") == "failed on ***"
+
+
+def test_redact_keeps_what_is_not_secret() -> None:
+    for url in ("duckdb:///tmp/shop.ddb", "postgres://u@db/shop", "postgres://db:5432/shop?x=1"):
+        assert redact(url) == url and url_secrets(url) == []
+    assert redact("postgres://me:pw@db/shop?monkey=1") == "postgres://me:***@db/shop?monkey=***"
+
+
+def _connect_failure(argv: list[str]) -> str:
+    code, out, err = call([*RANGE, "--dry-run", *argv])
+    assert code == 2, err
+    assert err.startswith("error: cannot connect to ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return out + err
+
+
+@pytest.mark.parametrize(("url", "secret"), LEAKY_URLS[:7])
+def test_a_failing_connection_does_not_print_a_password_urlsplit_misses(
+    url: str, secret: str, outputs: Path
+) -> None:
+    printed = _connect_failure(["--source", url])
+    assert MARKER not in printed
+    assert not outputs.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # DuckDB reads the slash as a path and names the file, password included, in its message
+        f"duckdb://analyst:Xk9/{MARKER}@localhost//nowhere/shop.ddb",
+        f"postgres://analyst:Xk9/{MARKER}@127.0.0.1:9/shop",
+        f"duckdb:///nowhere/shop.ddb?s3_secret_access_key={MARKER}",
+    ],
+)
+def test_a_var_reference_stays_unexpanded_and_its_secret_is_not_printed(
+    url: str, monkeypatch: pytest.MonkeyPatch, outputs: Path
+) -> None:
+    monkeypatch.setenv("SHOP_DB_URL", url)
+    spec = SourceSpec.from_arg("${SHOP_DB_URL}")
+    # the kernels inherit the variable and expand it themselves
+    assert spec.parameter == "${SHOP_DB_URL}" and spec.env == {}
+    assert url in spec.secrets and any(MARKER in s and s != url for s in spec.secrets)
+    assert MARKER not in _connect_failure(["--source", "${SHOP_DB_URL}"])
+    monkeypatch.setenv("SHOP_DB_PASSWORD", f"Xk9/{MARKER}")
+    spec = SourceSpec.from_arg("postgres://analyst:${SHOP_DB_PASSWORD}@127.0.0.1:9/shop")
+    assert spec.parameter == "postgres://analyst:${SHOP_DB_PASSWORD}@127.0.0.1:9/shop"
+    assert f"Xk9/{MARKER}" in spec.secrets
+    printed = _connect_failure(
+        ["--source", "postgres://analyst:${SHOP_DB_PASSWORD}@127.0.0.1:9/shop"]
+    )
+    assert MARKER not in printed
+
+
+# ------------------------------------------------------------------ relative database files
+
+
+def _duckdb_file(path: Path) -> Path:
+    with duckdb.connect(str(path)) as con:
+        for table in ("events", "orders", "order_items", "products"):
+            con.execute(
+                f"create table {table} as select * from read_csv_auto(?)",
+                [str(SOURCE / f"{table}.csv")],
+            )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("duckdb://shop.ddb", "duckdb:///{cwd}/shop.ddb"),
+        ("duckdb://data/shop.ddb?threads=1", "duckdb:///{cwd}/data/shop.ddb?threads=1"),
+        ("sqlite://relative.db", "sqlite:///{cwd}/relative.db"),
+        ("file://shop.duckdb", "file:///{cwd}/shop.duckdb"),
+        ("duckdb:///abs/shop.ddb", "duckdb:///abs/shop.ddb"),
+        ("duckdb://", "duckdb://"),
+        ("duckdb://:memory:", "duckdb://:memory:"),
+        ("duckdb://md:shop", "duckdb://md:shop"),
+        ("postgres://db/shop", "postgres://db/shop"),
+    ],
+)
+def test_a_relative_database_file_is_made_absolute(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    expected = expected.format(cwd=str(tmp_path).lstrip("/"))
+    assert absolute_file_url(url) == expected
+    assert SourceSpec.from_arg(url).parameter == expected
+    monkeypatch.setenv("SHOP_DB_URL", url)
+    spec = SourceSpec.from_arg("${SHOP_DB_URL}")
+    if expected == url:
+        assert spec.parameter == "${SHOP_DB_URL}" and spec.env == {}
+    else:
+        # expanded in notebooks/, the variable would name another file: pass the absolute one
+        assert spec.parameter == "${ECOM_SOURCE_URL}"
+        assert spec.env == {"ECOM_SOURCE_URL": expected}
+
+
+def test_a_relative_duckdb_url_reaches_the_kernels_as_an_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _duckdb_file(tmp_path / "shop.ddb")
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "out"
+    code, out, err = call(
+        [
+            *RANGE,
+            "--source",
+            "duckdb://shop.ddb",
+            "--notebooks",
+            "overview",
+            "--output",
+            str(output),
+        ]
+    )
+    assert code == 0, err
+    [summary] = read_csv(output / "tables" / "overview_summary.csv")
+    assert summary["orders"] == "8"  # the kernel, working in the notebooks folder, found it
+    assert json.loads((output / "run.json").read_text())["source"] == (
+        f"duckdb://{tmp_path}/shop.ddb"
+    )
+
+
+# ------------------------------------------------------------------ -p values the notebooks accept
+
+REAL_NOTEBOOKS = PROJECT_ROOT / "notebooks"
+
+
+def dry_run_real(argv: list[str]) -> tuple[int, str, str]:
+    """``--dry-run`` of the project's notebooks on the hand-checked shop."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(
+            ["--notebooks-dir", str(REAL_NOTEBOOKS), "--quiet", "--dry-run", *RANGE,
+             "--source", str(SOURCE), *argv]
+        )  # fmt: skip
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_every_checked_parameter_is_a_parameter_of_the_notebooks() -> None:
+    declared = {p for nb in run.discover_notebooks(REAL_NOTEBOOKS) for p in nb.own_parameters}
+    checked = {*run._EVENT_PARAMETERS, "cohort_granularity", "exposure_measure", "breakdown"}
+    assert checked <= declared, checked - declared
+
+
+@pytest.mark.parametrize(
+    ("argv", "culprits"),
+    [
+        (["-p", "cohort_granularity", "month"], ["-p cohort_granularity 'month'", "day, week"]),
+        (["-p", "exposure_measure", "views"], ["exposure_measure", "impressions, clicks"]),
+        (["-p", "breakdown", "chanel"], ["-p breakdown", "did you mean 'channel'?", "platform"]),
+        (["-p", "breakdown", "category", "--notebooks", "conversion"], []),  # checked: ok
+        (
+            ["-p", "funnel_steps", '["view_item", "add_to_chart"]'],
+            ["-p funnel_steps", "'add_to_chart'", "did you mean 'add_to_cart'?", "page_view"],
+        ),
+        (["-p", "funnel_steps", '["view_item"]'], ["funnel_steps", "two or more"]),
+        (["-p", "secondary_paths", '[["view_item"]]'], ["secondary_paths", "two or more"]),
+        (
+            ["-p", "secondary_paths", '[["view_item", "purchas"]]'],
+            ["secondary_paths", "did you mean 'purchase'?"],
+        ),
+        (["-p", "dropoff_step", "add_to_chart"], ["dropoff_step", "did you mean 'add_to_cart'?"]),
+        (["-p", "start_event", "purchse"], ["start_event", "did you mean 'purchase'?"]),
+        (["-p", "return_event", "login"], ["return_event", "'login'", "view_item"]),
+        (["-p", "magic_behaviour", "foo"], ["magic_behaviour", "active_days, purchases or one"]),
+        (["-p", "compare_segments", '["search"]'], ["compare_segments", "two segment names"]),
+        (["-p", "commission_rate", "abc"], ["commission_rate", "a number or None"]),
+        (["-p", "exposure_split", "lots"], ["exposure_split", "a number or None"]),
+    ],
+)
+def test_parameter_values_outside_what_the_notebooks_accept_are_refused(
+    argv: list[str], culprits: list[str], outputs: Path
+) -> None:
+    code, out, err = dry_run_real(argv)
+    if not culprits:
+        assert code == 0, err
+        return
+    assert code == 2, err
+    assert err.startswith("error: -p ") and err.count("\n") == 1, err
+    for culprit in culprits:
+        assert culprit in err
+    assert out == "" and not outputs.exists()
+
+
+def test_none_and_numbers_reach_the_notebooks_as_such(outputs: Path) -> None:
+    code, out, err = dry_run_real(
+        ["-p", "commission_rate", "None", "-p", "start_event", "null", "-p", "return_event",
+         "purchase", "-p", "exposure_split", "5000", "-p", "conversion_split", "none",
+         "-p", "magic_behaviour", "purchases", "-p", "funnel_steps", '["view_item", "purchase"]',
+         "-p", "cohort_granularity", "week"]
+    )  # fmt: skip
+    assert code == 0, err
+    shown = {
+        line.split(": ", 1)[0]: json.loads(line.split(": ", 1)[1]) for line in out.split("\n")[:-1]
+    }
+    assert shown["costs"]["commission_rate"] is None
+    assert shown["retention"]["start_event"] is None
+    assert shown["retention"]["return_event"] == "purchase"
+    assert shown["products"]["exposure_split"] == 5000.0
+    assert shown["products"]["conversion_split"] is None
+    assert shown["conversion"]["funnel_steps"] == ["view_item", "purchase"]
+
+
+@pytest.mark.parametrize(
+    ("default", "help_text", "raw", "expected"),
+    [
+        ("0.03", "a share; None: use the costs table", "None", None),
+        ("0.03", "a share; None: use the costs table", "0.05", 0.05),
+        ("None", "None: any event", "null", None),
+        ("None", "None: any event", "purchase", "purchase"),
+        ("None", "None: the median; or a number", "12", 12.0),
+        ('"text"', "free text", "None", "None"),  # None is not a value here: the text as given
+    ],
+)
+def test_none_is_a_value_where_the_notebook_allows_it(
+    default: str, help_text: str, raw: str, expected: object
+) -> None:
+    assert convert_value(raw, Parameter("x", default, help_text)) == expected
+
+
+def test_purchases_as_magic_behaviour_needs_orders(tmp_path: Path, outputs: Path) -> None:
+    source = _source_without(tmp_path, "orders")
+    code, _, err = dry_run_real(["--source", str(source), "-p", "magic_behaviour", "purchases"])
+    assert code == 2 and "-p magic_behaviour 'purchases'" in err and "no orders table" in err
+
+
+# ------------------------------------------------------------------ no tracebacks
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "culprit"),
+    [
+        ("1900-01-01", "9999-12-31", "--start 1900-01-01"),
+        ("0001-01-01", "2025-03-07", "--start 0001-01-01"),
+        ("2025-03-01", "9999-12-31", "--end 9999-12-31"),
+        ("1969-12-31", "2025-03-07", "--start 1969-12-31"),
+    ],
+)
+def test_dates_outside_the_supported_years_are_refused(
+    start: str, end: str, culprit: str, outputs: Path
+) -> None:
+    code, _, err = call(["--start", start, "--end", end, "--source", str(SOURCE), "--dry-run"])
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: {culprit} ") and "1970 to 2200" in err
+
+
+def test_the_supported_years_include_their_ends(outputs: Path) -> None:
+    for start, end in (("1970-01-01", "2025-03-07"), ("2025-03-01", "2200-12-31")):
+        code, _, err = call(["--start", start, "--end", end, "--source", str(SOURCE), "--dry-run"])
+        assert code == 0, err
+        assert "warning: the data covers only part of" in err
+
+
+def test_a_notebook_that_is_not_json_is_named(tmp_path: Path, outputs: Path) -> None:
+    folder = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, folder)
+    (folder / "05_broken.ipynb").write_text('{\n "cells": [\n  {,\n')
+    for argv in (
+        ["--notebooks", "overview", *RANGE, "--source", str(SOURCE), "--dry-run"],  # unselected
+        ["--list"],
+    ):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["--notebooks-dir", str(folder), *argv])
+        assert code == 2 and err.getvalue().count("\n") == 1, err.getvalue()
+        assert err.getvalue().startswith(f"error: notebook {folder / '05_broken.ipynb'} ")
+        assert "JSONDecodeError" in err.getvalue() and "line 3" in err.getvalue()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_an_output_folder_that_cannot_be_created_is_refused(outputs: Path) -> None:
+    code, _, err = call(
+        [*RANGE, "--source", str(SOURCE), "--output", "/proc/ecom/run", "--dry-run"]
+    )
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: --output /proc/ecom/run cannot be created")
+    # and if the folder goes away between the checks and the run, the same line, no traceback
+    args = run.build_parser().parse_args([*RANGE, "--source", str(SOURCE), "--quiet"])
+    plan = run.plan_run(args, run.discover_notebooks(NOTEBOOKS), NOTEBOOKS)
+    plan.output = Path("/proc/ecom/run")
+    with pytest.raises(UsageError, match=r"--output /proc/ecom/run cannot be created"):
+        run.execute_plan(plan)
+    assert not outputs.exists()
+
+
+# ------------------------------------------------------------------ the name 'sample'
+
+
+def test_sample_is_ambiguous_when_a_folder_of_that_name_is_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outputs: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert SourceSpec.from_arg("sample").parameter is None  # no folder: the bundled sample
+    shutil.copytree(SOURCE, tmp_path / "sample")
+    code, _, err = call([*RANGE, "--source", "sample", "--dry-run"])
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--source sample is ambiguous" in err
+    assert "--source ./sample" in err and "leave out --source" in err
+    code, out, err = call([*RANGE, "--source", "./sample", "--dry-run"])
+    assert code == 0, err
+    assert json.loads(out.splitlines()[0].split(": ", 1)[1])["source"] == str(tmp_path / "sample")
+    assert not outputs.exists()
+
+
+# ------------------------------------------------------------------ ranges the data does not cover
+
+
+def test_a_range_without_any_data_is_refused_naming_where_the_data_is(outputs: Path) -> None:
+    code, out, err = call(
+        ["--start", "2024-01-01", "--end", "2024-01-07", "--source", str(SOURCE),
+         "--timezone", "Asia/Shanghai", "--dry-run"]
+    )  # fmt: skip
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(
+        "error: no events or orders from 2024-01-01 to 2024-01-07 (Asia/Shanghai)"
+    )
+    assert "events run from 2025-02-27 to 2025-03-10" in err
+    assert "orders run from 2025-03-01 to 2025-03-07" in err
+    assert not outputs.exists()
+
+
+def test_a_range_the_data_covers_in_part_warns_naming_the_days_without_data(
+    outputs: Path,
+) -> None:
+    code, out, err = call(
+        ["--start", "2025-03-05", "--end", "2025-03-12", "--source", str(SOURCE),
+         "--timezone", "UTC", "--dry-run"]
+    )  # fmt: skip
+    assert code == 0, err
+    [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert "covers only part of 2025-03-05 to 2025-03-12 (UTC)" in warning
+    assert "no events on 2025-03-10 to 2025-03-12 (3 of 8 days)" in warning
+    assert "no orders on 2025-03-08 to 2025-03-12 (5 of 8 days)" in warning
+    assert out.startswith("overview: ")
+    # a range inside the data: no warning
+    code, _, err = call([*RANGE, "--source", str(SOURCE), "--timezone", "UTC", "--dry-run"])
+    assert code == 0 and "warning" not in err
