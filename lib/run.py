@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import difflib
 import fcntl
+import itertools
 import json
 import logging
 import math
@@ -41,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -477,7 +478,7 @@ def _user_parameters(pairs: list[list[str]], selected: list[Notebook]) -> dict[s
             param = nb.own_parameters[name]
             try:
                 value = convert_value(raw, param)
-                problem = _fixed_value_problem(name, value)
+                problem = _range_problem(param, value) or _fixed_value_problem(name, value)
                 if problem:
                     raise UsageError(
                         f"-p {name} {raw!r}: {problem} (the notebook's default is {param.default})"
@@ -485,6 +486,15 @@ def _user_parameters(pairs: list[list[str]], selected: list[Notebook]) -> dict[s
             except UsageError as exc:
                 raise UsageError(f"{exc} in notebook '{nb.name}'") from None
             per_notebook[nb.name][name] = value
+    raws = dict(pairs)
+    for nb in selected:
+        found = _order_problem(nb.own_parameters, per_notebook[nb.name])
+        if found:
+            name, problem = found
+            raise UsageError(
+                f"-p {name} {raws[name]!r}: {problem} (the notebook's default is "
+                f"{nb.own_parameters[name].default}) in notebook '{nb.name}'"
+            )
     return per_notebook
 
 
@@ -511,6 +521,169 @@ def _fixed_choices(name: str) -> tuple[str, ...] | None:
         from lib.products import PERFORMANCE_COLUMNS  # products.quadrant_splits
 
         return tuple(PERFORMANCE_COLUMNS)
+    return None
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Numbers from ``low`` to ``high`` (None: unbounded), each bound included unless open.
+
+    For a list or dict parameter it holds for each of its values; ``length`` and ``ascending``
+    also shape a list.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    length: int | None = None
+    ascending: bool = False
+
+    def admits(self, number: Any) -> bool:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return False
+        low, high = self.low, self.high
+        above = low is None or (number > low if self.open_low else number >= low)
+        below = high is None or (number < high if self.open_high else number <= high)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None and not (self.open_low or self.open_high):
+            return f"from {self.low} to {self.high}"
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'above' if self.open_low else 'at least'} {self.low}")
+        if self.high is not None:
+            bounds.append(f"{'below' if self.open_high else 'at most'} {self.high}")
+        text = " and ".join(bounds)
+        return f"of {text}" if bounds == [f"at least {self.low}"] else text
+
+
+# Ten years: longer than any window an analysis of a shop's data uses, and short enough that every
+# date the metrics derive from it (end minus a lookback, end plus a horizon) stays representable.
+_MAX_DAYS = 3660
+_DAYS = _Range(1, _MAX_DAYS)
+_HOURS = _Range(1, 24 * _MAX_DAYS)
+_COUNT = _Range(1)  # 0 flags, shows or requires nothing, which reads like a result
+_SHARE = _Range(0, 1)
+_PROBABILITY = _Range(0, 1, open_low=True, open_high=True)  # lib.supply._z: a normal quantile
+
+# The numbers each numeric parameter's lib function can use, by name whatever notebook declares
+# it; anything else stops the notebook midway or gives a table that silently means nothing. None
+# is checked by convert_value. Where no lib function raises, the range is what the metric means
+# (docs/metrics.md). tests/test_run.py requires an entry for every numeric parameter.
+_NUMBER_RANGES: dict[str, _Range] = {
+    "attribution_hours": _HOURS,  # slots.slot_performance
+    "conversion_window_days": _DAYS,  # funnel: 0 only counts steps in the first step's second
+    "band_days": _DAYS,  # funnel.daily_conversion raises below 1
+    "band_k": _Range(0, open_low=True),  # 0 flags every day, a negative k turns the band over
+    "min_viewers": _COUNT,
+    "worst_n": _COUNT,
+    "worst_categories": _COUNT,
+    "max_day": _DAYS,  # retention.cohort_retention: 0 leaves day 0, when everyone is retained
+    "phase_volatile_below": _Range(0, 1, open_low=True),  # a daily loss as a share of day 1
+    "phase_stable_below": _Range(0, 1, open_low=True),
+    "magic_k_days": _DAYS,  # retention.early_behaviour_by_user, with _ORDERED
+    "magic_retention_day": _DAYS,
+    "buyer_cohort_months": _Range(1, 120),  # below 1 the repurchase tables silently show one
+    "lifecycle_days": _DAYS,  # segments.lifecycle divides the period by it
+    "activity_window_days": _DAYS,  # segments.activity_segments, with _ORDERED
+    "highly_active_days": _DAYS,
+    "churn_days": _DAYS,
+    "rfm_lookback_days": _DAYS,  # segments.rfm_scores: 0 days ending on end is no period
+    "propensity_half_life_days": _DAYS,  # segments.category_propensity divides ages by it
+    "exposure_split": _Range(0, open_low=True),  # at 0 every item would have high exposure
+    "conversion_split": _Range(0, 1, open_low=True),  # a share of viewers, as its comment says
+    "target_mix": _SHARE,  # products.quadrant_mix: revenue share per quadrant
+    "abc_shares": _Range(0, 1, open_low=True, length=2, ascending=True),  # products.sku_pareto
+    "role_rule": _SHARE,  # products.RoleRule: quantiles
+    "top_n": _COUNT,
+    "low_rating_max": _Range(1, 5),  # an average of 1-5 star ratings
+    "min_reviews": _COUNT,
+    "repurchase_window_days": _DAYS,
+    "commission_rate": _SHARE,  # costs.cost_ledger
+    "top_growing": _COUNT,
+    "velocity_days": _DAYS,  # supply.inventory_health, supply.reorder_points
+    "dead_stock_days": _DAYS,
+    "low_stock_days": _DAYS,
+    "overstock_days": _DAYS,
+    "holding_rate": _SHARE,  # a year's cost as a share of the stock's value
+    "horizon_days": _DAYS,
+    "backtest_weeks": _Range(1, _MAX_DAYS // 7),  # 0: no backtest, yet a verdict on it
+    "forecast_interval": _PROBABILITY,  # supply.forecast_demand
+    "top_skus": _Range(1, 30),  # one panel each in one figure; more is no longer readable
+    "service_level": _PROBABILITY,  # supply.reorder_points
+    "default_lead_time_days": _DAYS,  # 0 zeroes the reorder points it sets
+    "ship_sla_hours": _HOURS,
+    "slow_delivery_days": _DAYS,
+    "repurchase_days": _DAYS,
+}
+
+# Orders among parameters that a lib function raises for (a ≤ b ≤ …), checked on the values the
+# notebook will see: its defaults with the -p values in their place.
+_ORDERED = (
+    ("highly_active_days", "activity_window_days", "churn_days"),  # segments.activity_segments
+    ("magic_k_days", "magic_retention_day"),  # retention.early_behaviour_by_user
+)
+
+
+def _dict_keys(name: str) -> tuple[str, ...] | None:
+    """The keys a dict parameter's lib function knows (another one stops the notebook)."""
+    if name not in ("target_mix", "role_rule"):
+        return None
+    from lib.products import QUADRANTS, RoleRule  # lib.products pulls in scipy
+
+    return tuple(QUADRANTS) if name == "target_mix" else tuple(f.name for f in fields(RoleRule))
+
+
+def _range_problem(param: Parameter, value: Any) -> str | None:
+    """What is wrong with a converted number (or the numbers of a list or dict), or None."""
+    name, limits = param.name, _NUMBER_RANGES.get(param.name)
+    if limits is None or value is None:
+        return None
+    if isinstance(value, dict):
+        keys = _dict_keys(name)
+        if all(limits.admits(v) for v in value.values()) and (
+            keys is None or set(value) <= set(keys)
+        ):
+            return None
+        under = f" under the keys {', '.join(keys)}" if keys else ""
+        return f"expected a JSON object of numbers {limits}{under}"
+    if isinstance(value, list):
+        if (
+            all(limits.admits(v) for v in value)
+            and (limits.length is None or len(value) == limits.length)
+            and not (limits.ascending and value != sorted(value))
+        ):
+            return None
+        count = f"{limits.length} numbers" if limits.length else "numbers"
+        order = ", each at most the next" if limits.ascending else ""
+        return f"expected a JSON list of {count} {limits}{order}"
+    if limits.admits(value):
+        return None
+    kind = "an integer" if isinstance(value, int) else "a number"
+    return f"expected {kind} {limits}" + (" or None" if accepts_none(param) else "")
+
+
+def _order_problem(params: dict[str, Parameter], given: dict[str, Any]) -> tuple[str, str] | None:
+    """The ``given`` name that breaks an order of :data:`_ORDERED` and what it should be, or None.
+
+    Values are the defaults in ``params`` with ``given`` in their place; a pair that ``given``
+    does not touch is left to the notebook (tests/test_run.py checks its defaults).
+    """
+    for chain in _ORDERED:
+        if not all(name in params for name in chain):
+            continue
+        values = {name: given.get(name, params[name].value) for name in chain}
+        for a, b in itertools.pairwise(chain):
+            first, second = values[a], values[b]
+            if not all(isinstance(v, int | float) for v in (first, second)) or first <= second:
+                continue
+            order = " ≤ ".join(chain)
+            if b in given:
+                return b, f"expected at least {a} ({first}), since {order}"
+            if a in given:
+                return a, f"expected at most {b} ({second}), since {order}"
     return None
 
 

@@ -585,6 +585,7 @@ def dry_run_real(argv: list[str]) -> tuple[int, str, str]:
 def test_every_checked_parameter_is_a_parameter_of_the_notebooks() -> None:
     declared = {p for nb in run.discover_notebooks(REAL_NOTEBOOKS) for p in nb.own_parameters}
     checked = {*run._EVENT_PARAMETERS, "cohort_granularity", "exposure_measure", "breakdown"}
+    checked |= {*run._NUMBER_RANGES, *(name for chain in run._ORDERED for name in chain)}
     assert checked <= declared, checked - declared
 
 
@@ -668,6 +669,129 @@ def test_purchases_as_magic_behaviour_needs_orders(tmp_path: Path, outputs: Path
     source = _source_without(tmp_path, "orders")
     code, _, err = dry_run_real(["--source", str(source), "-p", "magic_behaviour", "purchases"])
     assert code == 2 and "-p magic_behaviour 'purchases'" in err and "no orders table" in err
+
+
+def _holds_numbers(param: Parameter) -> bool:
+    """A number, a list or dict of numbers, or a None default whose comment offers a number."""
+    value = param.value
+    values = list(value.values()) if isinstance(value, dict) else value
+    values = values if isinstance(values, list) else [values]
+    if any(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return True
+    return value is None and run._NUMBER_HELP.search(param.help) is not None
+
+
+def test_every_numeric_parameter_of_the_notebooks_has_a_range() -> None:
+    numeric = {
+        name
+        for nb in run.discover_notebooks(REAL_NOTEBOOKS)
+        for name, param in nb.own_parameters.items()
+        if _holds_numbers(param)
+    }
+    assert {"band_k", "exposure_split", "abc_shares", "target_mix", "service_level"} <= numeric
+    assert numeric - set(run._NUMBER_RANGES) == set(), "give each a range in lib/run.py"
+
+
+def test_every_default_of_the_notebooks_is_inside_its_range() -> None:
+    for nb in run.discover_notebooks(REAL_NOTEBOOKS):
+        for name, param in nb.own_parameters.items():
+            assert run._range_problem(param, param.value) is None, (nb.name, name)
+        defaults = {name: param.value for name, param in nb.own_parameters.items()}
+        assert run._order_problem(nb.own_parameters, defaults) is None, nb.name
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["-p", "attribution_hours", "-5"],
+            "-p attribution_hours '-5': expected an integer from 1 to 87840 "
+            "(the notebook's default is 24) in notebook 'traffic'",
+        ),
+        (
+            ["-p", "conversion_window_days", "0"],
+            "-p conversion_window_days '0': expected an integer from 1 to 3660 "
+            "(the notebook's default is 7) in notebook 'conversion'",
+        ),
+        (
+            ["-p", "commission_rate", "1.7"],
+            "-p commission_rate '1.7': expected a number from 0 to 1 or None "
+            "(the notebook's default is 0.03) in notebook 'costs'",
+        ),
+        (
+            ["-p", "conversion_split", "2.5"],
+            "-p conversion_split '2.5': expected a number above 0 and at most 1 or None "
+            "(the notebook's default is None) in notebook 'products'",
+        ),
+        (
+            ["-p", "service_level", "1"],
+            "-p service_level '1': expected a number above 0 and below 1 "
+            "(the notebook's default is 0.95) in notebook 'supply_chain'",
+        ),
+        (
+            ["-p", "propensity_half_life_days", "-30"],
+            "-p propensity_half_life_days '-30': expected an integer from 1 to 3660 "
+            "(the notebook's default is 30) in notebook 'retention'",
+        ),
+        (
+            ["-p", "top_n", "0"],
+            "-p top_n '0': expected an integer of at least 1 "
+            "(the notebook's default is 10) in notebook 'products'",
+        ),
+        (
+            ["-p", "abc_shares", "[0.95, 0.8]"],
+            "-p abc_shares '[0.95, 0.8]': expected a JSON list of 2 numbers above 0 and at most "
+            "1, each at most the next (the notebook's default is [0.8, 0.95]) in notebook "
+            "'products'",
+        ),
+        (
+            ["-p", "target_mix", '{"stars": 0.5}'],
+            "-p target_mix '{\"stars\": 0.5}': expected a JSON object of numbers from 0 to 1 "
+            "under the keys star, traffic driver, future star, question",
+        ),
+        (
+            ["-p", "highly_active_days", "40"],
+            "-p highly_active_days '40': expected at most activity_window_days (30), since "
+            "highly_active_days ≤ activity_window_days ≤ churn_days "
+            "(the notebook's default is 8) in notebook 'retention'",
+        ),
+        (
+            ["-p", "activity_window_days", "90", "-p", "churn_days", "60"],
+            "-p churn_days '60': expected at least activity_window_days (90), since "
+            "highly_active_days ≤ activity_window_days ≤ churn_days "
+            "(the notebook's default is 60) in notebook 'retention'",
+        ),
+        (
+            ["-p", "magic_retention_day", "3"],
+            "-p magic_retention_day '3': expected at least magic_k_days (7), since "
+            "magic_k_days ≤ magic_retention_day (the notebook's default is 30) in notebook "
+            "'retention'",
+        ),
+    ],
+)
+def test_numbers_outside_what_the_lib_functions_can_use_are_refused(
+    argv: list[str], message: str, outputs: Path
+) -> None:
+    code, out, err = dry_run_real(argv)
+    assert code == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert out == "" and not outputs.exists()
+
+
+def test_numbers_on_the_bounds_and_orders_met_by_the_final_values_are_accepted(
+    outputs: Path,
+) -> None:
+    code, out, err = dry_run_real(
+        ["-p", "commission_rate", "0", "-p", "low_rating_max", "5", "-p", "abc_shares",
+         "[0.8, 0.8]", "-p", "target_mix", '{"star": 1}', "-p", "highly_active_days", "30",
+         "-p", "activity_window_days", "90", "-p", "churn_days", "90", "-p", "magic_k_days",
+         "30", "-p", "service_level", "0.999"]
+    )  # fmt: skip
+    assert code == 0, err
+    shown = {
+        line.split(": ", 1)[0]: json.loads(line.split(": ", 1)[1]) for line in out.splitlines()
+    }
+    assert shown["retention"]["activity_window_days"] == 90
+    assert shown["products"]["abc_shares"] == [0.8, 0.8]
 
 
 # ------------------------------------------------------------------ no tracebacks
