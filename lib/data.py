@@ -28,6 +28,7 @@ before any notebook starts: one aggregate query per table (docs/reliability.md).
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import hashlib
 import os
@@ -811,39 +812,95 @@ def as_count(value: object) -> int:
     return 0 if value is None or pd.isna(value) else int(value)
 
 
-def rows_in_range(source: Source, period: Period) -> dict[str, int]:
-    """Rows of ``events`` and ``orders`` (those the source has) in the period's UTC bounds."""
+@dataclass(frozen=True)
+class Coverage:
+    """How a table with a period column (``events``, ``orders``) meets a period."""
+
+    rows: int  # rows in the period's UTC bounds
+    first: datetime.date | None  # local days of the table's first and last timestamp
+    last: datetime.date | None
+
+    def uncovered(self, period: Period) -> list[tuple[datetime.date, datetime.date]]:
+        """The runs of the period's days before the first or after the last row (none when
+        the table has no row in the period: it is then empty, not partly covered)."""
+        if not self.rows or self.first is None or self.last is None:
+            return []
+        one = datetime.timedelta(days=1)
+        runs = []
+        if self.first > period.start:
+            runs.append((period.start, self.first - one))
+        if self.last < period.end:
+            runs.append((self.last + one, period.end))
+        return runs
+
+
+def coverage(source: Source, period: Period) -> dict[str, Coverage]:
+    """:class:`Coverage` of ``events`` and ``orders`` (those the source has): one aggregate
+    query per table."""
     lo, hi = period.utc_bounds()
-    counts = {}
+    found = {}
     for name, column in PERIOD_COLUMNS.items():
         if name not in source.tables:
             continue
         table = raw_table(source, name)
         ts = table[column]
-        inside = table.filter(
-            ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp")
-        )
+        inside = (ts >= ibis.literal(lo, "timestamp")) & (ts < ibis.literal(hi, "timestamp"))
+        query = table.aggregate(first=ts.min(), last=ts.max(), rows=inside.ifelse(1, 0).sum())
         try:
-            counts[name] = as_count(inside.count().to_pandas())
+            row = query.to_pandas().iloc[0]
         except Exception as exc:
             raise read_error(source, name, exc) from None
-    return counts
+        found[name] = Coverage(
+            as_count(row["rows"]),
+            _local_date(row["first"], period),
+            _local_date(row["last"], period),
+        )
+    return found
+
+
+def _local_date(value: object, period: Period) -> datetime.date | None:
+    """The local day of a naive-UTC timestamp from the engine, or None for no value."""
+    if value is None or pd.isna(value):
+        return None
+    instant = pd.Timestamp(value).to_pydatetime()
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=datetime.UTC)
+    return instant.astimezone(period.zone).date()
+
+
+def days_text(first: datetime.date, last: datetime.date, period: Period) -> str:
+    """``2025-11-29 to 2025-12-20 (22 of 31 days)``: a run of days of the period."""
+    n = (last - first).days + 1
+    span = str(first) if first == last else f"{first} to {last}"
+    return f"{span} ({n} of {period.n_days} days)"
+
+
+def rows_in_range(source: Source, period: Period) -> dict[str, int]:
+    """Rows of ``events`` and ``orders`` (those the source has) in the period's UTC bounds."""
+    return {name: found.rows for name, found in coverage(source, period).items()}
 
 
 def coverage_note(source: Source, period: Period) -> str:
-    """One line for the top of a notebook: how much data the period holds, or that it has none.
+    """One line for the top of a notebook: how much data the period holds, which of its days
+    lie outside the data, or that it has none.
 
     A notebook on an empty period still runs top to bottom (tables are empty, charts say "no
     data"); this line says why before the reader meets them.
     """
-    counts = rows_in_range(source, period)
-    if counts and not any(counts.values()):
+    found = coverage(source, period)
+    if found and not any(c.rows for c in found.values()):
         return (
-            f"No {' or '.join(counts)} fall in {period.start}..{period.end} ({period.timezone}): "
+            f"No {' or '.join(found)} fall in {period.start}..{period.end} ({period.timezone}): "
             "every table and chart below is empty. Check start and end."
         )
-    found = ", ".join(f"{n:,} {name}" for name, n in counts.items())
-    return f"{period.start}..{period.end} ({period.timezone}, {period.n_days} days): {found}."
+    counts = ", ".join(f"{c.rows:,} {name}" for name, c in found.items())
+    note = f"{period.start}..{period.end} ({period.timezone}, {period.n_days} days): {counts}."
+    gaps = [
+        f"no {name} on {' and '.join(days_text(a, b, period) for a, b in runs)}"
+        for name, c in found.items()
+        if (runs := c.uncovered(period))
+    ]
+    return note + (f" The data does not cover it all: {'; '.join(gaps)}." if gaps else "")
 
 
 def event_keys(events: ir.Table) -> list[str]:

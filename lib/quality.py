@@ -27,14 +27,12 @@ from lib.data import (
     CONTRACT,
     EVENT_NAMES,
     ORDER_STATUSES,
-    PERIOD_COLUMNS,
     DataError,
     Source,
     as_count,
     event_keys,
     raw_table,
     read_error,
-    rows_in_range,
 )
 from lib.periods import Period
 
@@ -415,33 +413,6 @@ def duplicate_events(source: Source, period: Period | None = None) -> tuple[int,
     return as_count(row["rows"]), as_count(duplicates["duplicates"].iloc[0])
 
 
-def _local_day(instant: datetime | None, period: Period) -> str:
-    if instant is None:
-        return "?"
-    return str(instant.replace(tzinfo=UTC).astimezone(period.zone).date())
-
-
-def _range_warning(source: Source, period: Period, profiles: dict[str, TableProfile]) -> str | None:
-    """A warning when events or orders have no rows in the period, naming where the data is."""
-    counts = rows_in_range(source, period)
-    empty = [name for name, n in counts.items() if n == 0]
-    if not empty:
-        return None
-    spans = []
-    for name in empty:
-        column = PERIOD_COLUMNS[name]
-        first = _local_day(profiles[name].first.get(column), period)
-        last = _local_day(profiles[name].last.get(column), period)
-        spans.append(f"{name} run from {first} to {last}")
-    found = [f"{n:,} {name}" for name, n in counts.items() if n]
-    return (
-        f"no {' or '.join(empty)} from {period.start} to {period.end} ({period.timezone}); "
-        f"{'; '.join(spans)} (local days)"
-        + (f"; in range: {', '.join(found)}" if found else "")
-        + "; the notebooks will run but report an empty period: check --start and --end"
-    )
-
-
 def validate(
     source: Source, period: Period | None = None, now: datetime | None = None
 ) -> list[str]:
@@ -450,7 +421,8 @@ def validate(
 
     Notes: events with unknown names (kept, counted), duplicate events (kept, counted; within
     ``period`` when given) and exact copies of rows in the tables without a key
-    (:data:`EXACT_COPY_EFFECTS`). Warning: no events or orders in ``period``.
+    (:data:`EXACT_COPY_EFFECTS`). How the data covers ``period`` is
+    :func:`lib.run.coverage_warnings`'s.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     profiles = _profiles(source, now)
@@ -488,8 +460,4 @@ def validate(
                 f"column equal; {_example(name, copies)}); they are kept and {effect}; if they "
                 "are copies, drop them in the export (docs/reliability.md)"
             )
-    if period is not None:
-        warning = _range_warning(source, period, {p.name: p for p in profiles})
-        if warning:
-            messages.append(f"warning: {warning}")
     return messages

@@ -48,9 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import ibis
 import nbformat
-import pandas as pd
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
@@ -58,13 +56,11 @@ from tqdm import tqdm
 from traitlets import default
 
 from lib.data import (
-    PERIOD_COLUMNS,
     DataError,
     Source,
-    as_count,
+    coverage,
+    days_text,
     open_source,
-    raw_table,
-    read_error,
     redact,
     url_secrets,
 )
@@ -840,83 +836,51 @@ def _runnable(
     return runnable, skipped
 
 
-def _days(first: dt.date, last: dt.date, period: Period) -> str:
-    n = (last - first).days + 1
-    span = str(first) if first == last else f"{first} to {last}"
-    return f"{span} ({n} of {period.n_days} days)"
-
-
 def coverage_warnings(source: Source, period: Period) -> list[str]:
-    """Refuse a period in which neither events nor orders have a row (UsageError naming the
-    days the data covers); else a warning naming the days of the period that lie before the
-    first or after the last row of events or orders, one line, or none.
-
-    A table without rows in the period is left to :func:`lib.quality.validate`, which warns of
-    it. One aggregate query per table.
+    """How the data meets the period (:func:`lib.data.coverage`): a UsageError when neither
+    events nor orders have a row in it, naming the days the data covers; else warnings, one line
+    each, for a table without rows in it (its sections will be empty) and for days of the period
+    before the first or after the last row of events or orders.
     """
-    lo, hi = period.utc_bounds()
-    spans: dict[str, tuple[int, dt.date | None, dt.date | None]] = {}
-    for name, column in PERIOD_COLUMNS.items():
-        if name not in source.tables:
-            continue
-        table = raw_table(source, name)
-        ts = table[column]
-        inside = (ts >= ibis.literal(lo, "timestamp")) & (ts < ibis.literal(hi, "timestamp"))
-        query = table.aggregate(first=ts.min(), last=ts.max(), rows=inside.ifelse(1, 0).sum())
-        try:
-            row = query.to_pandas().iloc[0]
-        except Exception as exc:
-            raise read_error(source, name, exc) from None
-        spans[name] = (
-            as_count(row["rows"]),
-            _local_date(row["first"], period),
-            _local_date(row["last"], period),
-        )
+    found = coverage(source, period)
     runs = {
-        name: f"{name} run from {first} to {last}" if first else f"{name} have no timestamps"
-        for name, (_, first, last) in spans.items()
+        name: f"{name} run from {c.first} to {c.last}" if c.first else f"{name} have no timestamps"
+        for name, c in found.items()
     }
-    if spans and not any(rows for rows, _, _ in spans.values()):
+    span = f"{period.start} to {period.end} ({period.timezone})"
+    if found and not any(c.rows for c in found.values()):
         raise UsageError(
-            f"no {' or '.join(spans)} from {period.start} to {period.end} ({period.timezone}); "
-            f"{'; '.join(runs.values())} (local days): choose --start and --end within them"
+            f"no {' or '.join(found)} from {span}; {'; '.join(runs.values())} (local days): "
+            "choose --start and --end within them"
+        )
+    warnings = []
+    empty = [name for name, c in found.items() if not c.rows]
+    if empty:
+        present = ", ".join(f"{c.rows:,} {name}" for name, c in found.items() if c.rows)
+        warnings.append(
+            f"warning: no {' or '.join(empty)} from {span}; "
+            f"{'; '.join(runs[n] for n in empty)} (local days); in range: {present}; the "
+            "sections that need them will be empty: check --start and --end"
         )
     gaps: dict[str, list[str]] = {}  # days without data -> tables lacking them
-    for name, (rows, first, last) in spans.items():
-        if not rows or first is None or last is None:
-            continue
-        missing = []
-        if first > period.start:
-            missing.append(_days(period.start, first - dt.timedelta(days=1), period))
-        if last < period.end:
-            missing.append(_days(last + dt.timedelta(days=1), period.end, period))
-        if missing:
-            gaps.setdefault(" and ".join(missing), []).append(name)
-    if not gaps:
-        return []
-    parts = []
-    for days, names in gaps.items():
-        if len({spans[n][1:] for n in names}) == 1:
-            _, first, last = spans[names[0]]
-            data = f"{' and '.join(names)} run from {first} to {last}"
-        else:
-            data = ", ".join(runs[n] for n in names)
-        parts.append(f"no {' or '.join(names)} on {days}; {data}")
-    return [
-        f"warning: the data covers only part of {period.start} to {period.end} "
-        f"({period.timezone}): {'; '.join(parts)} (local days); those days will show as empty: "
-        "check --start and --end"
-    ]
-
-
-def _local_date(value: Any, period: Period) -> dt.date | None:
-    """The local day of a naive-UTC timestamp from the engine, or None for no value."""
-    if value is None or pd.isna(value):
-        return None
-    instant = pd.Timestamp(value).to_pydatetime()
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(period.zone).date()
+    for name, c in found.items():
+        if runs_out := c.uncovered(period):
+            days = " and ".join(days_text(a, b, period) for a, b in runs_out)
+            gaps.setdefault(days, []).append(name)
+    if gaps:
+        parts = []
+        for days, names in gaps.items():
+            if len({(found[n].first, found[n].last) for n in names}) == 1:
+                first, last = found[names[0]].first, found[names[0]].last
+                data = f"{' and '.join(names)} run from {first} to {last}"
+            else:
+                data = ", ".join(runs[n] for n in names)
+            parts.append(f"no {' or '.join(names)} on {days}; {data}")
+        warnings.append(
+            f"warning: the data covers only part of {span}: {'; '.join(parts)} (local days); "
+            "those days will show as empty: check --start and --end"
+        )
+    return warnings
 
 
 def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir: Path) -> Plan:

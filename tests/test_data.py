@@ -129,6 +129,12 @@ def test_coverage_note_counts_rows_or_warns(shop):
     assert note == "2025-03-01..2025-03-07 (Asia/Shanghai, 7 days): 14 events, 8 orders."
     empty = data.coverage_note(src, Period("2024-01-01", "2024-01-02", "Asia/Shanghai"))
     assert empty.startswith("No events or orders fall in 2024-01-01..2024-01-02")
+    # events run to local 03-10, orders to 03-07: the days after them are named
+    partial = data.coverage_note(src, Period("2025-03-05", "2025-03-12", "Asia/Shanghai"))
+    assert partial.endswith(
+        " The data does not cover it all: no events on 2025-03-11 to 2025-03-12 (2 of 8 days); "
+        "no orders on 2025-03-08 to 2025-03-12 (5 of 8 days)."
+    )
 
 
 def test_missing_tables_note_names_what_is_missing_and_what_is_skipped(shop):

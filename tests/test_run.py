@@ -889,6 +889,25 @@ def test_a_range_without_any_data_is_refused_naming_where_the_data_is(outputs: P
     assert not outputs.exists()
 
 
+def test_a_range_with_events_but_no_orders_warns_naming_where_the_orders_are(
+    outputs: Path,
+) -> None:
+    code, _, err = call(
+        ["--start", "2025-03-09", "--end", "2025-03-10", "--source", str(SOURCE),
+         "--timezone", "Asia/Shanghai", "--dry-run"]
+    )  # fmt: skip
+    assert code == 0, err
+    [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(
+        "warning: no orders from 2025-03-09 to 2025-03-10 (Asia/Shanghai); orders run from "
+        "2025-03-01 to 2025-03-07 (local days); in range: "
+    )
+    assert warning.endswith(
+        " events; the sections that need them will be empty: check --start and --end"
+    )
+    assert not outputs.exists()
+
+
 def test_a_range_the_data_covers_in_part_warns_naming_the_days_without_data(
     outputs: Path,
 ) -> None:
