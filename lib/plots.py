@@ -10,21 +10,140 @@ from collections.abc import Sequence
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.transforms import Bbox
 
 WIDE = (10, 4)
 SQUARE = (8, 5)
 
 
+def table_float(value: float) -> str:
+    """How notebook tables show a float: with thousands separators, never in scientific
+    notation; two decimals from 100 up (money in cents, large averages), three below (rates,
+    shares, ratios); a non-zero value that would round to 0.000 (a tiny p-value or share) shows
+    as ``<0.001`` so it does not read as exactly 0."""
+    if value != 0 and abs(value) < 0.0005:
+        return "<0.001" if value > 0 else ">-0.001"
+    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.3f}"
+
+
 def use_report_style() -> None:
-    """Seaborn theme and pandas display options shared by every notebook."""
+    """Seaborn theme and pandas display options shared by every notebook: text columns shown in
+    full (an action or a segment name cut with "..." cannot be read) and floats by
+    :func:`table_float`."""
     sns.set_theme(style="whitegrid", context="notebook", palette="deep")
     pd.set_option("display.precision", 3)
+    pd.set_option("display.float_format", table_float)
+    pd.set_option("display.max_colwidth", None)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
+
+
+def _percent_label(label: str) -> str:
+    """``label`` naming the percent unit: "[%]" is added unless it already says "[% ...]"."""
+    return label if "[%" in label else f"{label} [%]"
+
+
+def _from_zero(ax: plt.Axes, lowest: float, axis: str = "y") -> None:
+    """Start a rate axis at 0 unless a value (``lowest`` is the smallest) is negative: an axis
+    cut just below the data makes a move of one point look like a collapse."""
+    low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    if low > 0 or (low < 0 and not lowest < 0):  # margins alone can take the axis below 0
+        if axis == "y":
+            ax.set_ylim(0, high)
+        else:
+            ax.set_xlim(0, high)
+
+
+# A colliding label is tried this many text lines lower or higher, nearest first, lower first.
+_LABEL_SHIFTS = [0] + [sign * step for step in range(1, 9) for sign in (-1, 1)]
+
+
+def _label_points(
+    ax: plt.Axes,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    texts: Sequence[str],
+    offset: tuple[float, float] = (0.0, 0.0),
+    ha: str = "center",
+    fontsize: str = "x-small",
+) -> list[Bbox]:
+    """Annotate each point with its text so that no two labels overlap; returns their boxes.
+
+    Needs the final layout (call after :func:`_finish`). Labels are placed from the top point
+    down (ties left to right, then by text); one that overlaps a label placed before moves by
+    whole text lines (:data:`_LABEL_SHIFTS`) to the nearest free place inside the axes and gets a
+    leader line to its point. A left-aligned label that would leave the axes on the right goes
+    on the left of its point instead.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    at = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    order = sorted(range(len(texts)), key=lambda i: (-at[i][1], at[i][0], str(texts[i])))
+    points_per_pixel = 72 / ax.figure.dpi
+    placed: list[Bbox] = []
+    for i in order:
+        dx, dy, align = offset[0], offset[1], ha
+        note = _annotate(ax, texts[i], xs[i], ys[i], dx, dy, align, fontsize)
+        box = note.get_window_extent(renderer)
+        if align == "left" and box.x1 > frame.x1:
+            note.remove()
+            dx, align = -dx, "right"
+            note = _annotate(ax, texts[i], xs[i], ys[i], dx, dy, align, fontsize)
+            box = note.get_window_extent(renderer)
+        step = box.height + 1
+
+        def clashes(shift: int, box: Bbox = box, step: float = step) -> tuple[int, int]:
+            moved = box.translated(0, shift * step)
+            inside = frame.y0 <= moved.y0 and moved.y1 <= frame.y1
+            return sum(moved.overlaps(other) for other in placed), 0 if inside else 1
+
+        shift = min(_LABEL_SHIFTS, key=lambda k: (*clashes(k), _LABEL_SHIFTS.index(k)))
+        if shift:
+            note.remove()
+            dy += shift * step * points_per_pixel
+            note = _annotate(ax, texts[i], xs[i], ys[i], dx, dy, align, fontsize, leader=True)
+        placed.append(box.translated(0, shift * step))
+    return placed
+
+
+def _annotate(
+    ax: plt.Axes,
+    text: str,
+    x: float,
+    y: float,
+    dx: float,
+    dy: float,
+    ha: str,
+    fontsize: str,
+    leader: bool = False,
+) -> Annotation:
+    arrow = {"arrowstyle": "-", "color": "grey", "linewidth": 0.6} if leader else None
+    return ax.annotate(
+        str(text),
+        (x, y),
+        xytext=(dx, dy),
+        textcoords="offset points",
+        ha=ha,
+        va="center",
+        fontsize=fontsize,
+        arrowprops=arrow,
+    )
+
+
+def _keep_inside(ax: plt.Axes, note: Annotation) -> None:
+    """Move an annotation sideways until it no longer sticks out of the axes."""
+    renderer = ax.figure.canvas.get_renderer()
+    frame, box = ax.get_window_extent(renderer), note.get_window_extent(renderer)
+    shift = max(frame.x0 - box.x0, 0) - max(box.x1 - frame.x1, 0)
+    if shift:
+        dx, dy = note.xyann
+        note.xyann = (dx + shift * 72 / ax.figure.dpi, dy)
 
 
 def _finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str) -> Figure:
@@ -48,18 +167,60 @@ def daily_lines(
     ylabel: str,
     labels: Sequence[str] | None = None,
     percent: bool = False,
+    reference: tuple[float, str] | None = None,
 ) -> Figure:
-    """Lines of ``columns`` over ``table['date']``."""
+    """Lines of ``columns`` over ``table['date']``; a percent axis starts at 0.
+
+    ``reference`` draws a horizontal line at a value, named in the legend (e.g. break-even).
+    """
     fig, ax = plt.subplots(figsize=WIDE)
     long = table.melt(id_vars="date", value_vars=list(columns), var_name="series")
     if labels is not None:
         long["series"] = long["series"].map(dict(zip(columns, labels, strict=True)))
     sns.lineplot(data=long, x="date", y="value", hue="series", marker="o", markersize=3, ax=ax)
+    if reference is not None:
+        ax.axhline(reference[0], color=_ALERT, linestyle=":", linewidth=1.2, label=reference[1])
     ax.legend(title=None)
     if percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        _from_zero(ax, long["value"].min())
+        ylabel = _percent_label(ylabel)
     _date_axis(ax)
     return _finish(fig, ax, title, "date (local)", ylabel)
+
+
+def daily_panels(table: pd.DataFrame, panels: Sequence[tuple[str, str]], title: str) -> Figure:
+    """One line panel per ``(column, axis label)`` over ``table['date']``, sharing the date axis:
+    counts of different sizes (UV and PV) each get a scale of their own, from 0."""
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(10, 2.4 * len(panels) + 0.8), sharex=True, squeeze=False
+    )
+    for ax, (column, axis_label), colour in zip(
+        axes[:, 0], panels, sns.color_palette(), strict=False
+    ):
+        ax.plot(table["date"], table[column], marker="o", markersize=3, color=colour)
+        ax.set_ylim(0, None)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.set_ylabel(axis_label)
+    _date_axis(axes[-1, 0])
+    axes[-1, 0].set_xlabel("date (local)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def cost_ratio_chart(trend: pd.DataFrame, title: str) -> Figure:
+    """Daily ``cost_ratio`` (from :func:`lib.costs.cost_trend`) with the break-even line at 100%:
+    above it the day's costs exceed its GMV."""
+    return daily_lines(
+        trend,
+        ["cost_ratio"],
+        title,
+        "cost per unit of GMV [%]",
+        labels=["cost / GMV"],
+        percent=True,
+        reference=(1.0, "break-even: cost = GMV (100%)"),
+    )
 
 
 def stacked_area(
@@ -93,6 +254,7 @@ def bars(
     sns.barplot(data=table, y=category, x=value, orient="h", color=sns.color_palette()[0], ax=ax)
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        value_label = _percent_label(value_label)
     return _finish(fig, ax, title, value_label, category_label)
 
 
@@ -127,7 +289,8 @@ def rate_intervals(
         ax.set_yticks(list(positions), table[label])
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_xlabel(axis_label)
+        _from_zero(ax, table[low].min(), "x")
+        ax.set_xlabel(_percent_label(axis_label))
     axes[0][0].set_ylabel(label)
     axes[0][0].invert_yaxis()
     fig.suptitle(title)
@@ -143,11 +306,23 @@ def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.5))
     colours = ["#2a9d8f" if value >= 0 else "#e76f51" for value in shown["change"]]
     ax.barh(shown["indicator"], shown["change"], color=colours)
+    for y, value in enumerate(shown["change"]):
+        ax.text(
+            value,
+            y,
+            f" {value:+.1%} ",
+            va="center",
+            ha="left" if value >= 0 else "right",
+            fontsize="small",
+        )
     ax.axvline(0, color="black", linewidth=0.8)
+    low, high = min(shown["change"].min(), 0.0), max(shown["change"].max(), 0.0)
+    pad = 0.2 * (high - low if high > low else 1.0)  # room for the values next to the bars
+    ax.set_xlim(low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0)
     ax.xaxis.set_major_locator(MaxNLocator(6))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.invert_yaxis()
-    return _finish(fig, ax, title, "change vs previous period [%]", "")
+    return _finish(fig, ax, title, "change vs previous period [%]", "indicator")
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,6 +418,7 @@ def conversion_band(table: pd.DataFrame, title: str) -> Figure:
         label="outside the band",
     )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    _from_zero(ax, 0.0)  # rates, and a band clipped to [0, 1]
     ax.legend(fontsize="small")
     _date_axis(ax)
     return _finish(fig, ax, title, "entry day (local)", "entrants reaching the last step [%]")
@@ -272,6 +448,7 @@ def item_conversion_scatter(
         )
     ax.set_xscale("log")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    _from_zero(ax, 0.0)  # shares of viewers
     ax.legend(fontsize="small")
     return _finish(
         fig,
@@ -413,7 +590,8 @@ def retention_curve(
                 alpha=0.12,
                 label=f"{phase} phase (days {days.min()}–{days.max()})",
             )
-    for day, rate in headline.dropna(subset=["retention_rate"])[["day", "retention_rate"]].values:
+    labelled = headline.dropna(subset=["retention_rate"])
+    notes = [
         ax.annotate(
             f"D{int(day)} {rate:.1%}",
             (day, rate),
@@ -423,12 +601,17 @@ def retention_curve(
             fontsize="small",
             arrowprops={"arrowstyle": "-", "color": "grey"},
         )
+        for day, rate in labelled[["day", "retention_rate"]].values
+    ]
     ax.set_ylim(0, None)
     ax.set_xlim(0.5, curve["day"].max() + 0.5)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize="small")
-    return _finish(fig, ax, title, xlabel, ylabel)
+    _finish(fig, ax, title, xlabel, ylabel)
+    for note in notes:  # D1 sits half a day from the left edge: centred, its note would stick out
+        _keep_inside(ax, note)
+    return fig
 
 
 def magic_number_chart(
@@ -520,6 +703,7 @@ def grouped_bars(
     ax.legend(title=None, fontsize="small")
     if percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ylabel = _percent_label(ylabel)
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
@@ -627,37 +811,71 @@ def bcg_matrix(
         edgecolors="white",
     )
     fig.colorbar(points, ax=ax, label="gross margin [%]", format=PercentFormatter(1.0))
-    for _, row in rated.iterrows():
-        ax.annotate(
-            str(row[label]),
-            (row[exposure], row["conversion_rate"]),
-            fontsize="x-small",
-            ha="center",
-            va="center",
-        )
     ax.set_xscale("log")
     ax.axvline(exposure_split, color="grey", linestyle=":", linewidth=1)
     ax.axhline(conversion_split, color="grey", linestyle=":", linewidth=1)
-    corners = {
-        "traffic driver": (0.98, 0.02, "right", "bottom"),
-        "star": (0.98, 0.98, "right", "top"),
-        "future star": (0.02, 0.98, "left", "top"),
-        "question": (0.02, 0.02, "left", "bottom"),
-    }
-    for name, (x, y, ha, va) in corners.items():
-        ax.text(
-            x,
-            y,
-            name,
-            transform=ax.transAxes,
-            ha=ha,
-            va=va,
-            fontsize="small",
-            color=QUADRANT_COLOURS[name],
-            fontweight="bold",
-        )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    return _finish(fig, ax, title, xlabel, ylabel)
+    ax.margins(0.1)  # the largest bubbles reach well beyond their centres
+    _from_zero(ax, 0.0)  # shares of viewers
+    _finish(fig, ax, title, xlabel, ylabel)
+    labels = _label_points(ax, rated[exposure], rated["conversion_rate"], rated[label])
+    _name_quadrants(ax, exposure_split, conversion_split, [*_bubble_boxes(ax, points), *labels])
+    return fig
+
+
+def _bubble_boxes(ax: plt.Axes, points) -> list[Bbox]:
+    """The display boxes of a scatter's markers (``s`` is the marker area in points²)."""
+    centres = ax.transData.transform(points.get_offsets())
+    radii = np.sqrt(np.broadcast_to(points.get_sizes(), len(centres))) / 2 * ax.figure.dpi / 72
+    return [
+        Bbox.from_extents(x - r, y - r, x + r, y + r)
+        for (x, y), r in zip(centres, radii, strict=True)
+    ]
+
+
+def _name_quadrants(ax: plt.Axes, x_split: float, y_split: float, avoid: list[Bbox]) -> None:
+    """Name each BCG quadrant in a corner of it where the name covers no bubble or label: the
+    outer corner first, then the quadrant's other corners; when every corner is covered, the one
+    covering the fewest (the earlier on a tie). Needs the final layout."""
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    sx, sy = ax.transData.transform((x_split, y_split))
+    sx, sy = min(max(sx, frame.x0), frame.x1), min(max(sy, frame.y0), frame.y1)
+    pad = 4 * ax.figure.dpi / 72
+    spans = {  # quadrant: its x and y span in display units, and its outer corner
+        "star": ((sx, frame.x1), (sy, frame.y1), ("right", "top")),
+        "traffic driver": ((sx, frame.x1), (frame.y0, sy), ("right", "bottom")),
+        "future star": ((frame.x0, sx), (sy, frame.y1), ("left", "top")),
+        "question": ((frame.x0, sx), (frame.y0, sy), ("left", "bottom")),
+    }
+    flip = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
+    to_axes = ax.transAxes.inverted()
+    for name, ((x0, x1), (y0, y1), (h, v)) in spans.items():
+        best = None
+        for ha, va in ((h, v), (flip[h], v), (h, flip[v]), (flip[h], flip[v])):
+            x = x1 - pad if ha == "right" else x0 + pad
+            y = y1 - pad if va == "top" else y0 + pad
+            note = ax.text(
+                *to_axes.transform((x, y)),
+                name,
+                transform=ax.transAxes,
+                ha=ha,
+                va=va,
+                fontsize="small",
+                color=QUADRANT_COLOURS[name],
+                fontweight="bold",
+            )
+            box = note.get_window_extent(renderer)
+            covered = sum(box.overlaps(other) for other in avoid)
+            if best is None or covered < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (covered, note, box)
+            else:
+                note.remove()
+            if covered == 0:
+                break
+        avoid.append(best[2])
 
 
 def two_panel_bars(
@@ -687,6 +905,7 @@ def two_panel_bars(
     axes[1].set_xlabel(right_label)
     if right_percent:
         axes[1].xaxis.set_major_formatter(PercentFormatter(1.0))
+        axes[1].set_xlabel(_percent_label(right_label))
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -745,6 +964,7 @@ def stacked_bars_h(
     ax.invert_yaxis()
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        value_label = _percent_label(value_label)
     else:
         _money(ax.xaxis)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -888,6 +1108,7 @@ def ranked_bars(
     ax.invert_yaxis()
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        value_label = _percent_label(value_label)
     else:
         _money(ax.xaxis)
     return _finish(fig, ax, title, value_label, category_label)
@@ -903,9 +1124,19 @@ def labelled_scatter(
     ylabel: str,
     size: str | None = None,
     y_percent: bool = False,
+    reference: str | None = None,
 ) -> Figure:
-    """One labelled point per row (area by ``size`` when given), e.g. suppliers or carriers."""
+    """One labelled point per row (area by ``size`` when given), e.g. suppliers or carriers;
+    labels that would overlap are moved apart (:func:`_label_points`).
+
+    ``reference`` is the ``label`` of a row that sums up the others (``lib.supply.ALL``): it is
+    drawn as dotted lines through its x and y, not as one more point (the table keeps it).
+    """
     shown = table.dropna(subset=[x, y])
+    summary = shown[shown[label] == reference].head(1)
+    shown = shown[shown[label] != reference]
+    if y_percent:
+        ylabel = _percent_label(ylabel)
     if shown.empty:
         return _no_data(title, xlabel, ylabel)
     fig, ax = plt.subplots(figsize=SQUARE)
@@ -913,18 +1144,19 @@ def labelled_scatter(
     if size is not None:
         sizes = 40 + 600 * shown[size] / max(float(shown[size].max()), 1e-9)
     ax.scatter(shown[x], shown[y], s=sizes, alpha=0.6, color=sns.color_palette()[0])
-    for _, row in shown.iterrows():
-        ax.annotate(
-            str(row[label]),
-            (row[x], row[y]),
-            xytext=(6, 4),
-            textcoords="offset points",
-            fontsize="small",
-        )
+    for _, row in summary.iterrows():
+        line = {"color": _LEVEL, "linestyle": ":", "linewidth": 1.2}
+        ax.axvline(row[x], label=f"{reference} {label}s", **line)
+        ax.axhline(row[y], **line)
+        ax.legend(fontsize="small")
     if y_percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.margins(0.15)
-    return _finish(fig, ax, title, xlabel, ylabel)
+    if y_percent:
+        _from_zero(ax, shown[y].min())
+    _finish(fig, ax, title, xlabel, ylabel)
+    _label_points(ax, shown[x], shown[y], shown[label], (6, 4), "left", "small")
+    return fig
 
 
 def demand_forecast_panels(
