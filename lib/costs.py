@@ -416,3 +416,9 @@ def cost_growth(current: pd.DataFrame, previous: pd.DataFrame, top_n: int = 3) -
     )
     columns = ["component", "item", "previous", "current", "change", "growth", "new"]
     return table[columns + ["fastest_growth"]].reset_index(drop=True)
+
+
+def flagged_cost_items(growth: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`cost_growth` worth a look: the ``fastest_growth`` items and the ``new``
+    ones (no cost in the previous period, so no growth rate to rank), in its order."""
+    return growth[growth["fastest_growth"] | growth["new"]].reset_index(drop=True)

@@ -661,6 +661,12 @@ def daily_conversion(
     return table.reset_index(drop=True)
 
 
+def days_outside_band(daily: pd.DataFrame) -> pd.DataFrame:
+    """The days of :func:`daily_conversion` whose conversion fell outside their band (``flag``
+    says ``below`` or ``above``), in date order; no rows when every day was inside."""
+    return daily[daily["outside_band"]].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------
 # Drop-off lists
 

@@ -608,6 +608,7 @@ _NUMBER_RANGES: dict[str, _Range] = {
     "backtest_weeks": _Range(1, _MAX_DAYS // 7),  # 0: no backtest, yet a verdict on it
     "forecast_interval": _PROBABILITY,  # supply.forecast_demand
     "top_skus": _Range(1, 30),  # one panel each in one figure; more is no longer readable
+    "top_categories": _Range(1, 30),  # likewise: one forecast panel per category
     "service_level": _PROBABILITY,  # supply.reorder_points
     "default_lead_time_days": _DAYS,  # 0 zeroes the reorder points it sets
     "ship_sla_hours": _HOURS,

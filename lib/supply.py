@@ -623,6 +623,13 @@ def daily_units(
     return table
 
 
+def forecast_history_days(backtest_weeks: int, level_days: int = LEVEL_DAYS) -> int:
+    """Days of daily units :func:`backtest_forecast` needs: ``level_days`` to fit the method at
+    the earliest origin plus the 7 days of each of the ``backtest_weeks`` weeks it forecasts
+    (also enough for :func:`forecast_demand`, which fits on the last ``level_days``)."""
+    return level_days + 7 * backtest_weeks
+
+
 def top_keys(daily: pd.DataFrame, n: int, days: int = LEVEL_DAYS) -> list[str]:
     """The ``n`` keys of ``daily`` with the most units in its last ``days`` days (ties by key)."""
     if daily.empty:

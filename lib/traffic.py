@@ -192,6 +192,24 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
+def new_returning_user_days(daily: pd.DataFrame) -> pd.DataFrame:
+    """The period's user-days split into new and returning, from :func:`daily_traffic`.
+
+    A user-day is one user active on one local day: summed over the days, ``uv`` counts a user
+    once per day they were active. ``new`` user-days equal the distinct new users of the period
+    (a user is new on one day only); ``returning`` user-days count a returning user once per day
+    they came back. Rows ``new``, ``returning`` and ``all`` (= Σ ``uv``); columns ``users``,
+    ``user_days`` and ``share`` of all user-days (null when there are none).
+    """
+    new, returning = int(daily["new_users"].sum()), int(daily["returning_users"].sum())
+    total = new + returning
+    table = pd.DataFrame(
+        {"users": ["new", "returning", "all"], "user_days": [new, returning, total]}
+    )
+    table["share"] = table["user_days"] / total if total > 0 else float("nan")
+    return table
+
+
 def period_active_users(events: ir.Table, period: Period) -> int:
     """Distinct users with any event in the whole period."""
     inside = events_in(events, period)

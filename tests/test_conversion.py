@@ -416,6 +416,22 @@ def test_daily_conversion_band_flags_days_outside_it():
     assert table["flag"].tolist() == ["above", ""]
 
 
+def test_days_outside_band_keeps_only_the_flagged_days_in_date_order():
+    daily = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-03-10", "2025-03-11", "2025-03-12", "2025-03-13"]),
+            "conversion_rate": [0.5, 0.9, 0.4, 0.1],
+            "outside_band": [False, True, False, True],
+            "flag": ["", "above", "", "below"],
+        }
+    )
+    flagged = funnel.days_outside_band(daily)
+    assert flagged["date"].dt.strftime("%m-%d").tolist() == ["03-11", "03-13"]
+    assert flagged["flag"].tolist() == ["above", "below"]
+    assert flagged.index.tolist() == [0, 1]
+    assert funnel.days_outside_band(daily.assign(outside_band=False)).empty
+
+
 def test_daily_conversion_band_is_never_narrower_than_the_days_sampling_noise():
     table = funnel.daily_conversion(
         MONITORED, SHANGHAI, ["view_item", "purchase"], 1, band_days=3, k=2.0

@@ -727,3 +727,8 @@ def test_cost_growth_flags_the_fastest_items():
     assert growth["new"].tolist() == [False, False, False, True]
     flagged = costs.cost_growth(current, previous, top_n=3)["fastest_growth"].tolist()
     assert flagged == [True, True, False, False]  # a shrinking item is never flagged
+    # shown in the notebook: b (fastest with top_n=1) and d (new, no growth to rank); a and c
+    # are neither
+    shown = costs.flagged_cost_items(growth)
+    assert shown["item"].tolist() == ["b", "d"]
+    assert shown.index.tolist() == [0, 1]

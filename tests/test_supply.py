@@ -422,6 +422,15 @@ def test_backtest_wape_against_the_seasonal_naive():
     assert "does NOT beat" in supply.backtest_verdict(table.reset_index(), "the test")
 
 
+def test_forecast_history_days_is_exactly_what_the_backtest_needs():
+    assert supply.forecast_history_days(6) == 28 + 42  # the notebook's defaults: 70 days
+    assert supply.forecast_history_days(1, level_days=14) == 21
+    enough = daily("x", [1] * supply.forecast_history_days(1, level_days=14))
+    assert len(supply.backtest_forecast(enough, weeks=1, level_days=14)) == 2  # x and all
+    with pytest.raises(ValueError, match="needs 21 days"):
+        supply.backtest_forecast(enough.iloc[1:], weeks=1, level_days=14)
+
+
 def test_daily_units_fill_every_day_and_category():
     table = supply.daily_units(ORDERS, ITEMS, PRODUCTS, PERIOD.end, PERIOD.timezone, 7)
     shoes = table[table["key"] == "shoes"]

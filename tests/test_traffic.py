@@ -40,6 +40,32 @@ def test_daily_traffic_counts_local_days_and_first_visits():
     assert list(table["stickiness"]) == [2 / 3, 2 / 4, 0.0]
 
 
+def test_new_and_returning_user_days_of_the_period():
+    # a: new on 03-10, back on 03-11 and 03-12; b: new on 03-11, back on 03-12; c: seen before
+    # the range (returning on its one day 03-12). New user-days = new users = 2 (a, b);
+    # returning user-days = a twice + b once + c once = 4; all = Σ uv = 1 + 2 + 3 = 6.
+    events = events_table(
+        [
+            ("2025-03-01 02:00", "c", "page_view"),
+            ("2025-03-10 01:00", "a", "page_view"),
+            ("2025-03-11 01:00", "a", "page_view"),
+            ("2025-03-11 02:00", "b", "page_view"),
+            ("2025-03-12 01:00", "a", "page_view"),
+            ("2025-03-12 02:00", "b", "view_item"),
+            ("2025-03-12 03:00", "c", "page_view"),
+        ]
+    )
+    daily = traffic.daily_traffic(events, SHANGHAI)
+    assert daily["uv"].tolist() == [1, 2, 3]
+    table = traffic.new_returning_user_days(daily)
+    assert table["users"].tolist() == ["new", "returning", "all"]
+    assert table["user_days"].tolist() == [2, 4, 6]
+    assert table["share"].tolist() == [2 / 6, 4 / 6, 1.0]
+    empty = traffic.new_returning_user_days(daily.assign(new_users=0, returning_users=0))
+    assert empty["user_days"].tolist() == [0, 0, 0]
+    assert empty["share"].isna().all()  # no user-days: no shares, not 0%
+
+
 def test_rolling_windows_drop_users_exactly_after_the_window():
     # One user active on 03-01 only (UTC): in WAU through 03-07, out on 03-08; in MAU to 03-30.
     events = events_table([("2025-03-01 12:00", "a", "page_view")])
