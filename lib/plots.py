@@ -304,17 +304,9 @@ def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
     if shown.empty:
         return _no_data(title, "change vs previous period [%]", "")
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.5))
-    colours = ["#2a9d8f" if value >= 0 else "#e76f51" for value in shown["change"]]
+    colours = [_RISE if value >= 0 else _FALL for value in shown["change"]]
     ax.barh(shown["indicator"], shown["change"], color=colours)
-    for y, value in enumerate(shown["change"]):
-        ax.text(
-            value,
-            y,
-            f" {value:+.1%} ",
-            va="center",
-            ha="left" if value >= 0 else "right",
-            fontsize="small",
-        )
+    _label_bar_ends(ax, shown["change"], "{:+.1%}")
     ax.axvline(0, color="black", linewidth=0.8)
     low, high = min(shown["change"].min(), 0.0), max(shown["change"].max(), 0.0)
     pad = 0.2 * (high - low if high > low else 1.0)  # room for the values next to the bars
@@ -329,6 +321,13 @@ def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
 # Conversion (notebook 02): funnels, monitoring band, items, drop-off behaviour, GMV waterfall
 
 _RISE, _FALL, _LEVEL, _ALERT = "#2a9d8f", "#e76f51", "#8d99ae", "#d62828"
+
+
+def _label_bar_ends(ax: plt.Axes, values: Sequence[float], fmt: str) -> None:
+    """Each horizontal bar's value at its end, outside the bar (left of a negative one)."""
+    for y, value in enumerate(values):
+        ha = "left" if value >= 0 else "right"
+        ax.text(value, y, f" {fmt.format(value)} ", va="center", ha=ha, fontsize="small")
 
 
 def _funnel_bars(ax: plt.Axes, table: pd.DataFrame) -> None:
@@ -1020,15 +1019,7 @@ def unit_economics_bars(economics: pd.DataFrame, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.5))
     positions = range(len(shown))
     ax.barh(positions, values, color=colours)
-    for y, value in zip(positions, values, strict=True):
-        ax.text(
-            value,
-            y,
-            f" {value:,.1f} ",
-            va="center",
-            ha="left" if value >= 0 else "right",
-            fontsize="small",
-        )
+    _label_bar_ends(ax, values, "{:,.1f}")
     ax.set_yticks(list(positions), shown["line"])
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
