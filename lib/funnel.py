@@ -116,6 +116,13 @@ def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:
     return steps
 
 
+def _check_window_days(window_days: int) -> None:
+    # at 0 only steps in the entry's own second would count, below 0 none: a funnel that looks
+    # like a collapse rather than a mistake
+    if window_days < 1:
+        raise ValueError(f"window_days={window_days} must be at least 1")
+
+
 def _entry_events(events: ir.Table, period: Period, step: str) -> ir.Table:
     """Step-1 events on local days of the period, with local ``day`` and epoch second ``s``."""
     lo, hi = period.utc_bounds()
@@ -173,6 +180,7 @@ def _reach(
     read the events once per step (2× slower at 10M events); sharing those scans through a CTE
     made DuckDB materialise the step events, 2.5× slower at 100M for a frequent first step.
     """
+    _check_window_days(window_days)
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, late = _window_bounds(period, window_days)
@@ -509,6 +517,7 @@ def item_conversion(
         raise ValueError(f"level={level!r} must be one of {', '.join(ITEM_LEVELS)}")
     if level == "category" and products is None:
         raise ValueError("level='category' needs the products table (sku_id → category)")
+    _check_window_days(window_days)
     item = "sku_id" if level == "sku" else "category"
     window = window_days * SECONDS_PER_DAY
 
@@ -622,6 +631,8 @@ def daily_conversion(
     steps = _check_steps(steps)
     if band_days < 1:
         raise ValueError(f"band_days={band_days} must be at least 1")
+    if not k > 0:  # not `k <= 0`, so that NaN is refused too
+        raise ValueError(f"k={k} must be above 0")
     widened = Period(period.start - dt.timedelta(days=band_days), period.end, period.timezone)
     reach = _reach(events, widened, steps, window_days, ["user_id", "day"])
     last = f"t{len(steps)}"

@@ -318,6 +318,9 @@ def quadrant_mix(table: pd.DataFrame, target_mix: dict[str, float] | None = None
             f"target_mix names unknown quadrant(s) {', '.join(unknown)}; "
             f"quadrants: {', '.join(QUADRANTS)}"
         )
+    for quadrant, share in target_mix.items():
+        if not 0 <= share <= 1:
+            raise ValueError(f"target_mix[{quadrant!r}]={share} must be a share between 0 and 1")
     order = list(QUADRANTS) + ([NO_QUADRANT] if (table["quadrant"] == NO_QUADRANT).any() else [])
     grouped = table.groupby("quadrant").agg(items=("quadrant", "size"), revenue=("revenue", "sum"))
     mix = grouped.reindex(order).fillna(0).rename_axis("quadrant").reset_index()

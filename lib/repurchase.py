@@ -45,6 +45,10 @@ from lib.periods import Period, epoch_day, to_timestamps
 COLUMNS = ["buyers", "repeat_buyers", "repurchase_rate", "gmv", "repeat_gmv", "repeat_gmv_share"]
 UNKNOWN_CATEGORY = "(unknown)"
 REPEAT_WINDOWS = (30, 60, 90)
+# Ten years of cohorts, as lib/run.py allows for buyer_cohort_months. Each cohort month adds a
+# branch to the query's CASE (5,000 months: 4 s on a handful of orders), and more months than
+# the calendar holds end in an OverflowError that names no argument.
+MAX_COHORT_MONTHS = 120
 
 
 def ranked_paid_orders(orders: ir.Table, period: Period) -> ir.Table:
@@ -199,6 +203,12 @@ def last_order_day(orders: ir.Table, period: Period) -> int:
     return int(max(d for d in days if d is not None and not pd.isna(d)))
 
 
+def _check_months(months: int) -> None:
+    # below 1 the loop in _first_cohort_month does not run and one month is shown instead
+    if not 1 <= months <= MAX_COHORT_MONTHS:
+        raise ValueError(f"months={months} must be from 1 to {MAX_COHORT_MONTHS}")
+
+
 def _first_cohort_month(period: Period, months: int) -> dt.date:
     first_month = period.end.replace(day=1)
     for _ in range(months - 1):
@@ -220,6 +230,7 @@ def buyer_cohorts(
 ) -> pd.DataFrame:
     """Per first-purchase month: ``cohort_month, buyers`` and, for each window X,
     ``observed_Xd, repeat_buyers_Xd, repeat_rate_Xd`` (see the module docstring)."""
+    _check_months(months)
     buyers = _cohort_buyers(orders, period, months)
     horizon = last_order_day(orders, period)
     span = buyers.second_day - buyers.first_day
@@ -247,6 +258,7 @@ def buyer_cohorts(
 def days_to_second_purchase(orders: ir.Table, period: Period, months: int = 6) -> pd.DataFrame:
     """``days, buyers, share, cumulative_share``: local days from the first to the second paid
     order of the cohort buyers (:func:`buyer_cohorts`) who have bought a second time."""
+    _check_months(months)
     buyers = _cohort_buyers(orders, period, months)
     repeat = buyers.filter(buyers.second_day.notnull())
     table = (

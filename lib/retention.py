@@ -341,6 +341,11 @@ def retention_phases(
     ``loss`` is the average daily drop over the next ``window`` days as a share of day-1 retention
     (the module docstring has the rule); ``phase`` is volatile, selection or stable.
     """
+    for name, value in (("volatile_below", volatile_below), ("stable_below", stable_below)):
+        # shares of day 1 lost per day: at 0 a falling curve never leaves the volatile phase.
+        # Written as `not` so that NaN is refused too.
+        if not 0 < value <= 1:
+            raise ValueError(f"{name}={value} must be above 0 and at most 1")
     rates = curve.set_index("day")["retention_rate"].sort_index()
     if rates.empty:
         return pd.DataFrame({"day": [], "retention_rate": [], "loss": [], "phase": []})

@@ -107,6 +107,8 @@ def lifecycle(user_days: ir.Table, period: Period, window_days: int = 7) -> pd.D
     """``window_start, window_end, new, returning, resurrected, dormant, active, quick_ratio`` per
     window (``active`` = new + returning + resurrected; ``quick_ratio`` = (new + resurrected) /
     dormant, above 1 when the active base grows)."""
+    if window_days < 1:
+        raise ValueError(f"window_days={window_days} must be at least 1")
     n_windows = period.n_days // window_days
     columns = ["window_start", "window_end", *LIFECYCLE_STATES, "active", "quick_ratio"]
     if n_windows == 0:
@@ -404,6 +406,10 @@ def category_propensity(
 ) -> pd.DataFrame:
     """``user_id, next_category, propensity, second_category, second_propensity`` for users with a
     view, cart or purchase in the period (purchases only without events)."""
+    # 0 decays the last day's signals to NaN and older ones to nothing; below 0 old signals
+    # outweigh new ones. Written as `not > 0` so that NaN is refused too.
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days={half_life_days} must be above 0")
     end = _end_bound(period)
     paid = paid_orders(orders)
     paid = paid.filter(paid.paid_time < end)

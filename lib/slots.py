@@ -46,6 +46,11 @@ def slot_performance(
 
     Without an orders table the sales columns are 0 and only exposure and clicks are meaningful.
     """
+    # at 0 only a click in the payment's own second earns it, below 0 none: no sales, which
+    # reads as a result. Checked without orders too, so that a call does not start failing
+    # once orders are given.
+    if attribution_hours < 1:
+        raise ValueError(f"attribution_hours={attribution_hours} must be at least 1")
     promo = events_in(events, period)
     promo = promo.filter(promo.slot.notnull())
     exposure = (

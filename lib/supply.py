@@ -244,6 +244,14 @@ def _in_period(table: ir.Table, column: str, period: Period) -> ir.Table:
 # Inventory health and turnover
 
 
+def _check_days(**days: float) -> None:
+    """Raise for the first of ``days`` (name=value) below 1: a count of days or a window."""
+    for name, value in days.items():
+        # `not >=` refuses NaN too, which would make every comparison with it silently false
+        if not value >= 1:
+            raise ValueError(f"{name}={value} must be at least 1")
+
+
 def inventory_health(
     inventory: ir.Table,
     orders: ir.Table,
@@ -263,8 +271,12 @@ def inventory_health(
     period, sorted by ``sku_id``. Without ``purchase_orders`` the received units are unknown:
     ``received_units`` and ``sell_through`` are null.
     """
-    if velocity_days < 1 or dead_stock_days < 1:
-        raise ValueError("velocity_days and dead_stock_days must be at least 1")
+    _check_days(
+        velocity_days=velocity_days,
+        dead_stock_days=dead_stock_days,
+        low_stock_days=low_stock_days,
+        overstock_days=overstock_days,
+    )
     stock = daily_stock(inventory)
     starting = _latest_on_or_before(stock, period.start - dt.timedelta(days=1))
     ending = _latest_on_or_before(stock, period.end)
@@ -811,6 +823,9 @@ def reorder_points(
     ``sku_id, category, mean_daily_demand, demand_std, lead_time_days, lead_time_source
     (purchase_orders / default), safety_stock, reorder_point, ending_units,
     below_reorder_point`` (module docstring), sorted by ``sku_id``."""
+    # a velocity window of 0 days divides the demand by 0; a default lead time of 0 zeroes the
+    # reorder points it sets
+    _check_days(velocity_days=velocity_days, default_lead_time_days=default_lead_time_days)
     z = _z(service_level)
     window = _period_ending(period.end, velocity_days, period.timezone)
     lines = paid_units(orders, order_items, window)

@@ -8,6 +8,7 @@ Range 2025-03-10..2025-03-11 in Asia/Shanghai (UTC+8): local 03-10 is UTC 03-09 
 from __future__ import annotations
 
 import math
+import re
 
 import ibis
 import matplotlib
@@ -517,6 +518,51 @@ def test_dropoff_behaviour_watches_droppers_until_t1_plus_window_across_spring_f
     assert table["droppers_with_event"].tolist() == [1, 1, 1]
     assert table["events_per_dropper"].tolist() == [1.0, 1.0, 1.0]
     assert table["converters_with_event"].tolist() == [0, 0, 0]
+
+
+# Every funnel function that takes a window, called with the window as its one argument.
+WINDOWED = {
+    "funnel_reach": lambda w: funnel.funnel_reach(STORY, SHANGHAI, STEPS, w).to_pandas(),
+    "funnel_table": lambda w: funnel.funnel_table(STORY, SHANGHAI, STEPS, w),
+    "funnel_breakdown": lambda w: funnel.funnel_breakdown(STORY, SHANGHAI, STEPS, w),
+    "funnel_paths": lambda w: funnel.funnel_paths(STORY, SHANGHAI, [STEPS], w),
+    "item_conversion": lambda w: funnel.item_conversion(
+        ITEM_EVENTS, ITEM_ORDERS, ITEM_LINES, SHANGHAI, w
+    ),
+    "daily_conversion": lambda w: funnel.daily_conversion(
+        MONITORED, SHANGHAI, ["view_item", "purchase"], w, band_days=3
+    ),
+    "dropoff_users": lambda w: funnel.dropoff_users(STORY, SHANGHAI, STEPS, "add_to_cart", w),
+    "dropoff_behaviour": lambda w: funnel.dropoff_behaviour(
+        STORY, SHANGHAI, STEPS, "add_to_cart", w
+    ),
+}
+
+
+@pytest.mark.parametrize("function", sorted(WINDOWED))
+@pytest.mark.parametrize(
+    ("window_days", "refusal"),
+    [
+        (0, "window_days=0 must be at least 1"),
+        (-7, "window_days=-7 must be at least 1"),
+        (1, None),
+    ],
+)
+def test_funnel_windows_are_at_least_a_day(function, window_days, refusal):
+    if refusal is None:
+        assert isinstance(WINDOWED[function](window_days), pd.DataFrame)
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            WINDOWED[function](window_days)
+
+
+@pytest.mark.parametrize(
+    ("k", "refusal"),
+    [(0, "k=0 must be above 0"), (-3, "k=-3 must be above 0"), (math.nan, "k=nan must be above 0")],
+)
+def test_daily_conversion_band_multiplier_is_above_0(k, refusal):
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        funnel.daily_conversion(MONITORED, SHANGHAI, ["view_item", "purchase"], 1, band_days=3, k=k)
 
 
 # ---------------------------------------------------------------------------------------------

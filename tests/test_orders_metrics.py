@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import ibis
 import pandas as pd
@@ -232,6 +233,25 @@ def test_slot_conversion_is_a_share_of_the_periods_clickers():
     z = 2 / math.sqrt(3)
     assert table.loc["banner", "p_value_vs_best"] == pytest.approx(math.erfc(z / math.sqrt(2)))
     assert math.isnan(table.loc["feed", "p_value_vs_best"])
+
+
+@pytest.mark.parametrize("orders", [ORDERS, None], ids=["with orders", "without orders"])
+@pytest.mark.parametrize(
+    ("hours", "refusal"),
+    [
+        (0, "attribution_hours=0 must be at least 1"),
+        (-24, "attribution_hours=-24 must be at least 1"),
+        (1, None),
+    ],
+)
+def test_slot_attribution_is_at_least_an_hour(orders, hours, refusal):
+    events = _slot_events("2025-03-10 01:00:00")
+    if refusal is None:
+        table = slots.slot_performance(events, orders, SHANGHAI, hours, min_clickers=1)
+        assert table["slot"].tolist() == ["banner", "feed", "grid"]
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            slots.slot_performance(events, orders, SHANGHAI, hours, min_clickers=1)
 
 
 def test_wilson_interval_matches_textbook_values():

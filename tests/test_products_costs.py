@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import ibis
 import pandas as pd
@@ -289,6 +290,25 @@ def test_quadrant_mix_against_the_target():
     assert math.isnan(mix.loc[products.NO_QUADRANT, "target_share"])
     with pytest.raises(ValueError, match="unknown quadrant"):
         products.quadrant_mix(table, {"stars": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("target", "refusal"),
+    [
+        ({"star": -0.1}, "target_mix['star']=-0.1 must be a share between 0 and 1"),
+        ({"star": 0.5, "question": 1.5}, "target_mix['question']=1.5 must be a share between 0"),
+        ({"future star": math.nan}, "target_mix['future star']=nan must be a share between 0"),
+        ({"star": 1.0, "question": 0.0}, None),
+    ],
+)
+def test_quadrant_mix_targets_are_shares(target, refusal):
+    table = products.with_quadrants(matrix([("p", 30, 0.1, 100.0), ("q", 20, 0.2, 50.0)]))
+    if refusal is None:
+        mix = products.quadrant_mix(table, target).set_index("quadrant")
+        assert mix["target_share"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            products.quadrant_mix(table, target)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import ibis
 import pandas as pd
@@ -199,6 +200,28 @@ def test_phase_rule():
     assert never_flat["phase"].tolist() == ["volatile"] * 3 + ["selection"] * 4
 
 
+PHASE_CURVE = pd.DataFrame({"day": range(4), "retention_rate": [1.0, 0.5, 0.4, 0.35]})
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "refusal"),
+    [
+        ("volatile_below", 0, "volatile_below=0 must be above 0 and at most 1"),
+        ("volatile_below", 1.5, "volatile_below=1.5 must be above 0 and at most 1"),
+        ("volatile_below", math.nan, "volatile_below=nan must be above 0 and at most 1"),
+        ("stable_below", -0.01, "stable_below=-0.01 must be above 0 and at most 1"),
+        ("volatile_below", 1, None),
+        ("stable_below", 1, None),
+    ],
+)
+def test_retention_phases_thresholds_are_shares_above_0(argument, value, refusal):
+    if refusal is None:
+        assert len(retention.retention_phases(PHASE_CURVE, **{argument: value})) == 4
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            retention.retention_phases(PHASE_CURVE, **{argument: value})
+
+
 # ------------------------------------------------------------------------------------ repurchase
 
 SHOP = orders_table(
@@ -303,6 +326,32 @@ def test_days_between_first_and_second_purchase():
     assert gaps["cumulative_share"].tolist() == [0.25, 0.5, 0.75, 1.0]
     quantiles = repurchase.days_to_second_quantiles(gaps)
     assert quantiles["days"].tolist() == [0, 5, 29]
+
+
+@pytest.mark.parametrize("function", [repurchase.buyer_cohorts, repurchase.days_to_second_purchase])
+@pytest.mark.parametrize(
+    ("months", "refusal"),
+    [
+        (0, "months=0 must be from 1 to 120"),
+        (-3, "months=-3 must be from 1 to 120"),
+        (121, "months=121 must be from 1 to 120"),
+        (10**9, f"months={10**9} must be from 1 to 120"),  # not an OverflowError from dates
+        (1, None),
+        (120, None),
+    ],
+)
+def test_cohort_months_from_1_to_120(function, months, refusal):
+    if refusal is None:
+        assert isinstance(function(BUYERS, Q1, months=months), pd.DataFrame)
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            function(BUYERS, Q1, months=months)
+
+
+def test_cohort_months_cap_is_the_runners():
+    from lib.run import _NUMBER_RANGES  # papermill and Jupyter: only this test pays for them
+
+    assert _NUMBER_RANGES["buyer_cohort_months"].high == repurchase.MAX_COHORT_MONTHS
 
 
 # ------------------------------------------------------------------------------------- segments
@@ -519,6 +568,42 @@ def test_category_propensity():
     assert pd.isna(table.loc["x", "second_category"])
     orders_only = segments.category_propensity(orders, items, products, UTC_DAYS)
     assert orders_only["user_id"].tolist() == ["x"]  # u's purchase was before the period
+
+
+def _lifecycle(window_days: int) -> pd.DataFrame:
+    return segments.lifecycle(
+        segments.user_days_from_orders(SHOP, SHOP_PERIOD), SHOP_PERIOD, window_days
+    )
+
+
+def _propensity(half_life_days: float) -> pd.DataFrame:
+    items = ibis.memtable(
+        pd.DataFrame({"order_id": ["o1"], "sku_id": ["s1"], "quantity": [1], "unit_price": [1.0]})
+    )
+    products = ibis.memtable(pd.DataFrame({"sku_id": ["s1"], "category": ["food"]}))
+    return segments.category_propensity(
+        SHOP, items, products, SHOP_PERIOD, half_life_days=half_life_days
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "value", "refusal"),
+    [
+        (_lifecycle, 0, "window_days=0 must be at least 1"),
+        (_lifecycle, -7, "window_days=-7 must be at least 1"),
+        (_lifecycle, 1, None),
+        (_propensity, 0, "half_life_days=0 must be above 0"),
+        (_propensity, -30, "half_life_days=-30 must be above 0"),
+        (_propensity, math.nan, "half_life_days=nan must be above 0"),
+        (_propensity, 0.5, None),  # under a day is a half-life too, unlike 0
+    ],
+)
+def test_segment_windows_and_half_life_are_positive(function, value, refusal):
+    if refusal is None:
+        assert not function(value).empty
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            function(value)
 
 
 def test_segment_summary_size_and_value():

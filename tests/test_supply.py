@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import ibis
 import numpy as np
@@ -498,6 +499,47 @@ def test_reorder_point_formula():
     reorder = supply.skus_to_reorder(points.reset_index())
     assert set(reorder["sku_id"]) == set(points.index[points["below_reorder_point"]])
     assert reorder["shortfall"].is_monotonic_decreasing
+
+
+def _health(**days: float) -> pd.DataFrame:
+    return supply.inventory_health(
+        INVENTORY, ORDERS, ITEMS, PRODUCTS, PERIOD, PURCHASE_ORDERS, **days
+    )
+
+
+def _reorder(**days: float) -> pd.DataFrame:
+    return supply.reorder_points(
+        INVENTORY, ORDERS, ITEMS, PRODUCTS, PERIOD, PURCHASE_ORDERS, **days
+    )
+
+
+ONE_DAY_HEALTH = {
+    "velocity_days": 1,
+    "dead_stock_days": 1,
+    "low_stock_days": 1,
+    "overstock_days": 1,
+}
+
+
+@pytest.mark.parametrize(
+    ("function", "days", "refusal"),
+    [
+        (_health, {"velocity_days": 0}, "velocity_days=0 must be at least 1"),
+        (_health, {"dead_stock_days": -60}, "dead_stock_days=-60 must be at least 1"),
+        (_health, {"low_stock_days": 0.5}, "low_stock_days=0.5 must be at least 1"),
+        (_health, {"overstock_days": math.nan}, "overstock_days=nan must be at least 1"),
+        (_health, ONE_DAY_HEALTH, None),
+        (_reorder, {"velocity_days": 0}, "velocity_days=0 must be at least 1"),
+        (_reorder, {"default_lead_time_days": 0}, "default_lead_time_days=0 must be at least 1"),
+        (_reorder, {"velocity_days": 1, "default_lead_time_days": 1}, None),
+    ],
+)
+def test_supply_day_counts_are_at_least_1(function, days, refusal):
+    if refusal is None:
+        assert not function(**days).empty
+    else:
+        with pytest.raises(ValueError, match=re.escape(refusal)):
+            function(**days)
 
 
 # -------------------------------------------------------------------------- fulfilment
