@@ -48,6 +48,20 @@ def test_no_output_copies_personal_data(known_run):
             assert value not in text, f"{path.name} holds {column}"
 
 
+@pytest.mark.spark
+def test_a_spark_source_runs_a_notebook_to_the_known_answers(tmp_path):
+    # the runner's --source spark://… reaches the kernel, which opens its own Spark session
+    output = tmp_path / "spark"
+    source = f"spark://{KNOWN_ANSWERS / 'source'}"
+    code = run.main([*ARGS, "--source", source, "--notebooks", "traffic", "--output", str(output)])
+    assert code == 0
+    got = pd.read_csv(output / "tables" / "traffic_daily.csv")
+    want = pd.read_csv(KNOWN_ANSWERS / "expected" / "traffic_daily.csv")
+    pd.testing.assert_frame_equal(
+        got[list(want.columns)], want, check_dtype=False, check_exact=False, rtol=1e-9
+    )
+
+
 @pytest.mark.parametrize(
     "table", ["traffic_daily", "funnel", "gmv_daily", "retention", "repurchase"]
 )
