@@ -346,6 +346,8 @@ def retention_phases(
         # Written as `not` so that NaN is refused too.
         if not 0 < value <= 1:
             raise ValueError(f"{name}={value} must be above 0 and at most 1")
+    if window < 1:  # no next days to average over: every loss would be NaN
+        raise ValueError(f"window={window} must be at least 1")
     rates = curve.set_index("day")["retention_rate"].sort_index()
     if rates.empty:
         return pd.DataFrame({"day": [], "retention_rate": [], "loss": [], "phase": []})

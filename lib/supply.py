@@ -350,6 +350,7 @@ def stock_status(
     overstock_days: float = OVERSTOCK_DAYS,
 ) -> list[str]:
     """The status of each SKU, the first rule that applies (module docstring)."""
+    _check_days(low_stock_days=low_stock_days, overstock_days=overstock_days)
     statuses = []
     for units, recent, supply in zip(
         ending_units, np.asarray(recent_units), days_of_supply, strict=True

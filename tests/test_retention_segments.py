@@ -212,6 +212,8 @@ PHASE_CURVE = pd.DataFrame({"day": range(4), "retention_rate": [1.0, 0.5, 0.4, 0
         ("stable_below", -0.01, "stable_below=-0.01 must be above 0 and at most 1"),
         ("volatile_below", 1, None),
         ("stable_below", 1, None),
+        ("window", 0, "window=0 must be at least 1"),
+        ("window", 1, None),
     ],
 )
 def test_retention_phases_thresholds_are_shares_above_0(argument, value, refusal):
