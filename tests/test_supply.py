@@ -521,6 +521,13 @@ ONE_DAY_HEALTH = {
 }
 
 
+def test_stock_status_thresholds_are_at_least_a_day():
+    units, recent, cover = pd.Series([0, 5, 5]), [1, 0, 2], pd.Series([0.0, math.inf, 50.0])
+    assert supply.stock_status(units, recent, cover, 1, 1) == ["stockout", "dead", "overstock"]
+    with pytest.raises(ValueError, match=re.escape("overstock_days=0 must be at least 1")):
+        supply.stock_status(units, recent, cover, 7, 0)
+
+
 @pytest.mark.parametrize(
     ("function", "days", "refusal"),
     [
@@ -534,13 +541,6 @@ ONE_DAY_HEALTH = {
         (_reorder, {"velocity_days": 1, "default_lead_time_days": 1}, None),
     ],
 )
-def test_stock_status_thresholds_are_at_least_a_day():
-    units, recent, cover = pd.Series([0, 5, 5]), [1, 0, 2], pd.Series([0.0, math.inf, 50.0])
-    assert supply.stock_status(units, recent, cover, 1, 1) == ["stockout", "dead", "overstock"]
-    with pytest.raises(ValueError, match=re.escape("overstock_days=0 must be at least 1")):
-        supply.stock_status(units, recent, cover, 7, 0)
-
-
 def test_supply_day_counts_are_at_least_1(function, days, refusal):
     if refusal is None:
         assert not function(**days).empty
