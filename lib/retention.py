@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from lib.gmv import paid_orders
@@ -140,26 +141,32 @@ def cohort_retention(
     last_counts = counts[counts["kind"] == "last"].rename(columns={"k": "last", "n": "users"})
     horizon = last_event_day(events, period)
 
-    rows = []
-    retained = on_day.set_index(["cohort_key", "offset"])["retained_users"]
-    for cohort_key, size in sizes.sort_values("cohort_key").itertuples(index=False):
-        # the youngest member of a weekly cohort joined on the week's last day in the period
-        youngest = cohort_key if granularity == "day" else min(cohort_key + 6, period.end_day)
-        lasts = last_counts[last_counts["cohort_key"] == cohort_key]
-        for offset in range(0, min(max_day, horizon - youngest) + 1):
-            rows.append(
-                (
-                    cohort_key,
-                    size,
-                    offset,
-                    int(retained.get((cohort_key, offset), 0)),
-                    int(lasts.loc[lasts["last"] >= offset, "users"].sum()),
-                )
-            )
+    # one row per cohort and day the cohort's youngest member has reached (the youngest member
+    # of a weekly cohort joined on the week's last day in the period), built in whole columns
+    sizes = sizes.sort_values("cohort_key")
+    keys = sizes["cohort_key"].to_numpy()
+    youngest = keys if granularity == "day" else np.minimum(keys + 6, period.end_day)
+    n_days = np.clip(np.minimum(max_day, horizon - youngest) + 1, 0, None)
     table = pd.DataFrame(
-        rows,
-        columns=["cohort_day", "cohort_size", "day", "retained_users", "retained_on_or_after"],
-    ).astype("int64")
+        {
+            "cohort_day": np.repeat(keys, n_days),
+            "cohort_size": np.repeat(sizes["n"].to_numpy(), n_days),
+        }
+    )
+    table["day"] = table.groupby("cohort_day").cumcount()
+    cells = pd.MultiIndex.from_arrays([table["cohort_day"], table["day"]])
+    retained = on_day.set_index(["cohort_key", "offset"])["retained_users"]
+    table["retained_users"] = retained.reindex(cells).fillna(0).to_numpy()
+    # users whose last return is on day k or later: a reverse running sum over k per cohort
+    by_last = (
+        last_counts.groupby(["cohort_key", "last"])["users"]
+        .sum()
+        .unstack(fill_value=0)
+        .reindex(index=keys, columns=range(max_day + 1), fill_value=0)
+    )
+    at_least = by_last.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1].stack()
+    table["retained_on_or_after"] = at_least.reindex(cells).fillna(0).to_numpy()
+    table = table.astype("int64")
     table.insert(0, "cohort_date", to_timestamps(table.pop("cohort_day")).to_numpy())
     table["retention_rate"] = table["retained_users"] / table["cohort_size"]
     table["retention_rate_on_or_after"] = table["retained_on_or_after"] / table["cohort_size"]
