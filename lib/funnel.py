@@ -42,7 +42,7 @@ import pandas as pd
 
 from lib.data import Source
 from lib.gmv import paid_orders
-from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
+from lib.periods import SECONDS_PER_DAY, Period, check_lengths, epoch_seconds, to_timestamps
 from lib.stats import proportion_intervals, two_proportion_pvalue
 from lib.traffic import UNKNOWN, events_in
 
@@ -116,13 +116,6 @@ def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:
     return steps
 
 
-def _check_window_days(window_days: int) -> None:
-    # at 0 only steps in the entry's own second would count, below 0 none: a funnel that looks
-    # like a collapse rather than a mistake
-    if window_days < 1:
-        raise ValueError(f"window_days={window_days} must be at least 1")
-
-
 def _entry_events(events: ir.Table, period: Period, step: str) -> ir.Table:
     """Step-1 events on local days of the period, with local ``day`` and epoch second ``s``."""
     lo, hi = period.utc_bounds()
@@ -180,7 +173,9 @@ def _reach(
     read the events once per step (2× slower at 10M events); sharing those scans through a CTE
     made DuckDB materialise the step events, 2.5× slower at 100M for a frequent first step.
     """
-    _check_window_days(window_days)
+    # a window of 0 counts only steps in the entry's own second, below 0 none: a funnel that
+    # looks like a collapse rather than a mistake
+    check_lengths(window_days=window_days)
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, late = _window_bounds(period, window_days)
@@ -517,7 +512,7 @@ def item_conversion(
         raise ValueError(f"level={level!r} must be one of {', '.join(ITEM_LEVELS)}")
     if level == "category" and products is None:
         raise ValueError("level='category' needs the products table (sku_id → category)")
-    _check_window_days(window_days)
+    check_lengths(window_days=window_days)
     item = "sku_id" if level == "sku" else "category"
     window = window_days * SECONDS_PER_DAY
 
@@ -629,8 +624,7 @@ def daily_conversion(
     widen its own band.
     """
     steps = _check_steps(steps)
-    if band_days < 1:
-        raise ValueError(f"band_days={band_days} must be at least 1")
+    check_lengths(band_days=band_days)
     if not k > 0:  # not `k <= 0`, so that NaN is refused too
         raise ValueError(f"k={k} must be above 0")
     widened = Period(period.start - dt.timedelta(days=band_days), period.end, period.timezone)

@@ -59,6 +59,15 @@ def check_timezone(name: str) -> ZoneInfo:
         ) from None
 
 
+def check_lengths(**lengths: float) -> None:
+    """Raise a ValueError for the first of ``lengths`` (name=value: a window or count of days or
+    hours) below 1, naming it. ``not >= 1`` refuses NaN too, which would make every comparison
+    with it silently false."""
+    for name, value in lengths.items():
+        if not value >= 1:
+            raise ValueError(f"{name}={value} must be at least 1")
+
+
 def epoch_day(day: dt.date) -> int:
     """Days since 1970-01-01 for a calendar date."""
     return (day - EPOCH).days

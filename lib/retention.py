@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from lib.gmv import paid_orders
-from lib.periods import Period, to_timestamps
+from lib.periods import Period, check_lengths, to_timestamps
 
 DEFAULT_MAX_DAY = 30
 HEADLINE_DAYS = (1, 3, 7, 14, 30)
@@ -353,8 +353,7 @@ def retention_phases(
         # Written as `not` so that NaN is refused too.
         if not 0 < value <= 1:
             raise ValueError(f"{name}={value} must be above 0 and at most 1")
-    if window < 1:  # no next days to average over: every loss would be NaN
-        raise ValueError(f"window={window} must be at least 1")
+    check_lengths(window=window)  # below 1 no next days to average over: every loss is NaN
     rates = curve.set_index("day")["retention_rate"].sort_index()
     if rates.empty:
         return pd.DataFrame({"day": [], "retention_rate": [], "loss": [], "phase": []})

@@ -42,7 +42,7 @@ import pandas as pd
 
 from lib import outputs
 from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
-from lib.periods import Period, to_timestamps
+from lib.periods import Period, check_lengths, to_timestamps
 from lib.traffic import events_in
 
 LIFECYCLE_STATES = ("new", "returning", "resurrected", "dormant")
@@ -107,8 +107,7 @@ def lifecycle(user_days: ir.Table, period: Period, window_days: int = 7) -> pd.D
     """``window_start, window_end, new, returning, resurrected, dormant, active, quick_ratio`` per
     window (``active`` = new + returning + resurrected; ``quick_ratio`` = (new + resurrected) /
     dormant, above 1 when the active base grows)."""
-    if window_days < 1:
-        raise ValueError(f"window_days={window_days} must be at least 1")
+    check_lengths(window_days=window_days)
     n_windows = period.n_days // window_days
     columns = ["window_start", "window_end", *LIFECYCLE_STATES, "active", "quick_ratio"]
     if n_windows == 0:

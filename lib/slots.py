@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from lib.gmv import MONEY_DECIMALS, paid_orders_in
-from lib.periods import Period, epoch_seconds
+from lib.periods import Period, check_lengths, epoch_seconds
 from lib.stats import proportion_intervals, two_proportion_pvalue
 from lib.traffic import events_in
 
@@ -49,8 +49,7 @@ def slot_performance(
     # at 0 only a click in the payment's own second earns it, below 0 none: no sales, which
     # reads as a result. Checked without orders too, so that a call does not start failing
     # once orders are given.
-    if attribution_hours < 1:
-        raise ValueError(f"attribution_hours={attribution_hours} must be at least 1")
+    check_lengths(attribution_hours=attribution_hours)
     promo = events_in(events, period)
     promo = promo.filter(promo.slot.notnull())
     exposure = (

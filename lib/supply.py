@@ -81,7 +81,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
-from lib.periods import EPOCH, Period, to_timestamps
+from lib.periods import EPOCH, Period, check_lengths, to_timestamps
 from lib.stats import two_proportion_pvalue
 from lib.traffic import events_in
 
@@ -244,14 +244,6 @@ def _in_period(table: ir.Table, column: str, period: Period) -> ir.Table:
 # Inventory health and turnover
 
 
-def _check_days(**days: float) -> None:
-    """Raise for the first of ``days`` (name=value) below 1: a count of days or a window."""
-    for name, value in days.items():
-        # `not >=` refuses NaN too, which would make every comparison with it silently false
-        if not value >= 1:
-            raise ValueError(f"{name}={value} must be at least 1")
-
-
 def inventory_health(
     inventory: ir.Table,
     orders: ir.Table,
@@ -271,7 +263,7 @@ def inventory_health(
     period, sorted by ``sku_id``. Without ``purchase_orders`` the received units are unknown:
     ``received_units`` and ``sell_through`` are null.
     """
-    _check_days(
+    check_lengths(
         velocity_days=velocity_days,
         dead_stock_days=dead_stock_days,
         low_stock_days=low_stock_days,
@@ -350,7 +342,7 @@ def stock_status(
     overstock_days: float = OVERSTOCK_DAYS,
 ) -> list[str]:
     """The status of each SKU, the first rule that applies (module docstring)."""
-    _check_days(low_stock_days=low_stock_days, overstock_days=overstock_days)
+    check_lengths(low_stock_days=low_stock_days, overstock_days=overstock_days)
     statuses = []
     for units, recent, supply in zip(
         ending_units, np.asarray(recent_units), days_of_supply, strict=True
@@ -826,7 +818,7 @@ def reorder_points(
     below_reorder_point`` (module docstring), sorted by ``sku_id``."""
     # a velocity window of 0 days divides the demand by 0; a default lead time of 0 zeroes the
     # reorder points it sets
-    _check_days(velocity_days=velocity_days, default_lead_time_days=default_lead_time_days)
+    check_lengths(velocity_days=velocity_days, default_lead_time_days=default_lead_time_days)
     z = _z(service_level)
     window = _period_ending(period.end, velocity_days, period.timezone)
     lines = paid_units(orders, order_items, window)

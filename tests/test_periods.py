@@ -8,6 +8,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from lib import periods
 from lib.periods import Period, PeriodError, epoch_day, offset_segments, parse_date, utc_midnight
 
 
@@ -121,3 +122,10 @@ def test_contains_keeps_local_dates_of_the_period_ends_included():
     table = ibis.memtable({"date": list(dates)})
     kept = table.filter(period.contains(table.date)).to_pandas()["date"]
     assert [pd.Timestamp(d).date().isoformat() for d in kept] == ["2025-03-02", "2025-03-04"]
+
+
+def test_check_lengths_names_the_first_length_below_1_and_refuses_nan():
+    periods.check_lengths(window_days=1, hours=24.5)  # accepted
+    for value in (0, -3, 0.5, float("nan")):
+        with pytest.raises(ValueError, match=f"^window_days={value} must be at least 1$"):
+            periods.check_lengths(hours=2, window_days=value)
