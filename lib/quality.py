@@ -177,7 +177,6 @@ class TableProfile:
     rows: int
     nulls: dict[str, int] = field(default_factory=dict)  # required columns only
     negative: dict[str, int] = field(default_factory=dict)
-    repeated_ids: int = 0  # rows whose key (UNIQUE_KEYS) another row already has
     repeats: Repeats | None = None
     bad_status: int = 0
     bad_status_example: str | None = None
@@ -247,7 +246,6 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
             profile.negative[col.name] = as_count(get(*kind_key))
     if key and (len(key) > 1 or as_count(get("repeated", key[0]))):
         profile.repeats = find_repeats(source, name, key)
-        profile.repeated_ids = profile.repeats.rows if profile.repeats else 0
     if name == "orders":
         profile.bad_status = as_count(get("status", "status"))
         example = get("example", "status")

@@ -45,7 +45,7 @@ from lib.periods import Period, epoch_day, to_timestamps
 COLUMNS = ["buyers", "repeat_buyers", "repurchase_rate", "gmv", "repeat_gmv", "repeat_gmv_share"]
 UNKNOWN_CATEGORY = "(unknown)"
 REPEAT_WINDOWS = (30, 60, 90)
-# Ten years of cohorts, as lib/run.py allows for buyer_cohort_months. Each cohort month adds a
+# Ten years of cohorts (lib/run.py checks buyer_cohort_months against it). Each cohort month adds a
 # branch to the query's CASE (5,000 months: 4 s on a handful of orders), and more months than
 # the calendar holds end in an OverflowError that names no argument.
 MAX_COHORT_MONTHS = 120

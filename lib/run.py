@@ -67,6 +67,7 @@ from lib.data import (
 from lib.periods import Period, PeriodError
 from lib.quality import validate
 from lib.report import ReportSection, build_report
+from lib.repurchase import MAX_COHORT_MONTHS
 from lib.retention import ACTIVE_DAYS, GRANULARITIES, PURCHASES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -581,7 +582,7 @@ _NUMBER_RANGES: dict[str, _Range] = {
     "phase_stable_below": _Range(0, 1, open_low=True),
     "magic_k_days": _DAYS,  # retention.early_behaviour_by_user, with _ORDERED
     "magic_retention_day": _DAYS,
-    "buyer_cohort_months": _Range(1, 120),  # below 1 the repurchase tables silently show one
+    "buyer_cohort_months": _Range(1, MAX_COHORT_MONTHS),  # repurchase.buyer_cohorts raises
     "lifecycle_days": _DAYS,  # segments.lifecycle divides the period by it
     "activity_window_days": _DAYS,  # segments.activity_segments, with _ORDERED
     "highly_active_days": _DAYS,
