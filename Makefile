@@ -25,7 +25,7 @@ report: $(STAMP)
 	$(PY) -m lib.run --start $(START) --end $(END) --timezone $(TIMEZONE) $(RUN_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check lib tests benchmarks
+	$(PY) -m ruff check lib tests benchmarks scripts
 
 test: lint
 	$(PY) -m pytest tests
