@@ -239,6 +239,17 @@ def _step_table(steps: Sequence[str], users: Sequence[int]) -> pd.DataFrame:
     return table
 
 
+def _mean_hours(gap_seconds: pd.Series) -> float:
+    """Mean of whole-second gaps, in hours; NaN when there are none.
+
+    Whole seconds add up exactly in any order (below 2**53), so the mean does not depend on the
+    order the engine returns the rows in, as a float mean of hours would in its last digit.
+    """
+    if gap_seconds.empty:
+        return float("nan")
+    return float(gap_seconds.sum()) / len(gap_seconds) / 3600
+
+
 def funnel_table(
     events: ir.Table,
     period: Period,
@@ -259,9 +270,9 @@ def funnel_table(
     table = _step_table(steps, users)
     medians, means = [float("nan")], [float("nan")]
     for index in range(2, len(steps) + 1):
-        gaps = (times[f"t{index}"] - times[f"t{index - 1}"]) / 3600
-        medians.append(gaps.median())
-        means.append(gaps.mean())
+        gap_seconds = (times[f"t{index}"] - times[f"t{index - 1}"]).dropna()
+        medians.append((gap_seconds / 3600).median())
+        means.append(_mean_hours(gap_seconds))
     table["median_hours_from_previous"] = medians
     table["mean_hours_from_previous"] = means
     return table

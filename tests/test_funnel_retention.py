@@ -121,3 +121,14 @@ def test_average_and_headline_retention_pool_by_cohort_size():
     headline = retention.headline_retention(cohorts, days=(1, 3)).set_index("day")
     assert headline.loc[1, "retention_rate"] == 0.2
     assert pd.isna(headline.loc[3, "retention_rate"])
+
+
+def test_mean_gap_is_the_same_whatever_the_row_order():
+    # gaps of 1 s, 2 h and 3 h 20 min: the mean is (1 + 7200 + 12000) / 3 s = 6400.333… s
+    gaps = pd.Series([1.0, 7200.0, 12000.0, float("nan")]).dropna()
+    assert funnel._mean_hours(gaps) == (1 + 7200 + 12000) / 3 / 3600
+    # many awkward gaps: every order gives the same float, to the last digit
+    many = pd.Series([float(s) for s in range(1, 5000, 7)])
+    results = {funnel._mean_hours(many.sample(frac=1, random_state=seed)) for seed in range(20)}
+    assert results == {float(many.sum()) / len(many) / 3600}
+    assert pd.isna(funnel._mean_hours(pd.Series([], dtype=float)))
