@@ -43,6 +43,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from lib.periods import Period
@@ -52,31 +53,66 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 Kind = Literal["timestamp", "id", "string", "number", "integer", "date"]
 
 
+# The Arrow type of each kind in the sample's Parquet files: ids as strings, timestamps as naive
+# UTC microseconds, numbers as float64, integers as int64, dates as days.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "timestamp": pa.timestamp("us"),
+    "id": pa.string(),
+    "string": pa.string(),
+    "number": pa.float64(),
+    "integer": pa.int64(),
+    "date": pa.date32(),
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     kind: Kind
     nullable: bool = False
+    # Optional: a column the contract names without requiring it. A source may lack it; the
+    # sections that use one (events.coupon_id, inventory.location) do so when it is there. Like
+    # any extra column it is neither checked nor normalised; the sample carries it.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
 class TableSpec:
     name: str
-    columns: tuple[Column, ...]
+    all_columns: tuple[Column, ...]  # required and optional, in the order the sample stores them
     required: bool = False
     description: str = ""
 
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The required columns: every source of the table has them (checked and normalised)."""
+        return tuple(column for column in self.all_columns if not column.optional)
+
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema the sample's Parquet file of this table has (:mod:`lib.simulate`):
+        every column, optional ones included, in order, each kind as :data:`ARROW_TYPES`.
+
+        Every field is nullable in Arrow (Parquet ``OPTIONAL``), as the files have always been
+        written: a column's ``nullable`` is a rule on its values, checked by :mod:`lib.quality`.
+        """
+        return pa.schema([(column.name, ARROW_TYPES[column.kind]) for column in self.all_columns])
+
 
 def _cols(*specs: str) -> tuple[Column, ...]:
-    """Columns from ``"name:kind"`` strings; a trailing ``?`` marks a nullable column."""
+    """Columns from ``"name:kind"`` strings; a trailing ``?`` marks a nullable column and
+    ``"[name:kind]"`` in brackets an optional one."""
     columns = []
     for spec in specs:
-        name, kind = spec.split(":")
-        columns.append(Column(name, kind.rstrip("?"), nullable=kind.endswith("?")))  # type: ignore[arg-type]
+        optional = spec.startswith("[") and spec.endswith("]")
+        name, kind = spec.strip("[]").split(":")
+        columns.append(
+            Column(name, kind.rstrip("?"), nullable=kind.endswith("?"), optional=optional)  # type: ignore[arg-type]
+        )
     return tuple(columns)
 
 
-# The data contract. Extra columns are kept and ignored; optional tables enable extra sections.
+# The data contract. Extra columns are kept and ignored; optional tables enable extra sections;
+# optional columns (in brackets) are used when present.
 CONTRACT: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -91,6 +127,7 @@ CONTRACT: dict[str, TableSpec] = {
                 "channel:string?",
                 "slot:string?",
                 "platform:string?",
+                "[coupon_id:id?]",
             ),
             description="behaviour events (GA4 e-commerce event names)",
         ),
@@ -116,7 +153,14 @@ CONTRACT: dict[str, TableSpec] = {
         ),
         TableSpec(
             "products",
-            _cols("sku_id:id", "category:string", "unit_cost:number?", "list_price:number?"),
+            _cols(
+                "sku_id:id",
+                "category:string",
+                "unit_cost:number?",
+                "list_price:number?",
+                "[brand:string?]",
+                "[product_name:string?]",
+            ),
             description="the catalogue",
         ),
         TableSpec(
@@ -148,7 +192,7 @@ CONTRACT: dict[str, TableSpec] = {
         # are summed; an optional ``location`` column gives the split.
         TableSpec(
             "inventory",
-            _cols("date:date", "sku_id:id", "on_hand:integer"),
+            _cols("date:date", "sku_id:id", "[location:string]", "on_hand:integer"),
             description="units on hand per SKU at the end of each local day",
         ),
         TableSpec(

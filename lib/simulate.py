@@ -402,118 +402,14 @@ HANDLING_LOAD = {date(2025, 11, 10): 2.5, date(2025, 11, 11): 4.0, date(2025, 11
 CARRIER_SURGE_DAYS = 1.0  # carriers' networks are congested for parcels paid 11-10..11-13
 LOST_PARCEL_P = 0.002
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "events": pa.schema(
-        [
-            ("event_time", pa.timestamp("us")),
-            ("user_id", pa.string()),
-            ("event_name", pa.string()),
-            ("session_id", pa.string()),
-            ("sku_id", pa.string()),
-            ("channel", pa.string()),
-            ("slot", pa.string()),
-            ("platform", pa.string()),
-            ("coupon_id", pa.string()),
-        ]
-    ),
-    "orders": pa.schema(
-        [
-            ("order_id", pa.string()),
-            ("user_id", pa.string()),
-            ("order_time", pa.timestamp("us")),
-            ("paid_time", pa.timestamp("us")),
-            ("status", pa.string()),
-            ("paid_amount", pa.float64()),
-            ("discount_amount", pa.float64()),
-            ("coupon_id", pa.string()),
-            ("channel", pa.string()),
-        ]
-    ),
-    "order_items": pa.schema(
-        [
-            ("order_id", pa.string()),
-            ("sku_id", pa.string()),
-            ("quantity", pa.int64()),
-            ("unit_price", pa.float64()),
-        ]
-    ),
-    "products": pa.schema(
-        [
-            ("sku_id", pa.string()),
-            ("category", pa.string()),
-            ("unit_cost", pa.float64()),
-            ("list_price", pa.float64()),
-            ("brand", pa.string()),
-            ("product_name", pa.string()),
-        ]
-    ),
-    "users": pa.schema(
-        [
-            ("user_id", pa.string()),
-            ("signup_time", pa.timestamp("us")),
-            ("acquisition_channel", pa.string()),
-            ("region", pa.string()),
-        ]
-    ),
-    "marketing_spend": pa.schema(
-        [
-            ("date", pa.date32()),
-            ("channel", pa.string()),
-            ("billing_model", pa.string()),
-            ("impressions", pa.int64()),
-            ("clicks", pa.int64()),
-            ("spend", pa.float64()),
-        ]
-    ),
-    "costs": pa.schema(
-        [
-            ("month", pa.date32()),
-            ("component", pa.string()),
-            ("item", pa.string()),
-            ("amount", pa.float64()),
-        ]
-    ),
-    "reviews": pa.schema(
-        [
-            ("sku_id", pa.string()),
-            ("user_id", pa.string()),
-            ("review_time", pa.timestamp("us")),
-            ("rating", pa.int64()),
-        ]
-    ),
-    "inventory": pa.schema(
-        [
-            ("date", pa.date32()),
-            ("sku_id", pa.string()),
-            ("location", pa.string()),
-            ("on_hand", pa.int64()),
-        ]
-    ),
-    "purchase_orders": pa.schema(
-        [
-            ("po_id", pa.string()),
-            ("supplier", pa.string()),
-            ("sku_id", pa.string()),
-            ("ordered_date", pa.date32()),
-            ("promised_date", pa.date32()),
-            ("received_date", pa.date32()),
-            ("qty_ordered", pa.int64()),
-            ("qty_received", pa.int64()),
-            ("unit_cost", pa.float64()),
-        ]
-    ),
-    "shipments": pa.schema(
-        [
-            ("order_id", pa.string()),
-            ("carrier", pa.string()),
-            ("shipped_time", pa.timestamp("us")),
-            ("delivered_time", pa.timestamp("us")),
-            ("shipping_cost", pa.float64()),
-        ]
-    ),
-}
-ORDER_STATUSES = ("paid", "unpaid", "cancelled", "refunded")
-ST_PAID, ST_UNPAID, ST_CANCELLED, ST_REFUNDED = range(4)
+# The tables as the contract lays them out (optional columns included, in order): one home for
+# the schemas and the statuses, so the sample cannot drift from what lib.data checks.
+SCHEMAS: dict[str, pa.Schema] = {name: spec.arrow_schema() for name, spec in data.CONTRACT.items()}
+ORDER_STATUSES = data.ORDER_STATUSES
+# the codes the simulator draws, as positions in ORDER_STATUSES (whatever order it lists them in)
+ST_PAID, ST_UNPAID, ST_CANCELLED, ST_REFUNDED = (
+    ORDER_STATUSES.index(status) for status in ("paid", "unpaid", "cancelled", "refunded")
+)
 
 
 # --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -164,6 +165,43 @@ def test_tables_follow_contract(sample, name):
         assert column in schema.names, f"{name}.{column} missing"
         assert schema.field(column).type == dtype, f"{name}.{column}: {schema.field(column).type}"
     assert sample[name].num_rows > 0
+
+
+@pytest.mark.parametrize("name", list(CONTRACT))
+def test_simulated_schemas_are_the_ones_derived_from_the_contract(sample, name):
+    # lib.data.CONTRACT is the one home of the tables' layout: columns (optional ones included)
+    # in order, their Arrow types and nullability; the generator writes exactly that
+    spec = data.CONTRACT[name]
+    derived = spec.arrow_schema()
+    assert derived.names == [column.name for column in spec.all_columns]
+    assert simulate.SCHEMAS[name].equals(derived), name
+    assert sample[name].schema.remove_metadata().equals(derived), name
+
+
+def test_simulated_statuses_and_event_names_are_the_contracts():
+    assert simulate.ORDER_STATUSES == data.ORDER_STATUSES
+    assert simulate.EVENT_NAMES == data.EVENT_NAMES
+    assert set(simulate.SCHEMAS) == set(data.CONTRACT) == set(CONTRACT)
+
+
+def test_optional_columns_the_sample_carries_are_not_required(sample):
+    optional = {
+        name: [c.name for c in spec.all_columns if c.optional]
+        for name, spec in data.CONTRACT.items()
+    }
+    assert {name: cols for name, cols in optional.items() if cols} == {
+        "events": ["coupon_id"],
+        "products": ["brand", "product_name"],
+        "inventory": ["location"],
+    }
+    # a source without them passes the checks, and they are no key of the events' copies
+    tables = {
+        name: ibis.memtable(sample[name].slice(0, 5).drop_columns(cols).to_pandas())
+        for name, cols in optional.items()
+        if cols
+    }
+    assert data.check_tables(tables) == []
+    assert "coupon_id" not in data.event_keys(ibis.memtable(sample["events"].slice(0, 5)))
 
 
 def test_sample_volume(sample):

@@ -1,0 +1,186 @@
+"""Supply chain (库存管理, 供应链, 物流): stock health and turnover, stock-outs and lost sales,
+demand forecast and reorder points, fulfilment and carriers, suppliers.
+
+Definitions (docs/metrics.md, "Supply chain"). *Units sold* are always the quantities of the
+lines of paid orders (paid as in :mod:`lib.gmv`) on the local day of payment. ``inventory`` and
+``purchase_orders`` dates are local calendar days already and are compared as they are; the
+timestamps of orders, shipments, events and reviews are UTC and become local days through
+:class:`lib.periods.Period`. A *snapshot* is the ``on_hand`` of one SKU on one date, summed over
+the rows of that SKU and date (locations).
+
+One module per subdomain, each with the definitions of its metrics in its docstring:
+
+- :mod:`lib.supply.inventory`: inventory health, days of supply, dead/low/over stock, turnover
+  and holding cost;
+- :mod:`lib.supply.stockouts`: stock-outs per day and lost sales;
+- :mod:`lib.supply.forecast`: daily units, demand forecast and its backtest, safety stock and
+  reorder points;
+- :mod:`lib.supply.fulfilment`: shipping SLA, delivery times, carriers, ratings and repurchase
+  after delivery;
+- :mod:`lib.supply.suppliers`: purchase orders, lead times and the supplier scorecard.
+
+Their public names are re-exported here, so ``from lib import supply; supply.inventory_health(…)``
+works as it did when this was one module. ``supply.fulfilment`` is the function (imported after
+the submodule of the same name, it takes the package attribute); import the submodule's names
+with ``from lib.supply.fulfilment import …``.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from lib.supply._shared import (
+    ALL,
+    DAYS,
+    UNKNOWN_CATEGORY,
+    VELOCITY_DAYS,
+    daily_stock,
+    paid_units,
+)
+from lib.supply.forecast import (
+    BACKTEST_WEEKS,
+    DEFAULT_LEAD_TIME_DAYS,
+    FORECAST_INTERVAL,
+    HORIZON_DAYS,
+    LEVEL_DAYS,
+    OUTLIER_FACTOR,
+    REORDER_COLUMNS,
+    SERVICE_LEVEL,
+    backtest_forecast,
+    backtest_verdict,
+    daily_units,
+    forecast_demand,
+    forecast_history_days,
+    reorder_points,
+    skus_to_reorder,
+    top_keys,
+    top_skus,
+)
+from lib.supply.fulfilment import (
+    DELIVERY_BUCKETS,
+    FULFILMENT_COLUMNS,
+    HOURS,
+    REPURCHASE_DAYS,
+    SHIP_SLA_HOURS,
+    SLOW_DELIVERY_DAYS,
+    delivered_orders,
+    delivery_effect,
+    delivery_experience,
+    delivery_verdict,
+    fulfilment,
+    fulfilment_daily,
+    shipped_orders,
+    shipping_backlog,
+)
+from lib.supply.inventory import (
+    DEAD_STOCK_DAYS,
+    HEALTH_COLUMNS,
+    HOLDING_RATE,
+    LOW_STOCK_DAYS,
+    OVERSTOCK_DAYS,
+    STATUSES,
+    TURNOVER_COLUMNS,
+    holding_cost_daily,
+    inventory_health,
+    inventory_holding_cost,
+    inventory_turnover,
+    status_summary,
+    stock_status,
+)
+from lib.supply.stockouts import (
+    LOST_SALES_COLUMNS,
+    lost_sales,
+    lost_sales_summary,
+    stockouts_daily,
+)
+from lib.supply.suppliers import SUPPLIER_COLUMNS, supplier_scorecard
+
+__all__ = [
+    "ALL",
+    "BACKTEST_WEEKS",
+    "DAYS",
+    "DEAD_STOCK_DAYS",
+    "DEFAULT_LEAD_TIME_DAYS",
+    "DELIVERY_BUCKETS",
+    "FORECAST_INTERVAL",
+    "FULFILMENT_COLUMNS",
+    "HEALTH_COLUMNS",
+    "HOLDING_RATE",
+    "HORIZON_DAYS",
+    "HOURS",
+    "LEVEL_DAYS",
+    "LOST_SALES_COLUMNS",
+    "LOW_STOCK_DAYS",
+    "OUTLIER_FACTOR",
+    "OVERSTOCK_DAYS",
+    "REORDER_COLUMNS",
+    "REPURCHASE_DAYS",
+    "SERVICE_LEVEL",
+    "SHIP_SLA_HOURS",
+    "SLOW_DELIVERY_DAYS",
+    "STATUSES",
+    "SUPPLIER_COLUMNS",
+    "TURNOVER_COLUMNS",
+    "UNKNOWN_CATEGORY",
+    "VELOCITY_DAYS",
+    "backtest_forecast",
+    "backtest_verdict",
+    "daily_stock",
+    "daily_units",
+    "delivered_orders",
+    "delivery_effect",
+    "delivery_experience",
+    "delivery_verdict",
+    "forecast_demand",
+    "forecast_history_days",
+    "fulfilment",
+    "fulfilment_daily",
+    "holding_cost_daily",
+    "inventory_health",
+    "inventory_holding_cost",
+    "inventory_turnover",
+    "lost_sales",
+    "lost_sales_summary",
+    "paid_units",
+    "reorder_points",
+    "shipped_orders",
+    "shipping_backlog",
+    "skus_to_reorder",
+    "status_summary",
+    "stock_status",
+    "stockouts_daily",
+    "supplier_scorecard",
+    "supply_notes",
+    "top_keys",
+    "top_skus",
+]
+
+
+def supply_notes(
+    inventory: ir.Table | None,
+    purchase_orders: ir.Table | None,
+    shipments: ir.Table | None,
+    events: ir.Table | None = None,
+) -> dict[str, str]:
+    """What each section would need, for the tables the source lacks (empty when none)."""
+    notes = {}
+    if inventory is None:
+        notes["inventory"] = (
+            "Skipped: this section needs an `inventory` table (date, sku_id, on_hand: units on "
+            "hand per SKU at the end of each local day)."
+        )
+    if purchase_orders is None:
+        notes["purchase_orders"] = (
+            "Skipped: this section needs a `purchase_orders` table (po_id, supplier, sku_id, "
+            "ordered_date, promised_date, received_date, qty_ordered, qty_received, unit_cost)."
+        )
+    if shipments is None:
+        notes["shipments"] = (
+            "Skipped: this section needs a `shipments` table (order_id, carrier, shipped_time, "
+            "delivered_time, shipping_cost)."
+        )
+    if events is None:
+        notes["events"] = (
+            "Skipped: lost sales need `view_item` events, and the source has no events table."
+        )
+    return notes

@@ -1,0 +1,357 @@
+"""Demand forecast and reorder points (补货): daily units, the weekday-mean forecast and its
+backtest against the seasonal naive forecast, safety stock and reorder points.
+
+*Units sold*, *snapshots* and local days are defined in :mod:`lib.supply`; docs/metrics.md,
+"Supply chain", has every definition.
+
+Demand forecast (:func:`forecast_demand`): the forecast for a day is the mean of the same weekday
+over the last ``level_days`` (28) days of history, leaving out *campaign days* (units above
+``outlier_factor`` × the median day of that window, when the median is above 0); a weekday
+without such days takes the mean of all kept days. The interval is the forecast ± z × σ, σ the
+standard deviation (n − 1) of the kept days around their weekday means and z the normal quantile
+of the ``interval`` level; the lower end is clipped at 0. :func:`backtest_forecast` compares it
+with the seasonal naive forecast (the same weekday a week earlier) from weekly rolling origins,
+a week ahead each, by WAPE = Σ |actual − forecast| / Σ actual.
+
+Reorder points (:func:`reorder_points`): ``reorder_point = μ × L + z × σ × √L`` with μ and σ the
+mean and standard deviation (n − 1) of the SKU's daily units over the ``velocity_days`` ending on
+end (days without sales count as 0), L the mean ``received_date − ordered_date`` of the SKU's
+purchase orders received on or before end (else ``default_lead_time_days``) and z the normal
+quantile of ``service_level``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from lib.periods import Period, check_lengths, to_timestamps
+from lib.supply._shared import (
+    ALL,
+    DAYS,
+    VELOCITY_DAYS,
+    _catalogue,
+    _category_of,
+    _epoch_days,
+    _latest_on_or_before,
+    daily_stock,
+    paid_units,
+)
+
+# Defaults of the notebook's parameters (docs/metrics.md).
+HORIZON_DAYS = 28
+LEVEL_DAYS = 28
+BACKTEST_WEEKS = 6
+FORECAST_INTERVAL = 0.9
+OUTLIER_FACTOR = 3.0
+SERVICE_LEVEL = 0.95
+DEFAULT_LEAD_TIME_DAYS = 14.0
+
+REORDER_COLUMNS = [
+    "sku_id",
+    "category",
+    "mean_daily_demand",
+    "demand_std",
+    "lead_time_days",
+    "lead_time_source",
+    "safety_stock",
+    "reorder_point",
+    "ending_units",
+    "below_reorder_point",
+]
+
+
+def _period_ending(end: dt.date, days: int, timezone: str) -> Period:
+    """The ``days`` local days ending on ``end``."""
+    return Period(end - dt.timedelta(days=days - 1), end, timezone)
+
+
+def daily_units(
+    orders: ir.Table,
+    order_items: ir.Table,
+    products: ir.Table,
+    end: dt.date,
+    timezone: str,
+    history_days: int,
+    level: str = "category",
+    skus: list[str] | None = None,
+) -> pd.DataFrame:
+    """``key, date, units``: units sold per local day over the ``history_days`` ending on
+    ``end``, per category (``level="category"``, every category of the catalogue) or per SKU of
+    ``skus`` (``level="sku"``); days without sales are 0. Sorted by key and date."""
+    if level not in ("category", "sku"):
+        raise ValueError(f"level={level!r} must be 'category' or 'sku'")
+    history = _period_ending(end, history_days, timezone)
+    lines = paid_units(orders, order_items, history)
+    catalogue = _catalogue(products)
+    if level == "sku":
+        keys = sorted(skus or [])
+        if not keys:
+            return pd.DataFrame({"key": [], "date": [], "units": []})
+        lines = lines.filter(lines.sku_id.isin(keys))
+        grouped = lines.group_by(["sku_id", "day"]).aggregate(units=lines.quantity.sum())
+        frame = grouped.to_pandas().rename(columns={"sku_id": "key"})
+    else:
+        per_sku = lines.group_by(["sku_id", "day"]).aggregate(units=lines.quantity.sum())
+        frame = per_sku.to_pandas()
+        frame["key"] = _category_of(frame["sku_id"], catalogue).to_numpy()
+        frame = frame.groupby(["key", "day"], as_index=False)["units"].sum()
+        keys = sorted(set(catalogue["category"]) | set(frame["key"]))
+    days = range(history.start_day, history.end_day + 1)
+    grid = pd.MultiIndex.from_product([keys, days], names=["key", "day"])
+    units = frame.set_index(["key", "day"])["units"].reindex(grid).fillna(0).astype("int64")
+    table = units.reset_index()
+    table.insert(1, "date", to_timestamps(table.pop("day")).to_numpy())
+    return table
+
+
+def forecast_history_days(backtest_weeks: int, level_days: int = LEVEL_DAYS) -> int:
+    """Days of daily units :func:`backtest_forecast` needs: ``level_days`` to fit the method at
+    the earliest origin plus the 7 days of each of the ``backtest_weeks`` weeks it forecasts
+    (also enough for :func:`forecast_demand`, which fits on the last ``level_days``)."""
+    return level_days + 7 * backtest_weeks
+
+
+def top_keys(daily: pd.DataFrame, n: int, days: int = LEVEL_DAYS) -> list[str]:
+    """The ``n`` keys of ``daily`` with the most units in its last ``days`` days (ties by key)."""
+    if daily.empty:
+        return []
+    recent = daily[daily["date"] > daily["date"].max() - pd.Timedelta(days=days)]
+    totals = recent.groupby("key")["units"].sum().reset_index()
+    totals = totals.sort_values(["units", "key"], ascending=[False, True], kind="stable")
+    return totals["key"].head(n).tolist()
+
+
+def top_skus(orders: ir.Table, order_items: ir.Table, period: Period, n: int) -> list[str]:
+    """The ``n`` SKUs with the most units sold in the period (ties by ``sku_id``)."""
+    lines = paid_units(orders, order_items, period)
+    sold = lines.group_by("sku_id").aggregate(units=lines.quantity.sum()).to_pandas()
+    sold = sold.sort_values(["units", "sku_id"], ascending=[False, True], kind="stable")
+    return sold["sku_id"].head(n).tolist()
+
+
+def _weekday_means(
+    dates: pd.Series, units: np.ndarray, outlier_factor: float
+) -> tuple[dict[int, float], float, np.ndarray, np.ndarray]:
+    """Means per weekday of the kept days, the mean of all kept days, the kept mask and the
+    weekday of each day (campaign days above ``outlier_factor`` × median are left out)."""
+    median = float(np.median(units)) if len(units) else 0.0
+    kept = units <= outlier_factor * median if median > 0 else np.ones(len(units), dtype=bool)
+    weekdays = pd.to_datetime(dates).dt.weekday.to_numpy()
+    overall = float(units[kept].mean()) if kept.any() else 0.0
+    means = {}
+    for weekday in range(7):
+        chosen = kept & (weekdays == weekday)
+        means[weekday] = float(units[chosen].mean()) if chosen.any() else overall
+    return means, overall, kept, weekdays
+
+
+def _forecast_one(
+    dates: pd.Series,
+    units: np.ndarray,
+    horizon_days: int,
+    level_days: int,
+    z: float,
+    outlier_factor: float,
+) -> pd.DataFrame:
+    """Forecast ``horizon_days`` after the last of ``dates`` from its last ``level_days``."""
+    recent_dates, recent = dates.iloc[-level_days:], units[-level_days:]
+    means, _, kept, weekdays = _weekday_means(recent_dates, recent, outlier_factor)
+    fitted = np.array([means[w] for w in weekdays])
+    residuals = (recent - fitted)[kept]
+    sigma = float(np.std(residuals, ddof=1)) if len(residuals) >= 2 else 0.0
+    last = pd.Timestamp(dates.iloc[-1])
+    future = pd.date_range(last + DAYS, periods=horizon_days, freq="D")
+    forecast = np.array([means[d.weekday()] for d in future])
+    return pd.DataFrame(
+        {
+            "date": future.astype("datetime64[ns]"),
+            "forecast": forecast,
+            "low": np.maximum(forecast - z * sigma, 0.0),
+            "high": forecast + z * sigma,
+        }
+    )
+
+
+def _z(level: float) -> float:
+    if not 0 < level < 1:
+        raise ValueError(f"a confidence or service level must be between 0 and 1, not {level}")
+    return float(scipy_stats.norm.ppf(level))
+
+
+def forecast_demand(
+    daily: pd.DataFrame,
+    horizon_days: int = HORIZON_DAYS,
+    level_days: int = LEVEL_DAYS,
+    interval: float = FORECAST_INTERVAL,
+    outlier_factor: float = OUTLIER_FACTOR,
+) -> pd.DataFrame:
+    """``key, date, forecast, low, high`` for the ``horizon_days`` after the last day of
+    ``daily`` (from :func:`daily_units`), per key (module docstring)."""
+    z = _z(0.5 + interval / 2)
+    pieces = []
+    for key, rows in daily.groupby("key", sort=True):
+        rows = rows.sort_values("date")
+        piece = _forecast_one(
+            rows["date"],
+            rows["units"].to_numpy(dtype="float64"),
+            horizon_days,
+            level_days,
+            z,
+            outlier_factor,
+        )
+        pieces.append(piece.assign(key=key))
+    if not pieces:
+        return pd.DataFrame(columns=["key", "date", "forecast", "low", "high"])
+    table = pd.concat(pieces, ignore_index=True)
+    return table[["key", "date", "forecast", "low", "high"]]
+
+
+def backtest_forecast(
+    daily: pd.DataFrame,
+    weeks: int = BACKTEST_WEEKS,
+    level_days: int = LEVEL_DAYS,
+    outlier_factor: float = OUTLIER_FACTOR,
+) -> pd.DataFrame:
+    """Rolling-origin backtest: ``key, actual_units, wape_method, wape_seasonal_naive,
+    beats_naive`` per key and pooled (``all``), last row.
+
+    Origins are the last day of ``daily`` minus 7, 14, …, 7 × ``weeks`` days; from each, the
+    method (fitted on the ``level_days`` up to the origin) and the seasonal naive forecast (the
+    same weekday a week earlier) predict the 7 days after it. ``daily`` must hold
+    ``level_days + 7 × weeks`` days. WAPEs are null when the actual units add up to 0.
+    """
+    needed = level_days + 7 * weeks
+    rows = []
+    pooled = np.zeros(3)
+    for key, frame in daily.groupby("key", sort=True):
+        frame = frame.sort_values("date")
+        units = frame["units"].to_numpy(dtype="float64")
+        dates = frame["date"].reset_index(drop=True)
+        if len(units) < needed:
+            raise ValueError(f"the backtest needs {needed} days of history, {key} has {len(units)}")
+        errors = np.zeros(3)  # actual, |error| of the method, |error| of the seasonal naive
+        for week in range(weeks, 0, -1):
+            origin = len(units) - 7 * week  # index of the first day forecast
+            history = slice(origin - level_days, origin)
+            means, _, _, _ = _weekday_means(dates.iloc[history], units[history], outlier_factor)
+            ahead = dates.iloc[origin : origin + 7]
+            actual = units[origin : origin + 7]
+            method = np.array([means[d.weekday()] for d in pd.to_datetime(ahead)])
+            naive = units[origin - 7 : origin]
+            errors += [actual.sum(), np.abs(actual - method).sum(), np.abs(actual - naive).sum()]
+        pooled += errors
+        rows.append(_wape_row(key, errors))
+    rows.append(_wape_row(ALL, pooled))
+    return pd.DataFrame(rows)
+
+
+def _wape_row(key: str, errors: np.ndarray) -> dict:
+    actual, method, naive = errors
+    wape_method = method / actual if actual > 0 else math.nan
+    wape_naive = naive / actual if actual > 0 else math.nan
+    beats = bool(wape_method < wape_naive) if actual > 0 else None
+    return {
+        "key": key,
+        "actual_units": int(actual),
+        "wape_method": wape_method,
+        "wape_seasonal_naive": wape_naive,
+        "beats_naive": beats,
+    }
+
+
+def backtest_verdict(backtest: pd.DataFrame, what: str) -> str:
+    """One sentence on whether the method beat the seasonal naive forecast (the ``all`` row)."""
+    row = backtest.set_index("key").loc[ALL]
+    if pd.isna(row["wape_method"]):
+        return f"Nothing sold in the backtest weeks for {what}: the forecast cannot be judged."
+    method, naive = row["wape_method"], row["wape_seasonal_naive"]
+    if method < naive:
+        return (
+            f"For {what}, the weekday mean beats the seasonal naive forecast in the backtest "
+            f"(WAPE {method:.0%} against {naive:.0%}); use it, within its interval."
+        )
+    return (
+        f"For {what}, the weekday mean does NOT beat the seasonal naive forecast in the backtest "
+        f"(WAPE {method:.0%} against {naive:.0%}): plan with last week's sales instead, or "
+        "improve the method before trusting it."
+    )
+
+
+def reorder_points(
+    inventory: ir.Table,
+    orders: ir.Table,
+    order_items: ir.Table,
+    products: ir.Table,
+    period: Period,
+    purchase_orders: ir.Table | None = None,
+    velocity_days: int = VELOCITY_DAYS,
+    service_level: float = SERVICE_LEVEL,
+    default_lead_time_days: float = DEFAULT_LEAD_TIME_DAYS,
+) -> pd.DataFrame:
+    """Per SKU with a snapshot on or before end or sales in the velocity window:
+    ``sku_id, category, mean_daily_demand, demand_std, lead_time_days, lead_time_source
+    (purchase_orders / default), safety_stock, reorder_point, ending_units,
+    below_reorder_point`` (module docstring), sorted by ``sku_id``."""
+    # a velocity window of 0 days divides the demand by 0; a default lead time of 0 zeroes the
+    # reorder points it sets
+    check_lengths(velocity_days=velocity_days, default_lead_time_days=default_lead_time_days)
+    z = _z(service_level)
+    window = _period_ending(period.end, velocity_days, period.timezone)
+    lines = paid_units(orders, order_items, window)
+    per_day = lines.group_by(["sku_id", "day"]).aggregate(units=lines.quantity.sum())
+    moments = (
+        per_day.group_by("sku_id")
+        .aggregate(total=per_day.units.sum(), squares=(per_day.units * per_day.units).sum())
+        .to_pandas()
+        .set_index("sku_id")
+    )
+    ending = _latest_on_or_before(daily_stock(inventory), period.end)
+    skus = pd.Index(sorted(ending.index.union(moments.index)), name="sku_id")
+    lead = pd.Series(dtype="float64")
+    if purchase_orders is not None:
+        received = purchase_orders.filter(
+            purchase_orders.received_date.notnull(),
+            purchase_orders.received_date <= ibis.literal(period.end, "date"),
+        )
+        frame = received.select("sku_id", "ordered_date", "received_date").to_pandas()
+        if len(frame):
+            frame["days"] = _epoch_days(frame["received_date"]) - _epoch_days(frame["ordered_date"])
+            lead = frame.groupby("sku_id")["days"].mean()
+
+    n = velocity_days
+    total = moments["total"].reindex(skus).fillna(0).astype("float64")
+    squares = moments["squares"].reindex(skus).fillna(0).astype("float64")
+    mean = total / n
+    # sample variance over the n days, the days without sales included as 0
+    variance = ((squares - n * mean**2) / (n - 1)).clip(lower=0.0) if n > 1 else 0.0 * mean
+    table = pd.DataFrame({"sku_id": skus})
+    table["category"] = _category_of(table["sku_id"], _catalogue(products)).to_numpy()
+    table["mean_daily_demand"] = mean.to_numpy()
+    table["demand_std"] = np.sqrt(variance).to_numpy()
+    known = lead.reindex(skus)
+    table["lead_time_days"] = known.fillna(default_lead_time_days).to_numpy()
+    table["lead_time_source"] = np.where(known.notna(), "purchase_orders", "default")
+    root = np.sqrt(table["lead_time_days"])
+    table["safety_stock"] = z * table["demand_std"] * root
+    table["reorder_point"] = (
+        table["mean_daily_demand"] * table["lead_time_days"] + table["safety_stock"]
+    )
+    table["ending_units"] = ending.reindex(skus).fillna(0).astype("int64").to_numpy()
+    table["below_reorder_point"] = table["ending_units"] < table["reorder_point"]
+    return table[REORDER_COLUMNS]
+
+
+def skus_to_reorder(points: pd.DataFrame) -> pd.DataFrame:
+    """The SKUs of :func:`reorder_points` whose ending units are below their reorder point, with
+    ``shortfall = reorder_point − ending_units``, largest first."""
+    below = points[points["below_reorder_point"]].copy()
+    below["shortfall"] = below["reorder_point"] - below["ending_units"]
+    below = below.sort_values(["shortfall", "sku_id"], ascending=[False, True], kind="stable")
+    return below.reset_index(drop=True)
