@@ -49,9 +49,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.gmv import MONEY_DECIMALS, gmv_daily, gmv_summary, paid_orders_in
+from lib.definitions import MONEY_DECIMALS, paid_lines, paid_orders_in
+from lib.gmv import gmv_daily, gmv_summary
 from lib.periods import Period, epoch_day, to_timestamps
-from lib.products import paid_lines
 
 COMPONENTS = ("platform", "operating", "people", "goods")  # R, O, P, G
 COMMISSION_ITEM = "platform_commission"

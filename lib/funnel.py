@@ -41,10 +41,9 @@ import numpy as np
 import pandas as pd
 
 from lib.data import Source
-from lib.gmv import paid_orders
+from lib.definitions import UNKNOWN, events_in, paid_orders
 from lib.periods import SECONDS_PER_DAY, Period, check_lengths, epoch_seconds, to_timestamps
 from lib.stats import proportion_intervals, two_proportion_pvalue
-from lib.traffic import UNKNOWN, events_in
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 DEFAULT_WINDOW_DAYS = 7
@@ -512,8 +511,8 @@ def item_conversion(
     """Conversion of each SKU (or category): viewers who bought that item within the window.
 
     A *viewer* has a ``view_item`` of the item on a local day of the period; ``t1`` is their first
-    such view. They are a *buyer* when a paid order (:func:`lib.gmv.paid_orders`) with a line of
-    that item (of that category) is paid in ``[t1, t1 + window]``. Columns: the item
+    such view. They are a *buyer* when a paid order (:func:`lib.definitions.paid_orders`) with a
+    line of that item (of that category) is paid in ``[t1, t1 + window]``. Columns: the item
     (``sku_id`` plus ``category`` when ``products`` is given, or ``category``), ``views``,
     ``viewers``, ``buyers``, ``conversion_rate`` with a 95% Wilson interval, ``large_traffic``
     (``viewers ≥ min_viewers``) and ``worst``: the ``worst_n`` large-traffic items with the lowest

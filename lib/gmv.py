@@ -2,8 +2,7 @@
 
 Definitions (docs/metrics.md):
 
-- A *paid order* has ``paid_time`` not null and ``status`` other than ``cancelled``; a refunded
-  order still counts as paid (it was paid; refunds are reported separately).
+- Only *paid orders* count (:func:`lib.definitions.paid_orders` is the rule).
 - An order belongs to the local day of its ``paid_time``.
 - ``gmv``: sum of ``paid_amount`` of the paid orders; ``orders``: their count;
   ``buyers``: distinct users among them.
@@ -25,32 +24,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib.definitions import (
+    MONEY_DECIMALS,
+    events_in,
+    paid_orders,  # noqa: F401 (re-exported: lib/supply.py imports it here)
+    paid_orders_in,
+)
 from lib.periods import Period, to_timestamps
-from lib.traffic import events_in
-
-# Sums of money are rounded to cents: engines add floats in no fixed order, and the last bits
-# would otherwise differ between runs and backends.
-MONEY_DECIMALS = 2
-
-
-def paid_orders(orders: ir.Table) -> ir.Table:
-    """Orders that were paid and not cancelled (refunded ones included)."""
-    return orders.filter(orders.paid_time.notnull(), orders.status != "cancelled")
-
-
-def paid_orders_in(orders: ir.Table, period: Period, days_after: int = 0) -> ir.Table:
-    """Paid orders paid within the period (plus ``days_after`` days), with their local ``day``."""
-    paid = paid_orders(orders)
-    lo, hi = period.utc_bounds(days_after=days_after)
-    paid = paid.filter(
-        paid.paid_time >= ibis.literal(lo, "timestamp"),
-        paid.paid_time < ibis.literal(hi, "timestamp"),
-    )
-    return paid.mutate(day=period.local_day(paid.paid_time))
 
 
 def _ratios(table: pd.DataFrame) -> pd.DataFrame:

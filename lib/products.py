@@ -6,9 +6,9 @@ Definitions (docs/metrics.md, "Products"), per category or SKU over the period:
   ``clicks``: ``select_item`` events; ``ctr = clicks / impressions``.
 - ``viewers``: distinct users with a ``view_item`` of the item (the same viewers as
   :func:`lib.funnel.item_conversion`); ``buyers``: distinct users with a paid order
-  (:func:`lib.gmv.paid_orders`) paid in the period containing the item (a line of the category);
-  ``conversion_rate = buyers / viewers``. It is a ratio of the period's counts, not a funnel: a
-  buyer need not have viewed the item in the period (the funnel is notebook 02's).
+  (:func:`lib.definitions.paid_orders`) paid in the period containing the item (a line of the
+  category); ``conversion_rate = buyers / viewers``. It is a ratio of the period's counts, not a
+  funnel: a buyer need not have viewed the item in the period (the funnel is notebook 02's).
 - ``units``: Σ quantity; ``revenue``: Σ quantity × unit_price over those orders' lines;
   ``cost``: Σ quantity × ``products.unit_cost`` (a SKU without a cost adds 0);
   ``gross_margin = (revenue − cost) / revenue``; ``revenue_share``: of the total revenue.
@@ -61,12 +61,18 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
+from lib.definitions import (
+    MONEY_DECIMALS,
+    UNKNOWN,
+    catalogue,
+    events_in,
+    last_order_day,
+    paid_lines,
+    paid_orders,
+    week_start,
+)
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
-from lib.repurchase import last_order_day
-from lib.retention import week_start
 from lib.stats import proportion_intervals, two_proportion_pvalue
-from lib.traffic import UNKNOWN, events_in
 
 LEVELS = ("category", "sku")
 ENGAGEMENT_EVENTS = ("view_item_list", "select_item", "view_item")
@@ -98,60 +104,6 @@ ROLES = ("image item", "traffic item", "profit item", "regular item")
 ABC_CLASSES = ("A", "B", "C")
 RATINGS = (1, 2, 3, 4, 5)
 SIGNIFICANCE_LEVEL = 0.05
-
-
-# --------------------------------------------------------------------------------------------
-# Lines of paid orders
-
-
-def catalogue(products: ir.Table) -> ir.Table:
-    """``catalogue_sku, category, unit_cost, list_price`` with missing categories ``(unknown)``."""
-    return products.select(
-        catalogue_sku=products.sku_id,
-        category=products.category.fill_null(UNKNOWN),
-        unit_cost=products.unit_cost,
-        list_price=products.list_price,
-    )
-
-
-def paid_lines(
-    orders: ir.Table, order_items: ir.Table, products: ir.Table, period: Period
-) -> ir.Table:
-    """One row per line of the orders paid in the period.
-
-    Columns: ``order_id, user_id, day, channel, sku_id, category, quantity, revenue`` (quantity ×
-    unit_price), ``cost`` (quantity × unit_cost; 0 when the SKU has no cost), ``list_value``
-    (quantity × list_price; the revenue when there is no list price) and ``coupon``: the order's
-    ``discount_amount`` split over its lines by line value (equally when they are worth 0).
-    """
-    paid = paid_orders_in(orders, period)
-    paid = paid.select(
-        "order_id", "user_id", "day", "channel", discount=paid.discount_amount.fill_null(0.0)
-    )
-    items = order_items.select("order_id", "sku_id", "quantity", "unit_price")
-    lines = paid.join(items, "order_id")
-    known = catalogue(products)
-    lines = lines.left_join(known, lines.sku_id == known.catalogue_sku)
-    revenue = lines.quantity * lines.unit_price
-    lines = lines.select(
-        "order_id",
-        "user_id",
-        "day",
-        "channel",
-        "sku_id",
-        "discount",
-        category=lines.category.fill_null(UNKNOWN),
-        quantity=lines.quantity,
-        revenue=revenue,
-        cost=lines.quantity * lines.unit_cost.fill_null(0.0),
-        list_value=(lines.quantity * lines.list_price).fill_null(revenue),
-    )
-    whole = ibis.window(group_by="order_id")
-    lines = lines.mutate(
-        order_value=lines.revenue.sum().over(whole), n_lines=lines.count().over(whole)
-    )
-    share = (lines.order_value > 0).ifelse(lines.revenue / lines.order_value, 1.0 / lines.n_lines)
-    return lines.mutate(coupon=lines.discount * share).drop("discount", "order_value", "n_lines")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Repurchase (复购): repeat buyers, repurchase rate and the share of GMV from repeat purchases.
 
-Definitions (docs/metrics.md), over the orders paid in the period (paid as in :mod:`lib.gmv`):
+Definitions (docs/metrics.md), over the orders paid in the period (paid as in
+:func:`lib.definitions.paid_orders`):
 
 - ``buyers``: users with at least one paid order; ``repeat_buyers``: users with two or more.
 - ``repurchase_rate = repeat_buyers / buyers`` (复购率).
@@ -39,11 +40,17 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
+from lib.definitions import (
+    MONEY_DECIMALS,
+    UNKNOWN,
+    last_order_day,
+    paid_orders,
+    paid_orders_in,
+)
 from lib.periods import Period, epoch_day, to_timestamps
 
 COLUMNS = ["buyers", "repeat_buyers", "repurchase_rate", "gmv", "repeat_gmv", "repeat_gmv_share"]
-UNKNOWN_CATEGORY = "(unknown)"
+UNKNOWN_CATEGORY = UNKNOWN
 REPEAT_WINDOWS = (30, 60, 90)
 # Ten years of cohorts (lib/run.py checks buyer_cohort_months against it). Each cohort month adds a
 # branch to the query's CASE (5,000 months: 4 s on a handful of orders), and more months than
@@ -195,12 +202,6 @@ def first_two_purchases(orders: ir.Table, period: Period) -> ir.Table:
         first_day=(firsts.rank == 0).ifelse(firsts.day, ibis.null("int64")).max(),
         second_day=(firsts.rank == 1).ifelse(firsts.day, ibis.null("int64")).max(),
     )
-
-
-def last_order_day(orders: ir.Table, period: Period) -> int:
-    """The last local day present in the orders (order or payment time): their horizon."""
-    days = [period.local_day(orders[c].max()).to_pandas() for c in ("order_time", "paid_time")]
-    return int(max(d for d in days if d is not None and not pd.isna(d)))
 
 
 def _check_months(months: int) -> None:

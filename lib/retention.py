@@ -40,7 +40,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib.gmv import paid_orders
+from lib.definitions import paid_orders, week_start
 from lib.periods import Period, check_lengths, to_timestamps
 
 DEFAULT_MAX_DAY = 30
@@ -65,11 +65,6 @@ COLUMNS = [
 
 def _named(events: ir.Table, event_name: str | None) -> ir.Table:
     return events if event_name is None else events.filter(events.event_name == event_name)
-
-
-def week_start(day: ir.IntegerValue) -> ir.IntegerValue:
-    """The Monday of the local week of an epoch day (1970-01-01 was a Thursday)."""
-    return day - (day + 3) % 7
 
 
 def last_event_day(events: ir.Table, period: Period) -> int:

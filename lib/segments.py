@@ -41,9 +41,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from lib import outputs
-from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
+from lib.definitions import MONEY_DECIMALS, events_in, paid_orders, paid_orders_in
 from lib.periods import Period, check_lengths, to_timestamps
-from lib.traffic import events_in
 
 LIFECYCLE_STATES = ("new", "returning", "resurrected", "dormant")
 ACTIVITY_SEGMENTS = ("highly_active", "low_activity", "silent", "churned")

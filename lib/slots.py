@@ -25,10 +25,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.gmv import MONEY_DECIMALS, paid_orders_in
+from lib.definitions import MONEY_DECIMALS, events_in, paid_orders_in
 from lib.periods import Period, check_lengths, epoch_seconds
 from lib.stats import proportion_intervals, two_proportion_pvalue
-from lib.traffic import events_in
 
 DEFAULT_ATTRIBUTION_HOURS = 24
 SIGNIFICANCE_LEVEL = 0.05

@@ -19,24 +19,11 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib.definitions import UNKNOWN, events_in
 from lib.periods import Period, to_timestamps
 
 PAGE_VIEW_EVENTS = ("page_view", "view_item")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-UNKNOWN = "(unknown)"
-
-
-def events_in(
-    events: ir.Table, period: Period, days_before: int = 0, days_after: int = 0
-) -> ir.Table:
-    """Events of the period (widened by whole local days) with their local ``day`` added.
-
-    The UTC pre-filter lets the engine skip data outside the range before any arithmetic.
-    """
-    lo, hi = period.utc_bounds(days_before, days_after)
-    ts = events.event_time
-    inside = events.filter(ts >= ibis.literal(lo, "timestamp"), ts < ibis.literal(hi, "timestamp"))
-    return inside.mutate(day=period.local_day(inside.event_time))
 
 
 def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> ir.Table:

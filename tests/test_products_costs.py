@@ -473,18 +473,6 @@ def test_discount_loss_by_category():
     assert table.loc["drinks", "revenue_lost"] == 0.0
 
 
-def test_coupon_of_an_order_worth_nothing_is_split_equally():
-    orders = shop_orders([("z", "u", "2025-03-10 02:00", "paid", 0.0, 6.0, None)])
-    items = ibis.memtable(
-        pd.DataFrame(
-            [("z", "A1", 1, 0.0), ("z", "B1", 2, 0.0)],
-            columns=["order_id", "sku_id", "quantity", "unit_price"],
-        )
-    )
-    lines = products.paid_lines(orders, items, CATALOGUE, PERIOD).to_pandas()
-    assert sorted(lines["coupon"]) == [3.0, 3.0]
-
-
 # --------------------------------------------------------------------------------------------
 # Reviews
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lib import traffic
+from lib.definitions import UNKNOWN
 from lib.periods import Period
 
 from .conftest import events_table
@@ -129,7 +130,7 @@ def test_traffic_by_channel_with_unknown():
     table = traffic.traffic_by(events, SHANGHAI, "channel").set_index("channel")
     assert table.loc["ads", ["users", "sessions", "pv", "events"]].tolist() == [2, 2, 2, 2]
     assert table.loc["search", ["users", "sessions", "pv", "events"]].tolist() == [1, 1, 2, 2]
-    assert table.loc[traffic.UNKNOWN, "users"] == 1
+    assert table.loc[UNKNOWN, "users"] == 1
     assert table.loc["ads", "user_share"] == 2 / 3
 
 
