@@ -138,15 +138,28 @@ class Param:
             text = f"one of {', '.join(self.choices)}"
         elif limits is not None and self.type is list:
             count = f"{limits.length} numbers" if limits.length else "numbers"
-            text = f"a JSON list of {count} {limits}"
+            order = ", each at most the next" if limits.ascending else ""
+            text = f"a JSON list of {count} {limits}{order}"
         elif limits is not None and self.type is dict:
             under = f" under the keys {', '.join(self.keys)}" if self.keys else ""
             text = f"a JSON object of numbers {limits}{under}"
         elif limits is not None:
             text = f"{'an integer' if self.type is int else 'a number'} {limits}"
+        elif self.event is not None:
+            text = _EVENT_TEXT[self.event]
+        elif self.sizes is not None:
+            text = self.sizes_text
         else:
             return self.expected
         return text + (" or None" if self.none else "")
+
+
+_EVENT_TEXT = {
+    "name": "an event name of the source",
+    "behaviour": "a behaviour of lib.retention (active_days, purchases) or an event name",
+    "steps": "[] or a JSON list of two or more event names",
+    "paths": "[] or a JSON list of lists of two or more event names",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -676,7 +689,9 @@ _CATALOGUE = [
         ),
         ("orders", "order_items", "products"),
     ),
-    NotebookSpec("costs", ("commission_rate", "top_growing"), ("orders", "order_items", "products")),
+    NotebookSpec(
+        "costs", ("commission_rate", "top_growing"), ("orders", "order_items", "products")
+    ),
     NotebookSpec(
         "supply_chain",
         (
@@ -820,8 +835,7 @@ def _bounds_problem(param: Param, value: Any) -> str | None:
             and not (limits.ascending and value != sorted(value))
         ):
             return None
-        order = ", each at most the next" if limits.ascending else ""
-        return f"expected {param.describe()}{order}"
+        return f"expected {param.describe()}"
     if limits.admits(value):
         return None
     kind = "an integer" if isinstance(value, int) else "a number"

@@ -28,6 +28,7 @@ from hypothesis import given, settings
 
 from lib import data, funnel, quality, repurchase, retention, run, traffic
 from lib.periods import Period
+from lib.run import plan as run_plan
 
 from .conftest import KNOWN_ANSWERS, events_table, orders_table
 
@@ -51,7 +52,7 @@ def call(argv: list[str]) -> tuple[int, str, str]:
 def outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh default outputs folder (not created yet)."""
     folder = tmp_path / "outputs"
-    monkeypatch.setattr(run, "OUTPUTS_DIR", folder)
+    monkeypatch.setattr(run_plan, "OUTPUTS_DIR", folder)
     return folder
 
 

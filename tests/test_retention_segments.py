@@ -351,9 +351,9 @@ def test_cohort_months_from_1_to_120(function, months, refusal):
 
 
 def test_cohort_months_cap_is_the_runners():
-    from lib.run import _NUMBER_RANGES  # papermill and Jupyter: only this test pays for them
+    from lib import parameters
 
-    assert _NUMBER_RANGES["buyer_cohort_months"].high == repurchase.MAX_COHORT_MONTHS
+    assert parameters.bounds("buyer_cohort_months").high == repurchase.MAX_COHORT_MONTHS
 
 
 # ------------------------------------------------------------------------------------- segments
