@@ -591,8 +591,8 @@ def _propensity(half_life_days: float) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("function", "value", "refusal"),
     [
-        (_lifecycle, 0, "window_days=0 must be at least 1"),
-        (_lifecycle, -7, "window_days=-7 must be at least 1"),
+        (_lifecycle, 0, "window_days=0 must be from 1 to 3660"),
+        (_lifecycle, -7, "window_days=-7 must be from 1 to 3660"),
         (_lifecycle, 1, None),
         (_propensity, 0, "half_life_days=0 must be above 0"),
         (_propensity, -30, "half_life_days=-30 must be above 0"),
