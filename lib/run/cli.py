@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=2,
         action="append",
         metavar=("NAME", "VALUE"),
-        help="set a notebook parameter (repeatable); converted to the type of its default, "
-        "lists/dicts as JSON, None or null where the notebook allows None",
+        help="set a notebook parameter (repeatable); converted to its declared type (--list), "
+        "lists/dicts as JSON, None or null where it allows None",
     )
     parser.add_argument(
         "--jobs",
