@@ -49,6 +49,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib import parameters
 from lib.definitions import MONEY_DECIMALS, paid_lines, paid_orders_in
 from lib.gmv import gmv_daily, gmv_summary
 from lib.periods import Period, epoch_day, to_timestamps
@@ -57,7 +58,7 @@ COMPONENTS = ("platform", "operating", "people", "goods")  # R, O, P, G
 COMMISSION_ITEM = "platform_commission"
 COGS_ITEM = "cost_of_goods_sold"
 PROMOTION_PREFIX = "promotion_"
-DEFAULT_COMMISSION_RATE = 0.03
+DEFAULT_COMMISSION_RATE = parameters.default("commission_rate")
 LEDGER_COLUMNS = ["date", "component", "item", "amount", "source"]
 BREAKDOWN_COLUMNS = ["month", "component", "item", "amount", "share"]
 ROI_COLUMNS = ["channel", "billing_model", "spend", "orders", "gmv", "roas", "cost_per_order"]
@@ -140,8 +141,7 @@ def cost_ledger(
     """Every cost of the period per local day: ``date, component, item, amount, source`` (the
     table it comes from, or ``commission rate``). See the module docstring; sorted by date,
     component (ROPG order) and item. Amounts are not rounded here: sums of them are."""
-    if commission_rate is not None and not 0 <= commission_rate <= 1:
-        raise ValueError(f"commission_rate={commission_rate} must be a share between 0 and 1")
+    parameters.check("commission_rate", commission_rate)  # None: the costs table's rows
     pieces = []
     lines = paid_lines(orders, order_items, products, period)
     cogs = lines.group_by("day").aggregate(amount=lines.cost.sum()).to_pandas()

@@ -40,25 +40,26 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from lib import parameters
 from lib.data import Source
 from lib.definitions import UNKNOWN, events_in, paid_orders
-from lib.periods import SECONDS_PER_DAY, Period, check_lengths, epoch_seconds, to_timestamps
+from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.stats import proportion_intervals, two_proportion_pvalue
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
-DEFAULT_WINDOW_DAYS = 7
+DEFAULT_WINDOW_DAYS = parameters.default("conversion_window_days")
 DEFAULT_SECONDARY_PATHS = (
     ("view_promotion", "select_promotion", "view_item", "purchase"),
     ("view_item_list", "select_item", "view_item", "purchase"),
 )
 SIGNIFICANCE_LEVEL = 0.05
-DEFAULT_BAND_DAYS = 7
-DEFAULT_BAND_K = 3.0
+DEFAULT_BAND_DAYS = parameters.default("band_days")
+DEFAULT_BAND_K = parameters.default("band_k")
 # The MAD of normally distributed values is 0.6745 σ; scaling by 1/0.6745 makes k read as "k σ"
 # while the median and MAD stay unmoved by the very outliers the band is meant to catch.
 MAD_TO_SIGMA = 1.4826
-DEFAULT_MIN_VIEWERS = 200
-DEFAULT_WORST_N = 10
+DEFAULT_MIN_VIEWERS = parameters.default("min_viewers")
+DEFAULT_WORST_N = parameters.default("worst_n")
 ITEM_LEVELS = ("sku", "category")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 COMPARISON_COLUMNS = [
@@ -174,7 +175,7 @@ def _reach(
     """
     # a window of 0 counts only steps in the entry's own second, below 0 none: a funnel that
     # looks like a collapse rather than a mistake
-    check_lengths(window_days=window_days)
+    parameters.check("conversion_window_days", window_days, "window_days")
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, late = _window_bounds(period, window_days)
@@ -522,7 +523,7 @@ def item_conversion(
         raise ValueError(f"level={level!r} must be one of {', '.join(ITEM_LEVELS)}")
     if level == "category" and products is None:
         raise ValueError("level='category' needs the products table (sku_id → category)")
-    check_lengths(window_days=window_days)
+    parameters.check("conversion_window_days", window_days, "window_days")
     item = "sku_id" if level == "sku" else "category"
     window = window_days * SECONDS_PER_DAY
 
@@ -634,9 +635,8 @@ def daily_conversion(
     widen its own band.
     """
     steps = _check_steps(steps)
-    check_lengths(band_days=band_days)
-    if not k > 0:  # not `k <= 0`, so that NaN is refused too
-        raise ValueError(f"k={k} must be above 0")
+    parameters.check("band_days", band_days)
+    parameters.check("band_k", k, "k")  # NaN is refused too
     widened = Period(period.start - dt.timedelta(days=band_days), period.end, period.timezone)
     reach = _reach(events, widened, steps, window_days, ["user_id", "day"])
     last = f"t{len(steps)}"

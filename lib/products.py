@@ -61,6 +61,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib import parameters
 from lib.definitions import (
     MONEY_DECIMALS,
     UNKNOWN,
@@ -89,7 +90,7 @@ PERFORMANCE_COLUMNS = [
     "gross_margin",
     "revenue_share",
 ]
-QUADRANTS = ("star", "traffic driver", "future star", "question")
+QUADRANTS = parameters.keys("target_mix")  # the quadrants, in display order
 NO_QUADRANT = "(no viewers)"
 QUADRANT_ACTIONS = {
     "star": "keep it in stock and in the best slots; protect its price",
@@ -99,7 +100,7 @@ QUADRANT_ACTIONS = {
     "question": "fix the offer or prune it; do not spend traffic on it",
     NO_QUADRANT: "no viewers in the period: get it seen first",
 }
-DEFAULT_TARGET_MIX = {"star": 0.5, "traffic driver": 0.2, "future star": 0.2, "question": 0.1}
+DEFAULT_TARGET_MIX = parameters.default("target_mix")
 ROLES = ("image item", "traffic item", "profit item", "regular item")
 ABC_CLASSES = ("A", "B", "C")
 RATINGS = (1, 2, 3, 4, 5)
@@ -270,9 +271,7 @@ def quadrant_mix(table: pd.DataFrame, target_mix: dict[str, float] | None = None
             f"target_mix names unknown quadrant(s) {', '.join(unknown)}; "
             f"quadrants: {', '.join(QUADRANTS)}"
         )
-    for quadrant, share in target_mix.items():
-        if not 0 <= share <= 1:
-            raise ValueError(f"target_mix[{quadrant!r}]={share} must be a share between 0 and 1")
+    parameters.check("target_mix", target_mix)  # each a share
     order = list(QUADRANTS) + ([NO_QUADRANT] if (table["quadrant"] == NO_QUADRANT).any() else [])
     grouped = table.groupby("quadrant").agg(items=("quadrant", "size"), revenue=("revenue", "sum"))
     mix = grouped.reindex(order).fillna(0).rename_axis("quadrant").reset_index()
@@ -348,9 +347,7 @@ class RoleRule:
     profit_margin_quantile: float = 0.75
 
     def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not 0 <= value <= 1:
-                raise ValueError(f"{name}={value} must be a quantile between 0 and 1")
+        parameters.check("role_rule", asdict(self), "RoleRule")  # quantiles
 
 
 def _sold_skus(sku_table: pd.DataFrame) -> pd.DataFrame:

@@ -40,6 +40,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib import parameters
 from lib.definitions import (
     MONEY_DECIMALS,
     UNKNOWN,
@@ -52,10 +53,9 @@ from lib.periods import Period, epoch_day, to_timestamps
 COLUMNS = ["buyers", "repeat_buyers", "repurchase_rate", "gmv", "repeat_gmv", "repeat_gmv_share"]
 UNKNOWN_CATEGORY = UNKNOWN
 REPEAT_WINDOWS = (30, 60, 90)
-# Ten years of cohorts (lib/run.py checks buyer_cohort_months against it). Each cohort month adds a
-# branch to the query's CASE (5,000 months: 4 s on a handful of orders), and more months than
-# the calendar holds end in an OverflowError that names no argument.
-MAX_COHORT_MONTHS = 120
+# The most cohort months shown: the bound of the buyer_cohort_months parameter (its reasons are
+# in lib/parameters.py).
+MAX_COHORT_MONTHS = parameters.MAX_COHORT_MONTHS
 
 
 def ranked_paid_orders(orders: ir.Table, period: Period) -> ir.Table:
@@ -206,8 +206,7 @@ def first_two_purchases(orders: ir.Table, period: Period) -> ir.Table:
 
 def _check_months(months: int) -> None:
     # below 1 the loop in _first_cohort_month does not run and one month is shown instead
-    if not 1 <= months <= MAX_COHORT_MONTHS:
-        raise ValueError(f"months={months} must be from 1 to {MAX_COHORT_MONTHS}")
+    parameters.check("buyer_cohort_months", months, "months")
 
 
 def _first_cohort_month(period: Period, months: int) -> dt.date:

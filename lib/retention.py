@@ -40,12 +40,13 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from lib import parameters
 from lib.definitions import paid_orders, week_start
 from lib.periods import Period, check_lengths, to_timestamps
 
-DEFAULT_MAX_DAY = 30
+DEFAULT_MAX_DAY = parameters.default("max_day")
 HEADLINE_DAYS = (1, 3, 7, 14, 30)
-GRANULARITIES = ("day", "week")
+GRANULARITIES = parameters.choices("cohort_granularity")
 RETENTION_MEASURES = ("on", "on_or_after")
 # Behaviours the magic number can count besides a named event.
 ACTIVE_DAYS = "active_days"
@@ -98,8 +99,8 @@ def cohort_retention(
 ) -> pd.DataFrame:
     """``cohort_date, cohort_size, day, retained_users, retention_rate, retained_on_or_after,
     retention_rate_on_or_after`` for daily (or weekly) cohorts, days ``0..max_day``."""
-    if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity={granularity!r} should be one of {GRANULARITIES}")
+    parameters.check("max_day", max_day)
+    parameters.check("cohort_granularity", granularity, "granularity")
     cohort = cohort_users(events, period, start_event)
     key = cohort.cohort_day if granularity == "day" else week_start(cohort.cohort_day)
     cohort = cohort.mutate(cohort_key=key)
@@ -223,7 +224,9 @@ def early_behaviour_by_user(
     """
     if measure not in RETENTION_MEASURES:
         raise ValueError(f"measure={measure!r} should be one of {RETENTION_MEASURES}")
-    if k_days < 1 or retention_day < k_days:
+    parameters.check("magic_k_days", k_days, "k_days")
+    parameters.check("magic_retention_day", retention_day, "retention_day")
+    if retention_day < k_days:
         raise ValueError(f"need 1 ≤ k_days ≤ retention_day (got {k_days}, {retention_day})")
     horizon = last_event_day(events, period)
     cohort = cohort_users(events, period, start_event)
@@ -343,11 +346,9 @@ def retention_phases(
     ``loss`` is the average daily drop over the next ``window`` days as a share of day-1 retention
     (the module docstring has the rule); ``phase`` is volatile, selection or stable.
     """
-    for name, value in (("volatile_below", volatile_below), ("stable_below", stable_below)):
-        # shares of day 1 lost per day: at 0 a falling curve never leaves the volatile phase.
-        # Written as `not` so that NaN is refused too.
-        if not 0 < value <= 1:
-            raise ValueError(f"{name}={value} must be above 0 and at most 1")
+    # shares of day 1 lost per day: at 0 a falling curve never leaves the volatile phase
+    parameters.check("phase_volatile_below", volatile_below, "volatile_below")
+    parameters.check("phase_stable_below", stable_below, "stable_below")
     check_lengths(window=window)  # below 1 no next days to average over: every loss is NaN
     rates = curve.set_index("day")["retention_rate"].sort_index()
     if rates.empty:

@@ -40,9 +40,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import outputs
+from lib import outputs, parameters
 from lib.definitions import MONEY_DECIMALS, events_in, paid_orders, paid_orders_in
-from lib.periods import Period, check_lengths, to_timestamps
+from lib.periods import Period, to_timestamps
 
 LIFECYCLE_STATES = ("new", "returning", "resurrected", "dormant")
 ACTIVITY_SEGMENTS = ("highly_active", "low_activity", "silent", "churned")
@@ -106,7 +106,7 @@ def lifecycle(user_days: ir.Table, period: Period, window_days: int = 7) -> pd.D
     """``window_start, window_end, new, returning, resurrected, dormant, active, quick_ratio`` per
     window (``active`` = new + returning + resurrected; ``quick_ratio`` = (new + resurrected) /
     dormant, above 1 when the active base grows)."""
-    check_lengths(window_days=window_days)
+    parameters.check("lifecycle_days", window_days, "window_days")
     n_windows = period.n_days // window_days
     columns = ["window_start", "window_end", *LIFECYCLE_STATES, "active", "quick_ratio"]
     if n_windows == 0:
@@ -159,7 +159,10 @@ def activity_segments(
 ) -> pd.DataFrame:
     """``user_id, segment, active_days, last_active_date, days_since_active`` for every user
     seen on or before ``end`` (``active_days``: in the ``window_days`` days ending on ``end``)."""
-    if not 1 <= highly_active_days <= window_days <= churn_days:
+    parameters.check("highly_active_days", highly_active_days)
+    parameters.check("activity_window_days", window_days, "window_days")
+    parameters.check("churn_days", churn_days)
+    if not highly_active_days <= window_days <= churn_days:
         raise ValueError(
             "need 1 ≤ highly_active_days ≤ window_days ≤ churn_days, got "
             f"{highly_active_days}, {window_days}, {churn_days}"

@@ -25,8 +25,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib import parameters
 from lib.definitions import MONEY_DECIMALS, events_in, paid_orders_in
-from lib.periods import Period, check_lengths, epoch_seconds
+from lib.periods import Period, epoch_seconds
 from lib.stats import proportion_intervals, two_proportion_pvalue
 
 DEFAULT_ATTRIBUTION_HOURS = 24
@@ -48,7 +49,7 @@ def slot_performance(
     # at 0 only a click in the payment's own second earns it, below 0 none: no sales, which
     # reads as a result. Checked without orders too, so that a call does not start failing
     # once orders are given.
-    check_lengths(attribution_hours=attribution_hours)
+    parameters.check("attribution_hours", attribution_hours)
     promo = events_in(events, period)
     promo = promo.filter(promo.slot.notnull())
     exposure = (

@@ -543,8 +543,9 @@ WINDOWED = {
 @pytest.mark.parametrize(
     ("window_days", "refusal"),
     [
-        (0, "window_days=0 must be at least 1"),
-        (-7, "window_days=-7 must be at least 1"),
+        (0, "window_days=0 must be from 1 to 3660"),
+        (-7, "window_days=-7 must be from 1 to 3660"),
+        (3661, "window_days=3661 must be from 1 to 3660"),  # the runner's bound (lib.parameters)
         (1, None),
     ],
 )

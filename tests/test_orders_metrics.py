@@ -239,8 +239,8 @@ def test_slot_conversion_is_a_share_of_the_periods_clickers():
 @pytest.mark.parametrize(
     ("hours", "refusal"),
     [
-        (0, "attribution_hours=0 must be at least 1"),
-        (-24, "attribution_hours=-24 must be at least 1"),
+        (0, "attribution_hours=0 must be from 1 to 87840"),
+        (-24, "attribution_hours=-24 must be from 1 to 87840"),
         (1, None),
     ],
 )

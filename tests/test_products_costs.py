@@ -295,9 +295,9 @@ def test_quadrant_mix_against_the_target():
 @pytest.mark.parametrize(
     ("target", "refusal"),
     [
-        ({"star": -0.1}, "target_mix['star']=-0.1 must be a share between 0 and 1"),
-        ({"star": 0.5, "question": 1.5}, "target_mix['question']=1.5 must be a share between 0"),
-        ({"future star": math.nan}, "target_mix['future star']=nan must be a share between 0"),
+        ({"star": -0.1}, "target_mix['star']=-0.1 must be from 0 to 1"),
+        ({"star": 0.5, "question": 1.5}, "target_mix['question']=1.5 must be from 0 to 1"),
+        ({"future star": math.nan}, "target_mix['future star']=nan must be from 0 to 1"),
         ({"star": 1.0, "question": 0.0}, None),
     ],
 )

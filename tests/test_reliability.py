@@ -1,7 +1,7 @@
 """Reliability: bad data stops a run before any notebook starts, and metrics keep their invariants.
 
 Every case of docs/reliability.md has its test here (or, for the command-line cases, in
-tests/test_run.py). Runner cases use ``--dry-run`` or stop at validation, so no kernel starts. The
+tests/test_run_*.py). Runner cases use ``--dry-run`` or stop at validation, so no kernel starts. The
 property tests generate small event and order tables with Hypothesis and check what must hold for
 any data: funnels never grow along the steps, rates stay in [0, 1], day-0 retention is 1,
 repurchase rate ≤ 1, and neither row order nor splitting a Parquet file changes a result.
@@ -28,6 +28,7 @@ from hypothesis import given, settings
 
 from lib import data, funnel, quality, repurchase, retention, run, traffic
 from lib.periods import Period
+from lib.run import plan as run_plan
 
 from .conftest import KNOWN_ANSWERS, events_table, orders_table
 
@@ -51,7 +52,7 @@ def call(argv: list[str]) -> tuple[int, str, str]:
 def outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh default outputs folder (not created yet)."""
     folder = tmp_path / "outputs"
-    monkeypatch.setattr(run, "OUTPUTS_DIR", folder)
+    monkeypatch.setattr(run_plan, "OUTPUTS_DIR", folder)
     return folder
 
 

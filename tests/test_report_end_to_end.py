@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from lib import run
+from lib.run import plan as run_plan
 
 from .conftest import KNOWN_ANSWERS
 
@@ -110,9 +111,9 @@ def test_orders_only_source_runs_the_order_based_notebooks(tmp_path, capsys):
 
 
 def test_an_empty_period_runs_and_says_so(tmp_path, monkeypatch):
-    # The runner refuses a range without data (test_run.py); opened in Jupyter, a notebook can
+    # The runner refuses a range without data (test_run_plan.py); opened in Jupyter, a notebook can
     # still be given one, so its own note is checked here with the refusal switched off.
-    monkeypatch.setattr(run, "coverage_warnings", lambda source, period: [])
+    monkeypatch.setattr(run_plan, "coverage_warnings", lambda source, period: [])
     output = tmp_path / "empty"
     args = ["--start", "2024-01-01", "--end", "2024-01-07", "--timezone", "Asia/Shanghai"]
     code = run.main(

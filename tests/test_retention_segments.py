@@ -351,9 +351,9 @@ def test_cohort_months_from_1_to_120(function, months, refusal):
 
 
 def test_cohort_months_cap_is_the_runners():
-    from lib.run import _NUMBER_RANGES  # papermill and Jupyter: only this test pays for them
+    from lib import parameters
 
-    assert _NUMBER_RANGES["buyer_cohort_months"].high == repurchase.MAX_COHORT_MONTHS
+    assert parameters.bounds("buyer_cohort_months").high == repurchase.MAX_COHORT_MONTHS
 
 
 # ------------------------------------------------------------------------------------- segments
@@ -591,8 +591,8 @@ def _propensity(half_life_days: float) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("function", "value", "refusal"),
     [
-        (_lifecycle, 0, "window_days=0 must be at least 1"),
-        (_lifecycle, -7, "window_days=-7 must be at least 1"),
+        (_lifecycle, 0, "window_days=0 must be from 1 to 3660"),
+        (_lifecycle, -7, "window_days=-7 must be from 1 to 3660"),
         (_lifecycle, 1, None),
         (_propensity, 0, "half_life_days=0 must be above 0"),
         (_propensity, -30, "half_life_days=-30 must be above 0"),
