@@ -10,7 +10,8 @@ source meets them::
     else:
         ...  # the section, writing its tables and figures
 
-so a skipped section writes no table or figure at all. The runner skips a whole notebook with the
+so a skipped section writes no table or figure at all. A section with optional tables prints its
+note and runs when ``missing(src, needs)`` is empty. The runner skips a whole notebook with the
 same declaration (:func:`missing`, which asks the source only ``has(name)`` for tables).
 
 Three kinds of need, one wording for each (``<kind>`` is e.g. " (Taobao user-behaviour data)",
@@ -137,11 +138,6 @@ def missing(source: Tables, needs: Needs) -> list[str]:
     if tables:
         return tables
     return [f"{text} events" for text in missing_events(source, needs)]
-
-
-def runs(source: Tables, needs: Needs) -> bool:
-    """Whether the section runs on the source (nothing it needs is missing)."""
-    return not missing(source, needs)
 
 
 def note(source: Tables, needs: Needs, section: str) -> str | None:

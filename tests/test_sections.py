@@ -68,11 +68,9 @@ def test_alternatives_are_met_by_either_table(shop):
     src = data.open_source(shop)
     overview = sections.Needs(tables=("events|orders",))
     assert sections.missing(src, overview) == []
-    assert sections.runs(src, overview)
     assert sections.note(src, overview, "the overview") is None
     both = sections.Needs(tables=("orders|reviews", "events"))
     assert sections.missing(src, both) == ["orders or reviews"]
-    assert not sections.runs(src, both)
     assert sections.note(src, both, "x") == (
         "No orders or reviews table in this source: x is skipped."
     )
@@ -119,7 +117,6 @@ def test_a_missing_optional_table_leaves_part_out_and_the_section_runs(shop):
         optional={"costs": "fixed fees", "marketing_spend": "promotion spend", "events": "views"},
     )
     assert sections.missing(src, ledger) == []
-    assert sections.runs(src, ledger)
     # one line per missing optional table, in the order declared; the present one says nothing
     assert sections.note(src, ledger, "the monthly cost by component") == (
         "No costs table in this source: the monthly cost by component leaves out fixed fees.\n"
@@ -161,7 +158,6 @@ def test_events_the_source_never_has_skip_the_section():
     assert impressions.tables == ("events",)  # event names need the events table
     assert sections.missing_events(src, impressions) == ["view_item_list"]
     assert sections.missing(src, impressions) == ["view_item_list events"]
-    assert not sections.runs(src, impressions)
     assert sections.note(src, impressions, "the slot section") == (
         "No view_item_list events in this source (some shop's data): the slot section is skipped."
     )
