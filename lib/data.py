@@ -33,7 +33,6 @@ import gzip
 import hashlib
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
@@ -326,7 +325,7 @@ class Source:
     # The file or folder each table was read from, when it was (for error messages).
     paths: dict[str, Path] = field(default_factory=dict)
     # What kind of data it is, when that explains a missing table (e.g. "Taobao user-behaviour
-    # data": no orders); shown in :func:`missing_tables_note`.
+    # data": no orders); shown in :func:`lib.sections.note`.
     kind: str = ""
     # The event names the source can hold at all, when its format fixes them (Taobao: four);
     # None: any. Defaults such as the main funnel leave out the steps it can never have.
@@ -703,31 +702,6 @@ def open_source(
         kind=kind,
         event_names=event_names,
     )
-
-
-def missing_tables_note(source: Source, tables: str | Sequence[str], section: str) -> str | None:
-    """The note a notebook prints instead of a section that needs ``tables``, or None when the
-    source has them all.
-
-    One line naming the missing tables and ``section`` (a noun phrase taking "is skipped"), e.g.
-    "No orders table in this source (Taobao user-behaviour data): the GMV section is skipped."
-    A notebook cell reads::
-
-        note = data.missing_tables_note(src, "orders", "the GMV section")
-        if note:
-            print(note)
-        else:
-            ...  # the section, writing its tables and figures
-
-    so a skipped section writes no table or figure at all.
-    """
-    names = [tables] if isinstance(tables, str) else list(tables)
-    missing = [name for name in names if not source.has(name)]
-    if not missing:
-        return None
-    listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} or {missing[-1]}"
-    kind = f" ({source.kind})" if source.kind else ""
-    return f"No {listed} table in this source{kind}: {section} is skipped."
 
 
 # --------------------------------------------------------------------------------------------

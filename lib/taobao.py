@@ -20,7 +20,7 @@ pandas; the contract tables are views over it:
 - No ``orders`` (nor ``order_items``): a ``buy`` carries no amount. The overview, traffic,
   conversion and retention notebooks run on the events; their money sections and everything else
   needing orders (GMV, item-to-paid-order conversion, repurchase, RFM, decision stages) are
-  skipped, each with a one-line note (:func:`lib.data.missing_tables_note`). The notebooks that
+  skipped, each with a one-line note (:func:`lib.sections.note`). The notebooks that
   need orders (products, costs, supply chain) are skipped by the runner, which says so.
 
 Row rules (tested in tests/test_taobao.py):

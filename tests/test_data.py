@@ -137,35 +137,6 @@ def test_coverage_note_counts_rows_or_warns(shop):
     )
 
 
-def test_missing_tables_note_names_what_is_missing_and_what_is_skipped(shop):
-    (shop / "order_items.csv").unlink()
-    src = data.open_source(shop)
-    # every table present: no note, the section runs
-    assert data.missing_tables_note(src, "orders", "the GMV section") is None
-    assert data.missing_tables_note(src, ["events", "orders"], "the GMV section") is None
-    # only the missing ones are named, in the order given
-    assert data.missing_tables_note(src, ["orders", "order_items"], "conversion by SKU") == (
-        "No order_items table in this source: conversion by SKU is skipped."
-    )
-    assert data.missing_tables_note(src, ("reviews", "orders", "costs"), "the review section") == (
-        "No reviews or costs table in this source: the review section is skipped."
-    )
-    assert data.missing_tables_note(src, ["users", "reviews", "costs"], "x") == (
-        "No users, reviews or costs table in this source: x is skipped."
-    )
-
-
-def test_missing_tables_note_says_what_kind_of_data_lacks_the_table(tmp_path):
-    csv = tmp_path / "UserBehavior.csv"
-    csv.write_text("u1,100,10,pv,1511575200\n", encoding="utf-8")
-    src = data.open_source(f"taobao://{csv}")
-    assert src.kind == "Taobao user-behaviour data"
-    assert data.missing_tables_note(src, ["events", "products"], "the funnel") is None
-    assert data.missing_tables_note(src, "orders", "the GMV section") == (
-        "No orders table in this source (Taobao user-behaviour data): the GMV section is skipped."
-    )
-
-
 def test_possible_event_names_read_once_per_source(tmp_path):
     frame = pd.DataFrame(
         {

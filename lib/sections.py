@@ -1,0 +1,163 @@
+"""What a report section needs from the source, and the one note a reader sees when it is not there.
+
+A notebook declares each section's needs in the cell that runs it and asks this module whether the
+source meets them::
+
+    needs = sections.Needs(tables=("orders",))
+    note = sections.note(src, needs, "the GMV section")
+    if note:
+        print(note)
+    else:
+        ...  # the section, writing its tables and figures
+
+so a skipped section writes no table or figure at all. A section with optional tables prints its
+note and runs when ``missing(src, needs)`` is empty. The runner skips a whole notebook with the
+same declaration (:func:`missing`, which asks the source only ``has(name)`` for tables).
+
+Three kinds of need, one wording for each (``<kind>`` is e.g. " (Taobao user-behaviour data)",
+the :attr:`lib.data.Source.kind` that explains why a table is missing):
+
+- ``tables``: the section is skipped without them. Each entry is a table name or alternatives
+  ``"events|orders"`` (either will do). Note: "No orders table in this source<kind>: the GMV
+  section is skipped." (several: "No orders or order_items table ...").
+- ``events``: event names the section cannot do without (alternatives ``"view_item|select_item"``
+  as for tables); they imply the ``events`` table. Skipped when the source can never hold one
+  (:meth:`lib.data.Source.possible_event_names`): "No view_item events in this source<kind>:
+  lost sales is skipped."
+- ``optional``: tables the section runs without, each with what it then leaves out. Note, one
+  line per missing table: "No purchase_orders table in this source<kind>: the inventory health
+  leaves out received units and sell-through."
+
+A section that needs several notes' worth (a required table and an optional one missing) gets the
+skip note only: nothing runs, so nothing is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+EVENTS_TABLE = "events"
+
+
+class Tables(Protocol):
+    """What :func:`missing` asks of a source: whether it has a table (:class:`lib.data.Source`)."""
+
+    def has(self, name: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one section (or notebook) needs from the source; see the module docstring.
+
+    ``tables`` and ``events`` entries are names or ``"a|b"`` alternatives; ``optional`` maps a
+    table (or alternatives) to a noun phrase naming what the section leaves out without it. A
+    single string is read as one entry, and a mapping is kept as ordered pairs (so that ``Needs``
+    stays hashable). Declaring ``events`` adds the ``events`` table to ``tables`` when no entry
+    names it alone.
+    """
+
+    tables: tuple[str, ...] = ()
+    optional: tuple[tuple[str, str], ...] = ()
+    events: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        tables: str | Sequence[str] = (),
+        optional: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+        events: str | Sequence[str] = (),
+    ) -> None:
+        required = _entries(tables)
+        wanted = _entries(events)
+        if wanted and EVENTS_TABLE not in required:
+            required = (*required, EVENTS_TABLE)
+        pairs = tuple(optional.items()) if isinstance(optional, Mapping) else tuple(optional)
+        for entry in (*required, *wanted, *(table for table, _ in pairs)):
+            if not entry or any(not name.strip() for name in entry.split("|")):
+                raise ValueError(f"empty table or event name in {entry!r}")
+        # frozen: fields are set once here, through object.__setattr__
+        object.__setattr__(self, "tables", required)
+        object.__setattr__(self, "optional", tuple((str(t), str(what)) for t, what in pairs))
+        object.__setattr__(self, "events", wanted)
+
+    @property
+    def table_texts(self) -> list[str]:
+        """The required tables as a reader reads them: ``"events|orders"`` as "events or orders"."""
+        return [entry_text(entry) for entry in self.tables]
+
+
+def _entries(value: str | Sequence[str]) -> tuple[str, ...]:
+    # a lone string is one entry, not its characters
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def entry_text(entry: str) -> str:
+    """``"events|orders"`` as ``"events or orders"`` (a single name unchanged)."""
+    return " or ".join(entry.split("|"))
+
+
+def _listed(texts: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} or {texts[-1]}"
+
+
+def missing_tables(source: Tables, needs: Needs) -> list[str]:
+    """The required table entries none of whose tables the source has, as text, in the order
+    declared (``"events or orders"``)."""
+    return [
+        entry_text(entry)
+        for entry in needs.tables
+        if not any(source.has(name) for name in entry.split("|"))
+    ]
+
+
+def missing_events(source: Tables, needs: Needs) -> list[str]:
+    """The event entries the source can never hold, as text (``"view_item"``): none of their
+    names is among :meth:`lib.data.Source.possible_event_names`. Empty when the section declares
+    no events or the source has no events table (that table is then reported missing)."""
+    if not needs.events or not source.has(EVENTS_TABLE):
+        return []
+    possible = set(source.possible_event_names())  # type: ignore[attr-defined]
+    return [
+        entry_text(entry)
+        for entry in needs.events
+        if not any(name in possible for name in entry.split("|"))
+    ]
+
+
+def missing(source: Tables, needs: Needs) -> list[str]:
+    """What the source lacks for the section to run at all, as text; empty when it runs.
+
+    The missing required tables (``"events or orders"``); when none is missing, the missing
+    events (``"view_item events"``). Optional tables never count. For tables it asks only
+    ``source.has(name)``, so the runner's skip decision uses the same declaration as the
+    notebook's note.
+    """
+    tables = missing_tables(source, needs)
+    if tables:
+        return tables
+    return [f"{text} events" for text in missing_events(source, needs)]
+
+
+def note(source: Tables, needs: Needs, section: str) -> str | None:
+    """The note a reader sees about ``section`` on this source, or None when it has everything.
+
+    ``section`` is a noun phrase taking "is skipped" ("the GMV section", "conversion by SKU").
+    A skipped section gets one line naming what it lacks; a section that runs without some
+    optional tables gets one line per table naming what it leaves out (module docstring).
+    """
+    kind = getattr(source, "kind", "")
+    where = f"in this source{f' ({kind})' if kind else ''}"
+    tables = missing_tables(source, needs)
+    if tables:
+        return f"No {_listed(tables)} table {where}: {section} is skipped."
+    events = missing_events(source, needs)
+    if events:
+        return f"No {_listed(events)} events {where}: {section} is skipped."
+    lines = [
+        f"No {entry_text(table)} table {where}: {section} leaves out {what}."
+        for table, what in needs.optional
+        if not any(source.has(name) for name in table.split("|"))
+    ]
+    return "\n".join(lines) or None
