@@ -27,12 +27,7 @@ from collections.abc import Sequence
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib.definitions import (
-    MONEY_DECIMALS,
-    events_in,
-    paid_orders,  # noqa: F401 (re-exported: lib/supply.py imports it here)
-    paid_orders_in,
-)
+from lib.definitions import MONEY_DECIMALS, events_in, paid_orders_in
 from lib.periods import Period, to_timestamps
 
 

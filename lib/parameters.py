@@ -613,7 +613,8 @@ class NotebookSpec:
 
     Each entry of ``tables`` is a contract table (lib/data.py) the notebook cannot do without,
     or alternatives ``"events|orders"`` met by either. Sections needing a table the source lacks
-    are skipped inside the notebook with a note (lib.data.missing_tables_note).
+    are skipped inside the notebook with a note (lib.sections.note); the runner skips a
+    notebook the source cannot feed by the same rule (lib.sections.missing).
     """
 
     name: str

@@ -208,20 +208,24 @@ ONE_DAY_HEALTH = {
 def test_stock_status_thresholds_are_at_least_a_day():
     units, recent, cover = pd.Series([0, 5, 5]), [1, 0, 2], pd.Series([0.0, math.inf, 50.0])
     assert supply.stock_status(units, recent, cover, 1, 1) == ["stockout", "dead", "overstock"]
-    with pytest.raises(ValueError, match=re.escape("overstock_days=0 must be at least 1")):
+    with pytest.raises(ValueError, match=re.escape("overstock_days=0 must be from 1 to 3660")):
         supply.stock_status(units, recent, cover, 7, 0)
 
 
 @pytest.mark.parametrize(
     ("function", "days", "refusal"),
     [
-        (_health, {"velocity_days": 0}, "velocity_days=0 must be at least 1"),
-        (_health, {"dead_stock_days": -60}, "dead_stock_days=-60 must be at least 1"),
-        (_health, {"low_stock_days": 0.5}, "low_stock_days=0.5 must be at least 1"),
-        (_health, {"overstock_days": math.nan}, "overstock_days=nan must be at least 1"),
+        (_health, {"velocity_days": 0}, "velocity_days=0 must be from 1 to 3660"),
+        (_health, {"dead_stock_days": -60}, "dead_stock_days=-60 must be from 1 to 3660"),
+        (_health, {"low_stock_days": 0.5}, "low_stock_days=0.5 must be from 1 to 3660"),
+        (_health, {"overstock_days": math.nan}, "overstock_days=nan must be from 1 to 3660"),
         (_health, ONE_DAY_HEALTH, None),
-        (_reorder, {"velocity_days": 0}, "velocity_days=0 must be at least 1"),
-        (_reorder, {"default_lead_time_days": 0}, "default_lead_time_days=0 must be at least 1"),
+        (_reorder, {"velocity_days": 0}, "velocity_days=0 must be from 1 to 3660"),
+        (
+            _reorder,
+            {"default_lead_time_days": 0},
+            "default_lead_time_days=0 must be from 1 to 3660",
+        ),
         (_reorder, {"velocity_days": 1, "default_lead_time_days": 1}, None),
     ],
 )

@@ -45,7 +45,6 @@ from lib.run.notebooks import (
     Parameter,
     discover_notebooks,
     notebook_parameters,
-    requirement_text,
 )
 from lib.run.plan import (
     DEFAULT_TIMEZONE,
@@ -105,7 +104,6 @@ __all__ = [
     "print_list",
     "print_plan",
     "publish",
-    "requirement_text",
     "rewrite_text",
     "run_notebooks",
     "scrub_folder",

@@ -12,7 +12,7 @@ from pathlib import Path
 from lib.parameters import RUN_PARAMETERS
 from lib.run import notebooks as found
 from lib.run.errors import UsageError
-from lib.run.notebooks import Notebook, discover_notebooks, names, requirement_text
+from lib.run.notebooks import Notebook, discover_notebooks, names
 from lib.run.plan import Plan, plan_run
 from lib.run.publish import execute_plan
 from lib.run.source import SOURCE_ENV_VAR
@@ -83,7 +83,7 @@ def print_list(notebooks: list[Notebook], folder: Path) -> None:
     and help."""
     print(f"Notebooks in {folder} (each also takes {', '.join(RUN_PARAMETERS)} from the flags):")
     for nb in notebooks:
-        tables = ", ".join(requirement_text(entry) for entry in nb.required_tables) or "none"
+        tables = ", ".join(nb.needs.table_texts) or "none"
         print(f"\n{nb.name}  ({nb.path.name}; needs tables: {tables})")
         for p in nb.own_parameters.values():
             # the values come from the declaration (lib/parameters.py), the comment from the cell

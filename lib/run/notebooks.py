@@ -12,7 +12,6 @@ import ast
 import json
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import nbformat
 import papermill
 
 from lib import parameters as declared
+from lib import sections
 from lib.parameters import RUN_PARAMETERS, NotebookSpec, Param
 from lib.run.errors import UsageError
 
@@ -59,11 +59,6 @@ class Parameter:
         return declared.from_default(self.name, value)
 
 
-def requirement_text(entry: str) -> str:
-    """``"events|orders"`` as ``"events or orders"``."""
-    return " or ".join(entry.split("|"))
-
-
 @dataclass(frozen=True)
 class Notebook:
     """A notebook of the notebooks folder, e.g. ``01_traffic.ipynb`` named ``traffic``."""
@@ -84,13 +79,11 @@ class Notebook:
         for a notebook outside the catalogue."""
         return self.spec.tables if self.spec else ()
 
-    def missing_tables(self, has: Callable[[str], bool]) -> list[str]:
-        """The required entries none of whose tables ``has``, as text (``"events or orders"``)."""
-        return [
-            requirement_text(entry)
-            for entry in self.required_tables
-            if not any(has(name) for name in entry.split("|"))
-        ]
+    @property
+    def needs(self) -> sections.Needs:
+        """What the notebook needs from the source, declared as a section's needs are: the runner
+        skips the notebook on the same rule (:func:`lib.sections.missing`) that skips a section."""
+        return sections.Needs(tables=self.required_tables)
 
     @property
     def own_parameters(self) -> dict[str, Parameter]:

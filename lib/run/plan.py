@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib import sections
 from lib.data import DataError, Source, coverage, days_text, open_source
 from lib.parameters import RUN_PARAMETERS
 from lib.periods import Period, PeriodError
@@ -126,7 +127,7 @@ def runnable_notebooks(
     """The selected notebooks whose tables the source has, and notes on those skipped."""
     runnable, skipped = [], []
     for nb in selected:
-        missing = nb.missing_tables(opened.has)
+        missing = sections.missing(opened, nb.needs)
         if not missing:
             runnable.append(nb)
         elif named:

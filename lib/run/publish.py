@@ -23,7 +23,6 @@ from pathlib import Path
 from lib.report import ReportSection, build_report
 from lib.run.errors import UsageError
 from lib.run.execute import Result, describe_failure, run_notebooks
-from lib.run.notebooks import requirement_text
 from lib.run.plan import Plan
 from lib.run.source import rewrite_text, scrub_folder
 
@@ -124,7 +123,7 @@ def _write_run_json(
                 "status": "not run" if r is None else ("succeeded" if r.ok else "failed"),
                 "seconds": None if r is None else round(r.seconds, 1),
                 "error": None if r is None or r.ok else plan.source.scrub(r.error or ""),
-                "required_tables": [requirement_text(entry) for entry in nb.required_tables],
+                "required_tables": nb.needs.table_texts,
             }
         )
     record = {

@@ -2,11 +2,11 @@
 demand forecast and reorder points, fulfilment and carriers, suppliers.
 
 Definitions (docs/metrics.md, "Supply chain"). *Units sold* are always the quantities of the
-lines of paid orders (paid as in :mod:`lib.gmv`) on the local day of payment. ``inventory`` and
-``purchase_orders`` dates are local calendar days already and are compared as they are; the
-timestamps of orders, shipments, events and reviews are UTC and become local days through
-:class:`lib.periods.Period`. A *snapshot* is the ``on_hand`` of one SKU on one date, summed over
-the rows of that SKU and date (locations).
+lines of paid orders (:func:`lib.definitions.paid_orders`) on the local day of payment.
+``inventory`` and ``purchase_orders`` dates are local calendar days already and are compared
+as they are; the timestamps of orders, shipments, events and reviews are UTC and become local
+days through :class:`lib.periods.Period`. A *snapshot* is the ``on_hand`` of one SKU on one
+date, summed over the rows of that SKU and date (locations).
 
 One module per subdomain, each with the definitions of its metrics in its docstring:
 
@@ -26,8 +26,6 @@ with ``from lib.supply.fulfilment import …``.
 """
 
 from __future__ import annotations
-
-import ibis.expr.types as ir
 
 from lib.supply._shared import (
     ALL,
@@ -150,37 +148,6 @@ __all__ = [
     "stock_status",
     "stockouts_daily",
     "supplier_scorecard",
-    "supply_notes",
     "top_keys",
     "top_skus",
 ]
-
-
-def supply_notes(
-    inventory: ir.Table | None,
-    purchase_orders: ir.Table | None,
-    shipments: ir.Table | None,
-    events: ir.Table | None = None,
-) -> dict[str, str]:
-    """What each section would need, for the tables the source lacks (empty when none)."""
-    notes = {}
-    if inventory is None:
-        notes["inventory"] = (
-            "Skipped: this section needs an `inventory` table (date, sku_id, on_hand: units on "
-            "hand per SKU at the end of each local day)."
-        )
-    if purchase_orders is None:
-        notes["purchase_orders"] = (
-            "Skipped: this section needs a `purchase_orders` table (po_id, supplier, sku_id, "
-            "ordered_date, promised_date, received_date, qty_ordered, qty_received, unit_cost)."
-        )
-    if shipments is None:
-        notes["shipments"] = (
-            "Skipped: this section needs a `shipments` table (order_id, carrier, shipped_time, "
-            "delivered_time, shipping_cost)."
-        )
-    if events is None:
-        notes["events"] = (
-            "Skipped: lost sales need `view_item` events, and the source has no events table."
-        )
-    return notes

@@ -14,16 +14,16 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib.gmv import paid_orders_in
+from lib import parameters
+from lib.definitions import UNKNOWN, paid_orders_in
 from lib.periods import EPOCH, Period
 
-UNKNOWN_CATEGORY = "(unknown)"
+UNKNOWN_CATEGORY = UNKNOWN
 ALL = "all"
 DAYS = pd.Timedelta(days=1)
 
-# A default of the notebook's parameters (docs/metrics.md) that both inventory health and reorder
-# points use.
-VELOCITY_DAYS = 28
+# The declared default (lib/parameters.py) that both inventory health and reorder points use.
+VELOCITY_DAYS = parameters.default("velocity_days")
 
 
 def _epoch_days(values: pd.Series) -> pd.Series:

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from lib.periods import Period, check_lengths, to_timestamps
+from lib import parameters
+from lib.periods import Period, to_timestamps
 from lib.supply._shared import (
     ALL,
     DAYS,
@@ -44,14 +45,14 @@ from lib.supply._shared import (
     paid_units,
 )
 
-# Defaults of the notebook's parameters (docs/metrics.md).
-HORIZON_DAYS = 28
+# The notebook parameters' declared defaults (lib/parameters.py), and two fixed settings.
+HORIZON_DAYS = parameters.default("horizon_days")
 LEVEL_DAYS = 28
-BACKTEST_WEEKS = 6
-FORECAST_INTERVAL = 0.9
+BACKTEST_WEEKS = parameters.default("backtest_weeks")
+FORECAST_INTERVAL = parameters.default("forecast_interval")
 OUTLIER_FACTOR = 3.0
-SERVICE_LEVEL = 0.95
-DEFAULT_LEAD_TIME_DAYS = 14.0
+SERVICE_LEVEL = parameters.default("service_level")
+DEFAULT_LEAD_TIME_DAYS = parameters.default("default_lead_time_days")
 
 REORDER_COLUMNS = [
     "sku_id",
@@ -180,8 +181,7 @@ def _forecast_one(
 
 
 def _z(level: float) -> float:
-    if not 0 < level < 1:
-        raise ValueError(f"a confidence or service level must be between 0 and 1, not {level}")
+    # the callers check their level is a probability (0 < p < 1) through lib/parameters.py
     return float(scipy_stats.norm.ppf(level))
 
 
@@ -194,6 +194,8 @@ def forecast_demand(
 ) -> pd.DataFrame:
     """``key, date, forecast, low, high`` for the ``horizon_days`` after the last day of
     ``daily`` (from :func:`daily_units`), per key (module docstring)."""
+    parameters.check("horizon_days", horizon_days)
+    parameters.check("forecast_interval", interval, "interval")
     z = _z(0.5 + interval / 2)
     pieces = []
     for key, rows in daily.groupby("key", sort=True):
@@ -227,6 +229,7 @@ def backtest_forecast(
     same weekday a week earlier) predict the 7 days after it. ``daily`` must hold
     ``level_days + 7 × weeks`` days. WAPEs are null when the actual units add up to 0.
     """
+    parameters.check("backtest_weeks", weeks, "weeks")
     needed = level_days + 7 * weeks
     rows = []
     pooled = np.zeros(3)
@@ -301,7 +304,9 @@ def reorder_points(
     below_reorder_point`` (module docstring), sorted by ``sku_id``."""
     # a velocity window of 0 days divides the demand by 0; a default lead time of 0 zeroes the
     # reorder points it sets
-    check_lengths(velocity_days=velocity_days, default_lead_time_days=default_lead_time_days)
+    parameters.check("velocity_days", velocity_days)
+    parameters.check("default_lead_time_days", default_lead_time_days)
+    parameters.check("service_level", service_level)
     z = _z(service_level)
     window = _period_ending(period.end, velocity_days, period.timezone)
     lines = paid_units(orders, order_items, window)

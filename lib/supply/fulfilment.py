@@ -25,17 +25,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from lib.gmv import MONEY_DECIMALS, paid_orders, paid_orders_in
+from lib import parameters
+from lib.definitions import MONEY_DECIMALS, paid_orders, paid_orders_in
 from lib.periods import Period, to_timestamps
 from lib.stats import two_proportion_pvalue
 from lib.supply._shared import ALL, DAYS, _percentile
 
 HOURS = pd.Timedelta(hours=1)
 
-# Defaults of the notebook's parameters (docs/metrics.md).
-SHIP_SLA_HOURS = 48.0
-REPURCHASE_DAYS = 30
-SLOW_DELIVERY_DAYS = 3
+# The notebook parameters' declared defaults (lib/parameters.py).
+SHIP_SLA_HOURS = parameters.default("ship_sla_hours")
+REPURCHASE_DAYS = parameters.default("repurchase_days")
+SLOW_DELIVERY_DAYS = parameters.default("slow_delivery_days")
 
 FULFILMENT_COLUMNS = [
     "carrier",
@@ -113,6 +114,7 @@ def fulfilment(
     """Per carrier (sorted) and ``all`` (last): ``carrier, orders, ship_hours_p50,
     ship_hours_p90, delivery_days_p50, delivery_days_p90, on_time_ship_rate,
     shipping_cost_per_order, shipping_cost_share`` (module docstring)."""
+    parameters.check("ship_sla_hours", ship_sla_hours)
     frame = shipped_orders(orders, shipments, period)
     rows = [
         _fulfilment_row(str(carrier), group, ship_sla_hours)
@@ -172,6 +174,7 @@ def delivered_orders(
     before it; null without), ``observed`` (the data runs ``repurchase_days`` past delivery:
     the last payment in the orders is at least that late) and ``repurchased`` (the buyer paid
     another order within ``repurchase_days`` after delivery)."""
+    parameters.check("repurchase_days", repurchase_days)
     frame = shipped_orders(orders, shipments, period)
     frame = frame[frame["delivered_time"].notna()].reset_index(drop=True)
     frame["days_to_door"] = (frame["delivered_time"] - frame["paid_time"]) / DAYS
@@ -294,6 +297,7 @@ def delivery_effect(
     (mean rating of reviewed orders; two-sided Mann–Whitney U test) and ``repurchase`` (rate
     among observed orders; two-proportion χ² test): ``measure, fast, slow, fast_orders,
     slow_orders, p_value, significant`` (p < 0.05)."""
+    parameters.check("slow_delivery_days", slow_delivery_days)
     slow = delivered["days_to_door"] >= slow_delivery_days
     rated = delivered["rating"].notna()
     fast_ratings = delivered.loc[~slow & rated, "rating"]

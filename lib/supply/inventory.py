@@ -39,8 +39,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib.gmv import MONEY_DECIMALS
-from lib.periods import EPOCH, Period, check_lengths, to_timestamps
+from lib import parameters
+from lib.definitions import MONEY_DECIMALS
+from lib.periods import EPOCH, Period, to_timestamps
 from lib.supply._shared import (
     UNKNOWN_CATEGORY,
     VELOCITY_DAYS,
@@ -53,11 +54,11 @@ from lib.supply._shared import (
     paid_units,
 )
 
-# Defaults of the notebook's parameters (docs/metrics.md).
-DEAD_STOCK_DAYS = 60
-LOW_STOCK_DAYS = 14
-OVERSTOCK_DAYS = 90
-HOLDING_RATE = 0.25
+# The notebook parameters' declared defaults (lib/parameters.py).
+DEAD_STOCK_DAYS = parameters.default("dead_stock_days")
+LOW_STOCK_DAYS = parameters.default("low_stock_days")
+OVERSTOCK_DAYS = parameters.default("overstock_days")
+HOLDING_RATE = parameters.default("holding_rate")
 STATUSES = ("stockout", "dead", "low", "overstock", "healthy")
 
 HEALTH_COLUMNS = [
@@ -115,12 +116,13 @@ def inventory_health(
     period, sorted by ``sku_id``. Without ``purchase_orders`` the received units are unknown:
     ``received_units`` and ``sell_through`` are null.
     """
-    check_lengths(
-        velocity_days=velocity_days,
-        dead_stock_days=dead_stock_days,
-        low_stock_days=low_stock_days,
-        overstock_days=overstock_days,
-    )
+    for name, value in (
+        ("velocity_days", velocity_days),
+        ("dead_stock_days", dead_stock_days),
+        ("low_stock_days", low_stock_days),
+        ("overstock_days", overstock_days),
+    ):
+        parameters.check(name, value)
     stock = daily_stock(inventory)
     starting = _latest_on_or_before(stock, period.start - dt.timedelta(days=1))
     ending = _latest_on_or_before(stock, period.end)
@@ -194,7 +196,8 @@ def stock_status(
     overstock_days: float = OVERSTOCK_DAYS,
 ) -> list[str]:
     """The status of each SKU, the first rule that applies (module docstring)."""
-    check_lengths(low_stock_days=low_stock_days, overstock_days=overstock_days)
+    parameters.check("low_stock_days", low_stock_days)
+    parameters.check("overstock_days", overstock_days)
     statuses = []
     for units, recent, supply in zip(
         ending_units, np.asarray(recent_units), days_of_supply, strict=True
@@ -294,6 +297,7 @@ def inventory_holding_cost(
     holding_cost`` for the whole catalogue; ``holding_cost = holding_rate × avg_inventory_value ×
     days / 365`` (an estimate of the backlog cost, 库存积压成本; :func:`holding_cost_daily`
     spreads it over the days)."""
+    parameters.check("holding_rate", holding_rate)
     by_category = inventory_turnover(inventory, orders, order_items, products, period)
     table = pd.DataFrame(
         {

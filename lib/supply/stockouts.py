@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib.gmv import MONEY_DECIMALS
+from lib.definitions import MONEY_DECIMALS, events_in
 from lib.periods import Period, to_timestamps
 from lib.supply._shared import (
     _catalogue,
@@ -25,7 +25,6 @@ from lib.supply._shared import (
     daily_stock,
     paid_units,
 )
-from lib.traffic import events_in
 
 LOST_SALES_COLUMNS = [
     "sku_id",
