@@ -77,19 +77,8 @@ from lib.stats import proportion_intervals, two_proportion_pvalue
 
 LEVELS = ("category", "sku")
 ENGAGEMENT_EVENTS = ("view_item_list", "select_item", "view_item")
-PERFORMANCE_COLUMNS = [
-    "impressions",
-    "clicks",
-    "ctr",
-    "viewers",
-    "buyers",
-    "conversion_rate",
-    "units",
-    "revenue",
-    "cost",
-    "gross_margin",
-    "revenue_share",
-]
+# the measures of the performance table, which the exposure_measure parameter chooses from
+PERFORMANCE_COLUMNS = list(parameters.choices("exposure_measure"))
 QUADRANTS = parameters.keys("target_mix")  # the quadrants, in display order
 NO_QUADRANT = "(no viewers)"
 QUADRANT_ACTIONS = {

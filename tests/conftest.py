@@ -71,6 +71,30 @@ def orders_table(rows: list[tuple]) -> ibis.Table:
     return ibis.memtable(frame, schema=schema)
 
 
+def shop_orders(rows: list[tuple]) -> ibis.Table:
+    """Orders from ``(order_id, user_id, paid_time, status, paid_amount, discount, channel)``;
+    each placed 5 minutes before it was paid (unpaid ones at 2025-03-12 01:00)."""
+    columns = ["order_id", "user_id", "paid_time", "status", "paid_amount", "discount_amount"]
+    frame = pd.DataFrame(rows, columns=[*columns, "channel"])
+    frame["paid_time"] = pd.to_datetime(frame["paid_time"], format="ISO8601")
+    frame["order_time"] = (frame["paid_time"] - pd.Timedelta(minutes=5)).fillna(
+        pd.Timestamp("2025-03-12 01:00")
+    )
+    frame["coupon_id"] = None
+    schema = {
+        "order_id": "string",
+        "user_id": "string",
+        "paid_time": "timestamp",
+        "status": "string",
+        "paid_amount": "float64",
+        "discount_amount": "float64",
+        "channel": "string",
+        "order_time": "timestamp",
+        "coupon_id": "string",
+    }
+    return ibis.memtable(frame, schema=schema)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--skip-spark",

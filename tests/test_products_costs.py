@@ -33,43 +33,9 @@ import pytest
 from lib import costs, funnel, gmv, products, stats
 from lib.periods import Period
 
-from .conftest import events_table
+from .conftest import events_table, shop_orders
 
 PERIOD = Period("2025-03-10", "2025-03-11", "Asia/Shanghai")
-
-
-def shop_orders(rows: list[tuple]) -> ibis.Table:
-    """Orders from ``(order_id, user_id, paid_time, status, paid_amount, discount, channel)``;
-    each order was placed 5 minutes before it was paid (unpaid ones at 2025-03-12 01:00)."""
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "order_id",
-            "user_id",
-            "paid_time",
-            "status",
-            "paid_amount",
-            "discount_amount",
-            "channel",
-        ],
-    )
-    frame["paid_time"] = pd.to_datetime(frame["paid_time"], format="ISO8601")
-    frame["order_time"] = (frame["paid_time"] - pd.Timedelta(minutes=5)).fillna(
-        pd.Timestamp("2025-03-12 01:00")
-    )
-    frame["coupon_id"] = None
-    schema = {
-        "order_id": "string",
-        "user_id": "string",
-        "paid_time": "timestamp",
-        "status": "string",
-        "paid_amount": "float64",
-        "discount_amount": "float64",
-        "channel": "string",
-        "order_time": "timestamp",
-        "coupon_id": "string",
-    }
-    return ibis.memtable(frame, schema=schema)
 
 
 ORDERS = shop_orders(
