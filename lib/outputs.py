@@ -6,10 +6,14 @@ nothing is written, so exploring never overwrites a published run.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
+
+FIGURE_DPI = 110
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> None:
@@ -26,9 +30,27 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
 
 
 def save_figure(figure: Figure, name: str, output_dir: str | Path | None) -> None:
-    """Write ``figure`` to ``<output_dir>/figures/<name>.png`` (nothing without ``output_dir``)."""
-    if output_dir is None:
+    """Write ``figure`` to ``<output_dir>/figures/<name>.png`` (no file without ``output_dir``)
+    and, in a notebook, show that same image.
+
+    The figure is drawn once, to PNG bytes (110 dpi, trimmed to its content). In a notebook (the
+    inline backend) those bytes are displayed and the figure closed, so that the backend does not
+    draw it a second time at the end of the cell: drawing is most of the time a chart costs, and
+    the reader sees exactly the file of the run. Outside a notebook the figure is left open.
+    """
+    inline = "inline" in matplotlib.get_backend()
+    if output_dir is None and not inline:
         return
-    path = Path(output_dir) / "figures" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, bbox_inches="tight")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    png = buffer.getvalue()
+    if output_dir is not None:
+        path = Path(output_dir) / "figures" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png)
+    if inline:
+        import matplotlib.pyplot as plt
+        from IPython.display import Image, display
+
+        display(Image(data=png, format="png"))
+        plt.close(figure)

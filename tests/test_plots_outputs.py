@@ -256,3 +256,25 @@ def test_report_style_shows_whole_texts_and_no_scientific_notation():
         shown = repr(table) + table._repr_html_()
     assert long in shown and "..." not in shown
     assert "e-" not in shown and "e+" not in shown and "1,952,000.00" in shown
+
+
+def test_in_a_notebook_the_saved_image_is_shown_once_and_the_figure_closed(tmp_path, monkeypatch):
+    # the inline backend would draw every open figure again at the end of the cell
+    import IPython.display
+    import matplotlib
+
+    shown = []
+    monkeypatch.setattr(
+        matplotlib, "get_backend", lambda: "module://matplotlib_inline.backend_inline"
+    )
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig = plots.daily_lines(DAILY, ["uv"], "UV", "users")
+    outputs.save_figure(fig, "uv", tmp_path)
+    [image] = shown
+    assert image.data == (tmp_path / "figures" / "uv.png").read_bytes()
+    assert not plt.fignum_exists(fig.number)
+    # without an output folder (a notebook opened by hand) the image is shown all the same
+    fig = plots.daily_lines(DAILY, ["uv"], "UV", "users")
+    outputs.save_figure(fig, "uv", None)
+    assert len(shown) == 2 and shown[1].data[:4] == b"\x89PNG"
+    assert not plt.fignum_exists(fig.number)
