@@ -2,11 +2,15 @@
 
     make bench                       # installs benchmarks/requirements.txt, then runs this
     python benchmarks/run.py [--sizes 1m,10m] [--with-100m] [--no-report] [--no-solo]
-        [--no-baselines] [--baselines-at-100m] [--jobs 2] [--repeat 3] [--json FILE]
-        [--start 2025-10-15 --end 2025-11-14 --timezone Asia/Shanghai]
+        [--no-baselines] [--baselines-at-100m] [--no-fixed] [--jobs 2] [--repeat 3]
+        [--json FILE] [--start YYYY-MM-DD --end YYYY-MM-DD] [--timezone Asia/Shanghai]
 
-For each size it
+The period is the issue's: 60 days (2025-09-16..2025-11-14) at 1M and 10M, 31 days
+(2025-10-15..2025-11-14) at 100M. For each size it
 
+0. at 1M (unless ``--no-fixed``), measures the fixed cost of a notebook: the runner with 11
+   notebooks that only import ``lib`` and open the source, minus the runner's checks alone
+   (``--dry-run``), per notebook; and the same with one notebook (a kernel's first);
 1. generates the data set with the simulator as Parquet under ``benchmarks/data/events_<size>/``
    (git-ignored; kept and reused by later runs, since generation is deterministic);
 2. runs the full report (``python -m lib.run --source DIR``, every notebook the source allows,
@@ -55,11 +59,33 @@ METRIC_LABELS = {
     "retention": "D1/D7/D30 retention",
     "repurchase": "repurchase",
 }
-# The issue's floors on a 2-core, 24 GB machine (figures to compare with, not assertions).
+# The floors of issue 14 on a 2-core, 24 GB machine (figures to compare with, not assertions).
 FLOORS = (
-    "10M: all notebooks < 90 s wall, process-tree peak RSS < 2 GB; "
-    "every core metric >= 8x faster than pandas; 100M: completes with peak RSS < 4 GB"
+    "10M over 60 days: the full report <= 60 s wall and <= 2 GB peak RSS of the process tree; "
+    "each event-scale core metric (DAU/WAU/MAU, main funnel, retention) no slower than Polars; "
+    "100M over 31 days: the full report <= 180 s and <= 4 GB; "
+    "1M: the fixed cost of a notebook (kernel, imports, opening the source) <= 1.5 s"
 )
+# The issue's periods: 60 days at 1M and 10M, 31 days at 100M (--start/--end override both).
+PERIODS = {
+    "1m": ("2025-09-16", "2025-11-14"),
+    "10m": ("2025-09-16", "2025-11-14"),
+    "100m": ("2025-10-15", "2025-11-14"),
+}
+# Notebooks in the fixed-cost run: as many as the report will have once issues 15-19 land.
+FIXED_NOTEBOOKS = 11
+FIXED_COST_FLOOR = 1.5  # seconds per notebook
+# What every notebook does before its first section (00-06 do the same, with their own modules).
+FIXED_CELL = """\
+from lib import costs, data, funnel, gmv, outputs, overview, plots, products, retention, sections
+from lib import segments, slots, supply, traffic
+from lib.periods import Period
+
+plots.use_report_style()
+period = Period(start, end, timezone)
+src = data.open_source(source, dedupe_events=dedupe_events)
+print(data.coverage_note(src, period))
+"""
 MIB = 2**20
 
 
@@ -177,8 +203,9 @@ def report_rows(
     """The full report under one runner, then (``solo``) each notebook alone."""
     rows = []
     out = DATA / f"report_{size}"
-    base = [PYTHON, "-m", "lib.run", "--source", str(folder), "--start", args.start]
-    base += ["--end", args.end, "--timezone", args.timezone, "--quiet"]
+    start, end = period_of(size, args)
+    base = [PYTHON, "-m", "lib.run", "--source", str(folder), "--start", start]
+    base += ["--end", end, "--timezone", args.timezone, "--quiet"]
     full = measure([*base, "--jobs", str(args.jobs), "--output", str(out)])
     if full.returncode:
         raise SystemExit(f"the report failed on {size}:\n{full.stderr[-3000:]}")
@@ -206,6 +233,70 @@ def report_rows(
     return rows
 
 
+def period_of(size: str, args: argparse.Namespace) -> tuple[str, str]:
+    """The report period of ``size``: the issue's unless --start/--end say otherwise."""
+    start, end = PERIODS[size]
+    return args.start or start, args.end or end
+
+
+def _fixed_notebooks(folder: Path, count: int) -> None:
+    """``count`` notebooks doing only what each report notebook does before its first section."""
+    import nbformat
+
+    from lib import parameters
+
+    for index in range(count):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell(
+            "\n".join(
+                f"{name} = {parameters.literal(parameters.default(name))}"
+                for name in parameters.CELL_HEAD
+            )
+        )
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells = [cell, nbformat.v4.new_code_cell(FIXED_CELL)]
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nbformat.write(nb, folder / f"{index:02d}_fixed{index}.ipynb")
+
+
+def fixed_cost_rows(size: str, folder: Path, args: argparse.Namespace) -> list[Row]:
+    """The fixed cost of a notebook: the runner with FIXED_NOTEBOOKS notebooks that only import
+    and open the source, against the same runner's checks alone (``--dry-run``), per notebook;
+    and one such notebook alone (a kernel's first notebook: start, imports, source)."""
+    start, end = period_of(size, args)
+    base = [PYTHON, "-m", "lib.run", "--source", str(folder), "--start", start, "--end", end]
+    base += ["--timezone", args.timezone, "--quiet", "--jobs", str(args.jobs)]
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        notebooks = Path(scratch) / "notebooks"
+        notebooks.mkdir()
+        _fixed_notebooks(notebooks, FIXED_NOTEBOOKS)
+        base += ["--notebooks-dir", str(notebooks)]
+        checks = min(measure([*base, "--dry-run"]).seconds for _ in range(args.repeat))
+        for count in (1, FIXED_NOTEBOOKS):
+            names = ",".join(f"fixed{index}" for index in range(count))
+            runs = []
+            for attempt in range(args.repeat):
+                out = Path(scratch) / f"out{count}_{attempt}"
+                run = measure([*base, "--notebooks", names, "--output", str(out)])
+                if run.returncode:
+                    raise SystemExit(f"the fixed-cost notebooks failed:\n{run.stderr[-3000:]}")
+                runs.append(run)
+            best = min(runs, key=lambda r: r.seconds)
+            per_notebook = (best.seconds - checks) / count
+            label = "1 notebook" if count == 1 else f"{count} notebooks, {args.jobs} jobs"
+            rows.append(
+                Row(size, "fixed cost", "per notebook", label, per_notebook,
+                    best.peak_rss / MIB, float("nan"),
+                    {"run_seconds": best.seconds, "checks_seconds": checks, "notebooks": count})
+            )  # fmt: skip
+    return rows
+
+
 def metric_rows(
     size: str, folder: Path, args: argparse.Namespace, n_events: int, impls: list[str]
 ) -> tuple[list[Row], list[str]]:
@@ -217,10 +308,11 @@ def metric_rows(
     for metric in METRIC_LABELS:
         results = {}
         for impl in impls:
-            argv = [PYTHON, str(HERE / "metrics.py"), impl, metric, str(folder), args.start]
+            start, end = period_of(size, args)
+            argv = [PYTHON, str(HERE / "metrics.py"), impl, metric, str(folder), start]
             seconds, peak = [], 0
             for _ in range(args.repeat):
-                run = measure([*argv, args.end, args.timezone], interval=0.05)
+                run = measure([*argv, end, args.timezone], interval=0.05)
                 if run.returncode:
                     raise SystemExit(f"{impl} {metric} failed on {size}:\n{run.stderr[-3000:]}")
                 answer = json.loads(run.stdout.strip().splitlines()[-1])
@@ -250,6 +342,8 @@ def print_rows(rows: list[Row]) -> None:
     for r in rows:
         rss = "-" if r.peak_rss_mib != r.peak_rss_mib else f"{r.peak_rss_mib:,.0f}"
         ratio = ""
+        if r.kind == "fixed cost":
+            ratio = f"{r.seconds / FIXED_COST_FLOOR:6.2f} of the {FIXED_COST_FLOOR} s floor"
         if r.kind == "metric" and r.impl != "project":
             speedup = r.seconds / project[(r.size, r.name)]
             ratio = f"{speedup:6.1f}x faster" if speedup >= 1 else f"{1 / speedup:6.1f}x slower"
@@ -277,8 +371,11 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="runs of each metric; the best time is shown, the highest peak RSS (default 3)",
     )
-    parser.add_argument("--start", default="2025-10-15")
-    parser.add_argument("--end", default="2025-11-14")
+    parser.add_argument("--start", help="first day (default: the issue's period of each size)")
+    parser.add_argument("--end", help="last day (default: the issue's period of each size)")
+    parser.add_argument(
+        "--no-fixed", action="store_true", help="skip the fixed cost per notebook (at 1M)"
+    )
     parser.add_argument("--timezone", default="Asia/Shanghai")
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     args = parser.parse_args(argv)
@@ -291,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown size(s) {', '.join(unknown)}; known: {', '.join(SIZES)}")
     machine = f"{psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
     print(f"benchmark {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-          f"({machine}, Python {platform.python_version()}); period {args.start}..{args.end} "
+          f"({machine}, Python {platform.python_version()}); periods "
+          f"{', '.join(f'{s} {period_of(s, args)[0]}..{period_of(s, args)[1]}' for s in sizes)} "
           f"{args.timezone}")  # fmt: skip
     print(f"floors: {FLOORS}")
     print(f"load average before: {load()} (other work on the machine slows every figure)")
@@ -304,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{size}: {n_events:,} events in {folder.relative_to(ROOT)}; load {load()}",
               flush=True)  # fmt: skip
         found: list[Row] = []
+        if size == "1m" and not args.no_fixed:
+            found += fixed_cost_rows(size, folder, args)
         if not args.no_report:
             found += report_rows(size, folder, args, n_events, solo=not args.no_solo)
         impls = ["project"]
