@@ -35,6 +35,7 @@ kernels), :mod:`~lib.run.publish` (the temporary folder, lock, report, ``run.jso
 publication) and :mod:`~lib.run.source` (the source's secrets).
 """
 
+from lib.run import _lean_imports  # noqa: F401 (first: see the module)
 from lib.run.cli import DEFAULT_JOBS, build_parser, main, print_list, print_plan
 from lib.run.errors import UsageError
 from lib.run.execute import KERNEL_NAME, Result, describe_failure, run_notebooks
