@@ -107,7 +107,7 @@ def indicator_summary(
     daily_all = cohorts_all = None
     if events is not None:
         both = Period(before.start, period.end, period.timezone)
-        daily_all = traffic.daily_traffic(events, both)
+        daily_all = traffic.active_and_new_users(events, both)  # daily_traffic's columns used
         cohorts_all = retention.cohort_retention(events, both, max_day=7)
     current = _indicators(events, orders, period, daily_all, cohorts_all)
     previous = {

@@ -97,6 +97,58 @@ def active_users(events: ir.Table, period: Period) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def _new_users(events: ir.Table, period: Period, known: ir.Table) -> ir.Table:
+    """``day, n``: new users per local day of the period, from ``known`` (rows with a
+    ``user_id`` and a ``first_time``, covering every event from 29 days before start).
+
+    A new user's first event of all falls on a day of the period. A user seen before the window
+    is not new; for anyone else, the first event of all is their first in the window.
+    """
+    lo, _ = period.utc_bounds(days_before=29)
+    earlier = events.filter(events.event_time < ibis.literal(lo, "timestamp")).select("user_id")
+    firsts = known.group_by("user_id").aggregate(first_time=known.first_time.min())
+    firsts = firsts.anti_join(earlier, "user_id")
+    firsts = firsts.mutate(first_day=period.local_day(firsts.first_time))
+    return (
+        firsts.filter(firsts.first_day.between(period.start_day, period.end_day))
+        .group_by(day=firsts.first_day)
+        .aggregate(n=ibis._.count())
+    )
+
+
+def active_and_new_users(events: ir.Table, period: Period) -> pd.DataFrame:
+    """``date, dau, wau, mau, stickiness, new_users`` per local day of the period: those columns
+    of :func:`daily_traffic` (the same numbers), without its page views and sessions.
+
+    One query over user-days instead of user-day-sessions: a grouping of the events from 29
+    days before start by user and day, the covers of :func:`_covers` and :func:`_new_users`.
+    """
+    first, last = period.start_day, period.end_day
+    inside = events_in(events, period, days_before=29)
+    known = inside.filter(inside.user_id.notnull())
+    user_days = known.group_by(["user_id", "day"]).aggregate(first_time=known.event_time.min())
+    covers = _covers(user_days, (7, 30), last)
+    new = _new_users(events, period, user_days)
+    zero = ibis.literal(0, "int64")
+    parts = [
+        covers.select("day", kind=ibis.literal("cover"), a="end_7", b="end_30", c="n"),
+        new.select("day", kind=ibis.literal("new"), a="n", b=zero, c=zero),
+    ]
+    union = ibis.union(
+        *(t.select("kind", "day", **{v: t[v].cast("int64") for v in "abc"}) for t in parts)
+    ).to_pandas()
+    cover_rows = union[union["kind"] == "cover"]
+    active = _active_columns(
+        cover_rows.rename(columns={"a": "end_7", "b": "end_30", "c": "n"}), first, last
+    )
+    new_users = union[union["kind"] == "new"].set_index("day")["a"]
+    table = active.copy()
+    table["stickiness"] = (table["dau"] / table["mau"].where(table["mau"] > 0)).astype("float64")
+    table["new_users"] = new_users.reindex(table.index).fillna(0).astype("int64")
+    table.insert(0, "date", to_timestamps(table.index).to_numpy())
+    return table.reset_index(drop=True)
+
+
 def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     """A row per local day: ``date, uv, pv, new_users, returning_users, dau, wau, mau, stickiness``.
 
@@ -121,19 +173,7 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     per_day = counted.group_by("day").aggregate(
         pv=counted.pv.sum(), sessions=counted.session_id.nunique(), events=counted.events.sum()
     )
-    # New users: first event of all on a day of the period. A user seen before the window is not
-    # new; for anyone else, the first event of all is their first in the window.
-    lo, _ = period.utc_bounds(days_before=29)
-    earlier = events.filter(events.event_time < ibis.literal(lo, "timestamp")).select("user_id")
-    known = visits.filter(visits.user_id.notnull())
-    firsts = known.group_by("user_id").aggregate(first_time=known.first_time.min())
-    firsts = firsts.anti_join(earlier, "user_id")
-    firsts = firsts.mutate(first_day=period.local_day(firsts.first_time))
-    new = (
-        firsts.filter(firsts.first_day.between(first, last))
-        .group_by(day=firsts.first_day)
-        .aggregate(n=ibis._.count())
-    )
+    new = _new_users(events, period, visits.filter(visits.user_id.notnull()))
     # the three results share one schema (kind, day and three numbers) to travel as one union
     values = ("a", "b", "c")
     zero = ibis.literal(0, "int64")

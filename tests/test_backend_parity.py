@@ -40,6 +40,7 @@ Metric = Callable[[data.Source, Period], pd.DataFrame]
 METRICS: dict[str, Metric] = {
     "daily_traffic": lambda s, p: traffic.daily_traffic(s["events"], p),
     "active_users": lambda s, p: traffic.active_users(s["events"], p),
+    "active_and_new_users": lambda s, p: traffic.active_and_new_users(s["events"], p),
     "traffic_by_channel": lambda s, p: traffic.traffic_by(s["events"], p, "channel"),
     "daily_users_by_platform": lambda s, p: traffic.daily_users_by(s["events"], p, "platform"),
     "hour_weekday": lambda s, p: traffic.hour_weekday_activity(s["events"], p),

@@ -41,6 +41,30 @@ def test_daily_traffic_counts_local_days_and_first_visits():
     assert list(table["stickiness"]) == [2 / 3, 2 / 4, 0.0]
 
 
+def test_active_and_new_users_are_daily_traffics_columns_across_local_midnight():
+    # the first test's log: a seen long before, b at 23:59 local before the range, c new at
+    # 00:00 local on 03-10, d new at 23:59 local on 03-11
+    events = events_table(
+        [
+            ("2025-03-01 02:00", "a", "page_view", "s0"),
+            ("2025-03-09 15:59", "b", "page_view", "s1"),
+            ("2025-03-09 16:00", "c", "view_item", "s2"),
+            ("2025-03-10 01:00", "a", "page_view", "s3"),
+            ("2025-03-10 01:05", "a", "add_to_cart", "s3"),
+            ("2025-03-10 16:30", "b", "session_start", "s4"),
+            ("2025-03-11 15:59", "d", "view_item", "s5"),
+        ]
+    )
+    table = traffic.active_and_new_users(events, SHANGHAI)
+    assert list(table.columns) == ["date", "dau", "wau", "mau", "stickiness", "new_users"]
+    assert list(table["dau"]) == [2, 2, 0]
+    assert list(table["new_users"]) == [1, 1, 0]  # c; d (a and b were seen before)
+    assert list(table["wau"]) == [3, 4, 4]
+    assert list(table["stickiness"]) == [2 / 3, 2 / 4, 0.0]
+    daily = traffic.daily_traffic(events, SHANGHAI)
+    pd.testing.assert_frame_equal(table, daily[list(table.columns)])
+
+
 def test_new_and_returning_user_days_of_the_period():
     # a: new on 03-10, back on 03-11 and 03-12; b: new on 03-11, back on 03-12; c: seen before
     # the range (returning on its one day 03-12). New user-days = new users = 2 (a, b);
