@@ -1,20 +1,53 @@
-"""The five indicator families of the brief (五大关键指标体系), this period against the last.
+"""The five indicator families of the brief (五大关键指标体系), this period against a baseline.
 
 Families: active users (DAU/WAU/MAU), conversion, retention, repurchase and GMV. Each indicator
-comes from the module that defines it; this module only lines them up against the previous period
-of equal length. ``change`` is relative (value / previous − 1), null when the previous value is 0
-or missing. Indicators that need a table the source lacks are left out.
+comes from the module that defines it; this module only lines them up against the baseline chosen
+by ``compare_to`` (:meth:`lib.periods.Period.baseline`: the previous period of equal length by
+default, the same days a year earlier, or none). ``change`` is relative (value / previous − 1),
+null when the previous value is 0 or missing. Indicators that need a table the source lacks are
+left out.
+
+Each indicator is compared only where the data covers every day of the baseline in the tables it
+is computed from (:mod:`lib.comparison`: events for active users and retention, orders for
+repurchase and GMV, both for conversion); otherwise ``previous`` and ``change`` are null and
+``comparison`` says why (:func:`comparison_note` sums it up).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import gmv, repurchase, retention, traffic
+from lib import comparison, gmv, parameters, repurchase, retention, traffic
 from lib.periods import Period
 
-COLUMNS = ["family", "indicator", "term", "value", "previous", "change", "unit"]
+COLUMNS = [
+    "family",
+    "indicator",
+    "term",
+    "value",
+    "previous",
+    "change",
+    "unit",
+    "baseline_start",
+    "baseline_end",
+    "baseline_days",
+    "baseline_days_covered",
+    "comparison",
+]
+# The tables each family is computed from: their coverage of the baseline decides the comparison.
+FAMILY_TABLES = {
+    "active users": ("events",),
+    "retention": ("events",),
+    "conversion": ("events", "orders"),
+    "repurchase": ("orders",),
+    "GMV": ("orders",),
+}
+# What the notebook shows of the table (the baseline's dates are in the sentence above it).
+SHOWN_COLUMNS = ["family", "indicator", "term", "value", "previous", "change", "unit", "comparison"]
+
 
 # The brief's Chinese terms (README glossary), kept out of chart labels: fonts may lack CJK glyphs.
 TERMS = {
@@ -38,6 +71,47 @@ def _in_period(table: pd.DataFrame, column: str, period: Period) -> pd.DataFrame
     """The rows whose local date ``column`` falls in ``period``."""
     dates = table[column]
     return table[(dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))]
+
+
+def _with_baseline(table: pd.DataFrame, base: comparison.Baseline) -> pd.DataFrame:
+    """The baseline columns, and ``previous`` nulled where the baseline is not fully covered."""
+    table = table.copy()
+    before = base.period
+    table["baseline_start"] = pd.Timestamp(before.start) if before else pd.NaT
+    table["baseline_end"] = pd.Timestamp(before.end) if before else pd.NaT
+    table["baseline_days"] = base.days
+    families = [FAMILY_TABLES[family] for family in table["family"]]
+    table["baseline_days_covered"] = [base.covered_by(tables) for tables in families]
+    table["comparison"] = [base.note(tables) for tables in families]
+    table.loc[table["comparison"] != "", "previous"] = float("nan")
+    return table
+
+
+def changes_title(compare_to: str) -> str:
+    """The title of the chart of changes, naming the baseline."""
+    return f"Change against {comparison.BASELINE_NAMES.get(compare_to, 'no other period')}"
+
+
+def comparison_note(summary: pd.DataFrame, compare_to: str) -> str:
+    """One sentence on what :func:`indicator_summary` compared with, from its table."""
+    if summary.empty:
+        return "No indicator to compare."
+    if compare_to == "none":
+        return "Not compared with another period (compare_to none)."
+    first = summary.iloc[0]
+    name = comparison.BASELINE_NAMES[compare_to]
+    days = f"{first['baseline_start']:%Y-%m-%d}..{first['baseline_end']:%Y-%m-%d}"
+    short = summary[summary["comparison"] != ""]
+    if short.empty:
+        return f"Compared with {name}, {days}, which the data covers in full."
+    families = ", ".join(dict.fromkeys(short["family"]))
+    covered = sorted(set(short["baseline_days_covered"]))
+    counts = " or ".join(str(n) for n in covered)
+    return (
+        f"Compared with {name}, {days}: the data covers only {counts} of its "
+        f"{int(first['baseline_days'])} days for {families}, so those changes are not shown "
+        "(a partial baseline would make every number look larger now)."
+    )
 
 
 def _indicators(
@@ -95,30 +169,45 @@ def _indicators(
 
 
 def indicator_summary(
-    period: Period, events: ir.Table | None = None, orders: ir.Table | None = None
+    period: Period,
+    events: ir.Table | None = None,
+    orders: ir.Table | None = None,
+    compare_to: str = parameters.default("compare_to"),
 ) -> pd.DataFrame:
-    """``family, indicator, value, previous, change, unit`` for the period vs the previous one.
+    """``family, indicator, term, value, previous, change, unit, baseline_start, baseline_end,
+    baseline_days, baseline_days_covered, comparison`` for the period against its baseline.
 
-    The daily traffic and the daily cohorts are computed once over both periods and split by day:
-    each day's numbers depend only on that day (its windows, its cohort, the data's last day), so
-    the split gives what two separate runs would, with one pass over the events instead of two.
+    ``comparison`` is empty for a compared indicator, else says why it is not compared (no
+    baseline, or one the data covers on fewer than all its days; module docstring).
+
+    With a previous period, the daily traffic and cohorts are computed once over both periods and
+    split by day: each day's numbers depend only on that day (its windows, its cohort, the data's
+    last day), so the split gives what two separate runs would, with one pass over the events.
     """
-    before = period.previous()
-    daily_all = cohorts_all = None
+    base = comparison.baseline(period, compare_to, {"events": events, "orders": orders})
+    before = base.period
+    adjacent = before is not None and before.end + dt.timedelta(days=1) == period.start
+    daily_all = cohorts_all = daily_before = cohorts_before = None
     if events is not None:
-        both = Period(before.start, period.end, period.timezone)
-        daily_all = traffic.active_and_new_users(events, both)  # daily_traffic's columns used
-        cohorts_all = retention.cohort_retention(events, both, max_day=7)
+        span = Period(before.start, period.end, period.timezone) if adjacent else period
+        daily_all = traffic.active_and_new_users(events, span)  # daily_traffic's columns used
+        cohorts_all = retention.cohort_retention(events, span, max_day=7)
+        daily_before, cohorts_before = daily_all, cohorts_all
+        if before is not None and not adjacent:
+            daily_before = traffic.active_and_new_users(events, before)
+            cohorts_before = retention.cohort_retention(events, before, max_day=7)
     current = _indicators(events, orders, period, daily_all, cohorts_all)
-    previous = {
-        row[1]: row[2] for row in _indicators(events, orders, before, daily_all, cohorts_all)
-    }
+    previous = {}
+    if before is not None:
+        rows = _indicators(events, orders, before, daily_before, cohorts_before)
+        previous = {row[1]: row[2] for row in rows}
     table = pd.DataFrame(
         [(family, name, value, previous.get(name), unit) for family, name, value, unit in current],
         columns=["family", "indicator", "value", "previous", "unit"],
     )
     table["value"] = table["value"].astype("float64")
     table["previous"] = table["previous"].astype("float64")
+    table = _with_baseline(table, base)
     base = table["previous"].where(table["previous"] != 0)
     table["change"] = table["value"] / base - 1
     table["term"] = table["indicator"].map(TERMS).fillna("")

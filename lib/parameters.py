@@ -203,6 +203,14 @@ _DECLARED = [
         False,
         "True: drop events identical on every contract column (docs/reliability.md)",
     ),
+    # overview
+    Param(
+        "compare_to",
+        str,
+        "previous_period",
+        '"previous_period" (as long, just before), "same_period_last_year" or "none"',
+        choices=("previous_period", "same_period_last_year", "none"),  # Period.baseline
+    ),
     # traffic
     Param(
         "attribution_hours",
@@ -633,7 +641,7 @@ CELL_HEAD = ("start", "end", "timezone", "source", "output_dir", "dedupe_events"
 _CATALOGUE = [
     # the overview and retention run on events alone (e.g. Taobao behaviour data) or on orders
     # alone, conversion on events alone
-    NotebookSpec("overview", (), ("events|orders",)),
+    NotebookSpec("overview", ("compare_to",), ("events|orders",)),
     NotebookSpec("traffic", ("attribution_hours",), ("events",)),
     NotebookSpec(
         "conversion",
@@ -649,6 +657,7 @@ _CATALOGUE = [
             "min_viewers",
             "worst_n",
             "worst_categories",
+            "compare_to",
         ),
         ("events",),
     ),
@@ -691,7 +700,9 @@ _CATALOGUE = [
         ("orders", "order_items", "products"),
     ),
     NotebookSpec(
-        "costs", ("commission_rate", "top_growing"), ("orders", "order_items", "products")
+        "costs",
+        ("commission_rate", "top_growing", "compare_to"),
+        ("orders", "order_items", "products"),
     ),
     NotebookSpec(
         "supply_chain",

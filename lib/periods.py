@@ -121,6 +121,27 @@ class Period:
         length = dt.timedelta(days=self.n_days)
         return Period(self.start - length, self.end - length, self.timezone)
 
+    def last_year(self) -> Period:
+        """The same calendar days a year earlier (29 February becomes the 28th)."""
+
+        def year_before(day: dt.date) -> dt.date:
+            return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else 31))
+
+        return Period(year_before(self.start), year_before(self.end), self.timezone)
+
+    def baseline(self, compare_to: str) -> Period | None:
+        """The period this one is compared with: ``previous_period`` (:meth:`previous`),
+        ``same_period_last_year`` (:meth:`last_year`) or ``none`` (None)."""
+        if compare_to == "none":
+            return None
+        if compare_to == "same_period_last_year":
+            return self.last_year()
+        if compare_to == "previous_period":
+            return self.previous()
+        raise ValueError(
+            f"compare_to={compare_to!r} must be previous_period, same_period_last_year or none"
+        )
+
     def utc_bounds(
         self, days_before: int = 0, days_after: int = 0
     ) -> tuple[dt.datetime, dt.datetime]:

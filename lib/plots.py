@@ -299,10 +299,11 @@ def rate_intervals(
 
 
 def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
-    """Relative change of each indicator against the previous period (from lib.overview)."""
+    """Relative change of each indicator against its baseline (from lib.overview); indicators
+    not compared (no baseline, or one the data covers in part) are left out."""
     shown = table.dropna(subset=["change"])
     if shown.empty:
-        return _no_data(title, "change vs previous period [%]", "")
+        return _no_data(title, "change vs the baseline [%]", "")
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.5))
     colours = [_RISE if value >= 0 else _FALL for value in shown["change"]]
     ax.barh(shown["indicator"], shown["change"], color=colours)
@@ -314,7 +315,7 @@ def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
     ax.xaxis.set_major_locator(MaxNLocator(6))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.invert_yaxis()
-    return _finish(fig, ax, title, "change vs previous period [%]", "indicator")
+    return _finish(fig, ax, title, "change vs the baseline [%]", "indicator")
 
 
 # --------------------------------------------------------------------------------------------

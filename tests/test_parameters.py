@@ -13,7 +13,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lib import costs, funnel, parameters, products, repurchase, retention, segments, slots, supply
+from lib import (
+    costs,
+    funnel,
+    overview,
+    parameters,
+    products,
+    repurchase,
+    retention,
+    segments,
+    slots,
+    supply,
+)
 from lib.parameters import Bounds, Param
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -93,6 +104,7 @@ LIB_DEFAULTS = [
     (slots.slot_performance, "attribution_hours", "attribution_hours"),
     (costs.cost_ledger, "commission_rate", "commission_rate"),
     (costs.cost_growth, "top_n", "top_growing"),
+    (overview.indicator_summary, "compare_to", "compare_to"),
     (products.low_rated_skus, "max_average", "low_rating_max"),
     (products.low_rated_skus, "min_reviews", "min_reviews"),
     (products.rating_repurchase, "window_days", "repurchase_window_days"),
