@@ -53,7 +53,7 @@ def shifted_run(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("shifted") / "run"
     code, _, err = call(
         ["--start", "2025-08-20", "--end", "2025-10-18", "--timezone", "Asia/Shanghai",
-         "--notebooks-dir", str(REAL_NOTEBOOKS), "--notebooks", "overview,costs",
+         "--notebooks-dir", str(REAL_NOTEBOOKS), "--notebooks", "overview,conversion,costs",
          "--output", str(out), "--quiet"]
     )  # fmt: skip
     assert code == 0, err
@@ -63,12 +63,22 @@ def shifted_run(tmp_path_factory: pytest.TempPathFactory):
 def test_the_notebooks_compare_nothing_with_a_partly_covered_baseline(shifted_run):
     overview_csv = (shifted_run / "tables" / "overview.csv").read_text()
     assert "the previous period covers only 19 of 60 days" in overview_csv
-    assert not (shifted_run / "tables" / "cost_growth.csv").exists()
-    costs_nb = json.loads((shifted_run / "notebooks" / "05_costs.ipynb").read_text())
+    for table, notebook, section in (
+        ("cost_growth", "05_costs", "The cost growth"),
+        ("gmv_decomposition", "02_conversion", "The GMV decomposition"),
+    ):
+        assert not (shifted_run / "tables" / f"{table}.csv").exists()
+        cells = json.loads((shifted_run / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+        printed = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+        assert (
+            f"{section} is skipped: the previous period (2025-06-21..2025-08-19) covers only "
+            "19 of 60 days." in printed
+        )
+    overview_cells = json.loads((shifted_run / "notebooks" / "00_overview.ipynb").read_text())
     printed = "".join(
-        "".join(o.get("text", "")) for c in costs_nb["cells"] for o in c.get("outputs", [])
+        "".join(o.get("text", "")) for c in overview_cells["cells"] for o in c.get("outputs", [])
     )
     assert (
-        "The cost growth is skipped: the previous period (2025-06-21..2025-08-19) covers only "
-        "19 of 60 days." in printed
+        "Compared with the previous period, 2025-06-21..2025-08-19: the data covers only 19 of "
+        "its 60 days" in printed
     )
