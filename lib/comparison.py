@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import parameters
+from lib import parameters, sections
 from lib.periods import Period
 
 # The time column by which each table that comparisons read meets a period (the runner's
@@ -84,7 +84,7 @@ class Baseline:
             return ""
         return f"{self.name} covers only {self.covered_by(names)} of {self.days} days"
 
-    def skip_note(self, section: str, tables: Iterable[str] | None = None) -> str | None:
+    def skip_note(self, section: str, tables: Iterable[str] | None = None) -> sections.Note | None:
         """The reader's note when ``section`` (a noun phrase taking "is skipped") cannot be
         compared, e.g. "The GMV decomposition is skipped: the previous period
         (2025-06-21..2025-08-19) covers only 19 of 60 days."; None when it can."""
@@ -93,7 +93,7 @@ class Baseline:
             return None
         if self.period is not None:
             why = why.replace(self.name, f"{self.name} ({self.dates})", 1)
-        return f"{section[:1].upper()}{section[1:]} is skipped: {why}."
+        return sections.skip_note(section, why)
 
     @property
     def dates(self) -> str:

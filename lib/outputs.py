@@ -29,9 +29,13 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
     table.to_csv(path, index=False)
 
 
-def save_figure(figure: Figure, name: str, output_dir: str | Path | None) -> None:
+def save_figure(
+    figure: Figure, name: str, output_dir: str | Path | None, reading: str | None = None
+) -> None:
     """Write ``figure`` to ``<output_dir>/figures/<name>.png`` (no file without ``output_dir``)
-    and, in a notebook, show that same image.
+    and, in a notebook, show that same image with its alt text (:func:`lib.plots.describe`:
+    the title, what is plotted against what, and ``reading``, a sentence from the numbers), which
+    report.html gives the image.
 
     The figure is drawn once, to PNG bytes (110 dpi, trimmed to its content). In a notebook (the
     inline backend) those bytes are displayed and the figure closed, so that the backend does not
@@ -52,5 +56,8 @@ def save_figure(figure: Figure, name: str, output_dir: str | Path | None) -> Non
         import matplotlib.pyplot as plt
         from IPython.display import Image, display
 
-        display(Image(data=png, format="png"))
+        from lib.plots import describe
+
+        alt = describe(figure, reading)
+        display(Image(data=png, format="png", alt=alt))
         plt.close(figure)

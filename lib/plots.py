@@ -44,6 +44,26 @@ def use_report_style() -> None:
     pd.set_option("display.width", 160)
 
 
+def describe(figure: Figure, reading: str | None = None) -> str:
+    """The alt text of a chart: its title, what each panel plots against what, and ``reading``
+    (a sentence computed from the numbers, when the notebook has one).
+
+    "Daily GMV: GMV per local day [currency] against date (local)."
+    """
+    suptitle = figure._suptitle.get_text() if figure._suptitle is not None else ""
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    title = suptitle or "; ".join(dict.fromkeys(titles)) or "Chart"
+    panels = []
+    for ax in figure.axes:
+        x, y = ax.get_xlabel(), ax.get_ylabel()
+        if x and y:
+            panels.append(f"{y} against {x}")
+        elif x or y:
+            panels.append(x or y)
+    text = f"{title}: {'; '.join(dict.fromkeys(panels))}." if panels else f"{title}."
+    return f"{text} {reading}" if reading else text
+
+
 def _percent_label(label: str) -> str:
     """``label`` naming the percent unit: "[%]" is added unless it already says "[% ...]"."""
     return label if "[%" in label else f"{label} [%]"

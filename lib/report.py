@@ -20,7 +20,10 @@ import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-# Extends the stock lab page; only the head scripts and the page header change.
+from lib.sections import NOTE_METADATA
+
+# Extends the stock lab page: the head scripts and the page header change, and an image with an
+# "alt" in its output metadata (lib.outputs.save_figure) carries it as its alt text.
 _TEMPLATE = """\
 {%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
@@ -28,6 +31,14 @@ _TEMPLATE = """\
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}<style>{{ resources.report_css }}</style>{%- endblock extra_css -%}
 {%- block body_header -%}{{ super() }}{{ resources.report_header }}{%- endblock body_header -%}
+{%- block data_png scoped -%}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+{%- if alt -%}
+{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{%- endblock data_png -%}
 """
 
 _CSS = """
@@ -40,6 +51,7 @@ _CSS = """
 .report-toc ol { padding-left: 1.4em; }
 .report-toc ul { padding-left: 1.2em; margin: 0.2em 0 0.5em; }
 .report-failed { color: #b00020; font-weight: 600; }
+.report-skipped { color: #6c757d; font-style: italic; }
 .report-notebook-start { border-top: 3px solid #ccc; margin-top: 2.5em; }
 """
 
@@ -125,6 +137,22 @@ def _report_cells(nb: nbformat.NotebookNode, name: str) -> list[nbformat.Noteboo
     return cells
 
 
+def _skipped_notes(cell: nbformat.NotebookNode) -> list[str]:
+    """The notes of skipped sections a code cell showed (:func:`lib.sections.show`)."""
+    return [
+        str(output.get("data", {}).get("text/plain", ""))
+        for output in cell.get("outputs", [])
+        if output.get("metadata", {}).get(NOTE_METADATA, {}).get("skipped")
+    ]
+
+
+def _skipped_text(notes: Sequence[str]) -> str:
+    if not notes:
+        return ""
+    reasons = "; ".join(html.escape(note) for note in notes)
+    return f' <span class="report-skipped">(skipped: {reasons})</span>'
+
+
 def build_report(
     path: Path,
     sections: Sequence[ReportSection],
@@ -132,13 +160,16 @@ def build_report(
     title: str,
     details: Mapping[str, str],
     base_dir: Path | None = None,
+    skipped: Sequence[str] = (),
 ) -> Path:
     """Write the report of ``sections`` to ``path``.
 
     ``details`` are shown as a small table under the title (e.g. period, time zone, source); they
     are escaped here, so pass plain text. Missing notebooks (a run that failed early) are listed
     as failed and skipped. ``base_dir`` is where relative Markdown image paths are looked up
-    (the notebooks' source folder).
+    (the notebooks' source folder). The contents list the notebooks the run ``skipped`` (each a
+    name and its reason, e.g. "products (no orders table)"), and, under each notebook, every
+    section that skipped itself, with the note it showed (:func:`lib.sections.show`).
     """
     merged = nbformat.v4.new_notebook()
     toc: list[str] = []
@@ -162,20 +193,31 @@ def build_report(
             )
         )
         headings: list[tuple[str, str]] = []
+        notes: dict[str, list[str]] = {}  # heading anchor (or the notebook's) -> skipped notes
         for cell in _report_cells(nb, section.name):
             if cell.cell_type == "markdown":
                 cell.source, found = _anchor_headings(cell.source, _slug(section.name), used)
                 headings += found
+            else:
+                notes.setdefault(headings[-1][0] if headings else anchor, []).extend(
+                    _skipped_notes(cell)
+                )
             merged.cells.append(cell)
         failed = ' <span class="report-failed">(failed)</span>' if section.failed else ""
         items = "".join(
-            f'<li><a href="#{html.escape(a)}">{html.escape(h)}</a></li>' for a, h in headings
+            f'<li><a href="#{html.escape(a)}">{html.escape(h)}</a>{_skipped_text(notes.get(a, []))}'
+            "</li>"
+            for a, h in headings
         )
         toc.append(
             f'<li><a href="#{anchor}">{html.escape(_title(nb, section.name))}</a>{failed}'
+            + _skipped_text(notes.get(anchor, []))
             + (f"<ul>{items}</ul>" if items else "")
             + "</li>"
         )
+    for entry in skipped:  # "products (no orders table)": the runner's note on a notebook
+        name, _, reason = entry.removesuffix(")").partition(" (")
+        toc.append(f"<li>{html.escape(name)}{_skipped_text([reason or 'not run'])}</li>")
 
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in details.items()

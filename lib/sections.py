@@ -140,7 +140,30 @@ def missing(source: Tables, needs: Needs) -> list[str]:
     return [f"{text} events" for text in missing_events(source, needs)]
 
 
-def note(source: Tables, needs: Needs, section: str) -> str | None:
+class Note(str):
+    """A reader's note about a section: the text, and whether the section ``skipped`` itself
+    (else it runs and the note says what it leaves out). It is a ``str``, so ``print`` and
+    ``if note:`` work as on any text; :func:`show` also tells report.html which it is."""
+
+    skipped: bool
+
+    def __new__(cls, text: str, skipped: bool) -> Note:
+        made = super().__new__(cls, text)
+        made.skipped = skipped
+        return made
+
+
+# The output metadata key that marks a section note (read by lib/report.py).
+NOTE_METADATA = "section_note"
+
+
+def skip_note(section: str, why: str) -> Note:
+    """``"<Section> is skipped: <why>."``: a section skipped for a reason other than a table or
+    event the source lacks (e.g. a baseline the data does not cover, lib/comparison.py)."""
+    return Note(f"{section[:1].upper()}{section[1:]} is skipped: {why}.", skipped=True)
+
+
+def note(source: Tables, needs: Needs, section: str) -> Note | None:
     """The note a reader sees about ``section`` on this source, or None when it has everything.
 
     ``section`` is a noun phrase taking "is skipped" ("the GMV section", "conversion by SKU").
@@ -151,13 +174,30 @@ def note(source: Tables, needs: Needs, section: str) -> str | None:
     where = f"in this source{f' ({kind})' if kind else ''}"
     tables = missing_tables(source, needs)
     if tables:
-        return f"No {_listed(tables)} table {where}: {section} is skipped."
+        return Note(f"No {_listed(tables)} table {where}: {section} is skipped.", skipped=True)
     events = missing_events(source, needs)
     if events:
-        return f"No {_listed(events)} events {where}: {section} is skipped."
+        return Note(f"No {_listed(events)} events {where}: {section} is skipped.", skipped=True)
     lines = [
         f"No {entry_text(table)} table {where}: {section} leaves out {what}."
         for table, what in needs.optional
         if not any(source.has(name) for name in table.split("|"))
     ]
-    return "\n".join(lines) or None
+    return Note("\n".join(lines), skipped=False) if lines else None
+
+
+def show(note: str | None) -> None:
+    """Show ``note`` (from :func:`note` or :func:`skip_note`; nothing when None or empty) in the
+    notebook, marked so that report.html lists a skipped section, with its reason, in its
+    contents. Outside a notebook it is printed."""
+    if not note:
+        return
+    from IPython import get_ipython
+
+    if get_ipython() is None:
+        print(note)
+        return
+    from IPython.display import display
+
+    skipped = bool(getattr(note, "skipped", False))
+    display({"text/plain": str(note)}, raw=True, metadata={NOTE_METADATA: {"skipped": skipped}})

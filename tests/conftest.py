@@ -95,6 +95,25 @@ def shop_orders(rows: list[tuple]) -> ibis.Table:
     return ibis.memtable(frame, schema=schema)
 
 
+def printed(notebook: Path) -> str:
+    """What an executed notebook's cells printed, and the section notes they showed
+    (:func:`lib.sections.show`), as one text."""
+    import nbformat
+
+    from lib.sections import NOTE_METADATA
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    return "".join(
+        output.get("text", "")
+        if output.output_type == "stream"
+        else str(output.get("data", {}).get("text/plain", "")) + "\n"
+        for cell in cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream" or NOTE_METADATA in output.get("metadata", {})
+    )
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--skip-spark",

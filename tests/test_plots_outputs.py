@@ -272,9 +272,20 @@ def test_in_a_notebook_the_saved_image_is_shown_once_and_the_figure_closed(tmp_p
     outputs.save_figure(fig, "uv", tmp_path)
     [image] = shown
     assert image.data == (tmp_path / "figures" / "uv.png").read_bytes()
+    assert image.alt == "UV: users against date (local)."
     assert not plt.fignum_exists(fig.number)
     # without an output folder (a notebook opened by hand) the image is shown all the same
     fig = plots.daily_lines(DAILY, ["uv"], "UV", "users")
     outputs.save_figure(fig, "uv", None)
     assert len(shown) == 2 and shown[1].data[:4] == b"\x89PNG"
     assert not plt.fignum_exists(fig.number)
+
+
+def test_a_charts_alt_text_is_its_title_its_axes_and_the_reading():
+    fig = plots.daily_lines(DAILY, ["uv"], "UV", "users")
+    assert plots.describe(fig) == "UV: users against date (local)."
+    assert plots.describe(fig, "UV rose 10%.") == "UV: users against date (local). UV rose 10%."
+    plt.close(fig)
+    panels = plots.daily_panels(DAILY, [("uv", "UV [users]"), ("pv", "PV [views]")], "Daily")
+    assert plots.describe(panels).startswith("Daily: UV [users]")
+    plt.close(panels)

@@ -85,6 +85,12 @@ def test_run_writes_report_and_figures(known_run):
     html = (known_run / "report.html").read_text()
     assert "01 · Traffic" in html and "00 · Overview" in html
     assert (known_run / "figures" / "traffic_uv_pv.png").stat().st_size > 0
+    # every chart's alt text is its description (title and axes), never nbconvert's placeholder
+    assert "No description has been provided" not in html
+    assert (
+        'alt="Daily visitors (UV) and page views (PV): UV [users per local day]; PV [views per '
+        'local day] against date (local)."' in html
+    )
     assert {p.name for p in (known_run / "notebooks").iterdir()} == {
         "00_overview.ipynb",
         "01_traffic.ipynb",
@@ -108,6 +114,10 @@ def test_orders_only_source_runs_the_order_based_notebooks(tmp_path, capsys):
     assert table.loc["GMV", "value"] == 235.0
     assert "average DAU" not in table.index
     assert not (output / "notebooks" / "01_traffic.ipynb").exists()
+    # the report's contents list the skipped notebooks and sections, each with its reason
+    html = (output / "report.html").read_text()
+    assert 'traffic <span class="report-skipped">(skipped: no events table)</span>' in html
+    assert '<span class="report-skipped">(skipped: No events table in this source: ' in html
 
 
 def test_an_empty_period_runs_and_says_so(tmp_path, monkeypatch):

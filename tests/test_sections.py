@@ -218,3 +218,40 @@ def test_the_supply_chain_needs_name_the_tables_the_source_lacks(shop):
     assert {name: sections.note(full, needs, name) for name, needs in declared.items()} == (
         dict.fromkeys(declared)
     )
+
+
+def test_a_note_says_whether_its_section_skipped_itself(shop, capsys):
+    src = data.open_source(shop)
+    skipped = sections.note(src, sections.Needs(tables=("inventory",)), "the inventory health")
+    partial = sections.note(
+        src, sections.Needs(tables=("orders",), optional={"costs": "fixed fees"}), "the ledger"
+    )
+    assert skipped.skipped and not partial.skipped
+    other = sections.skip_note("the GMV decomposition", "the previous period covers only 1 day")
+    assert other == "The GMV decomposition is skipped: the previous period covers only 1 day."
+    assert other.skipped
+    # outside a notebook the note is printed; None or an empty note shows nothing
+    sections.show(skipped)
+    sections.show(None)
+    assert capsys.readouterr().out == (
+        "No inventory table in this source: the inventory health is skipped.\n"
+    )
+
+
+def test_in_a_notebook_a_note_is_shown_marked_for_the_report(shop, monkeypatch):
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(
+        IPython.display, "display", lambda data, raw, metadata: shown.append((data, metadata))
+    )
+    note = sections.skip_note("the cost growth", "not compared (compare_to none)")
+    sections.show(note)
+    assert shown == [
+        (
+            {"text/plain": "The cost growth is skipped: not compared (compare_to none)."},
+            {sections.NOTE_METADATA: {"skipped": True}},
+        )
+    ]

@@ -25,12 +25,13 @@ import json
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
 from lib import data, funnel, quality, taobao, traffic
 from lib.periods import Period
+
+from .conftest import printed
 
 BEIJING_25 = 1511539200  # 2017-11-25 00:00 Asia/Shanghai
 HOUR = 3600
@@ -205,18 +206,6 @@ def taobao_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path
     return code, err.getvalue(), output
 
 
-def _printed(notebook: Path) -> str:
-    """Everything the notebook's cells printed."""
-    cells = nbformat.read(notebook, as_version=4).cells
-    return "".join(
-        output.get("text", "")
-        for cell in cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if output.output_type == "stream"
-    )
-
-
 def test_the_runner_runs_the_event_notebooks_and_skips_the_order_ones(taobao_run) -> None:
     code, err, output = taobao_run
     assert code == 0, err
@@ -250,12 +239,12 @@ def test_skipped_sections_say_why_in_the_notebooks(taobao_run) -> None:
         ],
     }
     for notebook, notes in expected.items():
-        printed = _printed(output / "notebooks" / f"{notebook}.ipynb")
+        shown = printed(output / "notebooks" / f"{notebook}.ipynb")
         for note in notes:
-            assert note in printed, (notebook, note)
+            assert note in shown, (notebook, note)
     # the sections that need only events ran and said nothing of the kind
-    assert "is skipped" not in _printed(output / "notebooks" / "01_traffic.ipynb")
-    retention_notes = _printed(output / "notebooks" / "03_retention.ipynb")
+    assert "is skipped" not in printed(output / "notebooks" / "01_traffic.ipynb")
+    retention_notes = printed(output / "notebooks" / "03_retention.ipynb")
     assert "No events table" not in retention_notes
 
 

@@ -237,6 +237,7 @@ def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
                 ),
             },
             base_dir=plan.notebooks_dir,
+            skipped=plan.skipped,
         )
     except Exception as exc:
         report_error = f"report.html could not be built: {describe_failure(exc)}"
