@@ -69,6 +69,15 @@ def test_shipping_backlog_as_of_the_end_of_the_period():
     assert table["hours_waiting"].iloc[0] == pytest.approx(64.0)
 
 
+def test_a_refunded_order_without_a_shipment_is_not_waiting_to_ship():
+    # r1 was paid 64 h before the end, like s6, then refunded and never shipped
+    refunded = orders_table(
+        [("r1", "u6", "2025-03-09 23:00", "2025-03-10 00:00", "refunded", 20.0)]
+    )
+    table = supply.shipping_backlog(SHIP_ORDERS.union(refunded), SHIPMENTS, SHIP_PERIOD, 48)
+    assert table["order_id"].tolist() == ["s6"]
+
+
 def test_delivered_orders_ratings_and_repurchase():
     reviews = memtable(
         [

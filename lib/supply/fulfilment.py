@@ -146,10 +146,15 @@ def shipping_backlog(
 ) -> pd.DataFrame:
     """Paid orders of the period not shipped within the SLA as of the end of ``end``: more than
     ``ship_sla_hours`` passed from payment to then, and no shipment left by then.
-    ``order_id, paid_time, hours_waiting`` (at the end of ``end``), oldest first."""
+    ``order_id, paid_time, hours_waiting`` (at the end of ``end``), oldest first.
+
+    Refunded orders are left out: paid (so in every sales figure) but, with no shipment, money
+    returned for goods that will not leave; they are not waiting to ship.
+    """
     _, cutoff = period.utc_bounds()
     cutoff_literal = ibis.literal(cutoff, "timestamp")
-    paid = paid_orders_in(orders, period).select("order_id", "paid_time")
+    paid = paid_orders_in(orders, period)
+    paid = paid.filter(paid.status != "refunded").select("order_id", "paid_time")
     gone = shipments.filter(shipments.shipped_time < cutoff_literal).select("order_id")
     waiting = paid.anti_join(gone, paid.order_id == gone.order_id).to_pandas()
     waiting["paid_time"] = pd.to_datetime(waiting["paid_time"]).astype("datetime64[us]")
