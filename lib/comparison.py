@@ -15,6 +15,7 @@ one sentence, :attr:`Baseline.note` ("the previous period covers only 19 of 60 d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -22,28 +23,53 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from lib import parameters, sections
-from lib.periods import Period
+from lib.periods import Period, epoch_day
 
-# The time column by which each table that comparisons read meets a period (the runner's
-# coverage warnings use the same: lib/data.py PERIOD_COLUMNS).
-TIME_COLUMNS = {"events": "event_time", "orders": "order_time"}
+# The time column by which each table that comparisons read meets a period (for events and
+# orders the runner's coverage warnings use the same: lib/data.py PERIOD_COLUMNS). Timestamps
+# are UTC and become local days; dates are local days already.
+TIME_COLUMNS = {
+    "events": "event_time",
+    "orders": "order_time",
+    "marketing_spend": "date",
+    "costs": "month",
+}
+# Tables whose row stands for its whole calendar month (lib/costs.py spreads it over the days).
+MONTHLY = {"costs"}
 BASELINE_NAMES = {
     "previous_period": "the previous period",
     "same_period_last_year": "the same period last year",
 }
 
 
-def covered_days(table: ir.Table, column: str, period: Period) -> int:
+def covered_days(table: ir.Table, column: str, period: Period, monthly: bool = False) -> int:
     """How many local days of ``period`` lie between the local days of the first and the last
-    ``column`` timestamp of ``table``: the days its data covers (module docstring)."""
+    ``column`` value of ``table``: the days its data covers (module docstring).
+
+    A timestamp column is UTC and is read on the local day of each instant; a date column is a
+    local day already. ``monthly``: each date stands for its calendar month, so the data covers
+    from the first month's first day to the last month's last day.
+    """
     times = table[column]
-    span = table.aggregate(
-        first=period.local_day(times.min()), last=period.local_day(times.max())
-    ).to_pandas()
-    first, last = span["first"].iloc[0], span["last"].iloc[0]
-    if pd.isna(first):
-        return 0
-    return max(min(int(last), period.end_day) - max(int(first), period.start_day) + 1, 0)
+    if times.type().is_date():
+        span = table.aggregate(first=times.min(), last=times.max()).to_pandas()
+        first, last = span["first"].iloc[0], span["last"].iloc[0]
+        if pd.isna(first):
+            return 0
+        first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+        if monthly:
+            first = first.replace(day=1)
+            last = (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            last -= dt.timedelta(days=1)
+        first_day, last_day = epoch_day(first), epoch_day(last)
+    else:
+        span = table.aggregate(
+            first=period.local_day(times.min()), last=period.local_day(times.max())
+        ).to_pandas()
+        first_day, last_day = span["first"].iloc[0], span["last"].iloc[0]
+        if pd.isna(first_day):
+            return 0
+    return max(min(int(last_day), period.end_day) - max(int(first_day), period.start_day) + 1, 0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +135,7 @@ def baseline(period: Period, compare_to: str, tables: Mapping[str, ir.Table | No
     if before is None:
         return Baseline(compare_to, None)
     covered = {
-        name: covered_days(table, TIME_COLUMNS[name], before)
+        name: covered_days(table, TIME_COLUMNS[name], before, monthly=name in MONTHLY)
         for name, table in tables.items()
         if table is not None
     }

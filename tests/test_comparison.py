@@ -3,6 +3,7 @@ compare (00 overview, 02's GMV decomposition, 05's cost growth) skip what they c
 
 from __future__ import annotations
 
+import ibis
 import pytest
 
 from lib import comparison
@@ -78,3 +79,23 @@ def test_the_notebooks_compare_nothing_with_a_partly_covered_baseline(shifted_ru
     # and the report's contents say which sections were skipped, and why
     html = (shifted_run / "report.html").read_text()
     assert "(skipped: The cost growth is skipped: the previous period" in html
+
+
+def test_dates_are_local_days_and_a_monthly_row_covers_its_month():
+    spend = ibis.memtable({"date": ["2025-03-02", "2025-03-20"]}).mutate(
+        date=ibis._.date.cast("date")
+    )
+    march = Period("2025-03-01", "2025-03-31", "America/New_York")  # no shift: dates are local
+    assert comparison.covered_days(spend, "date", march) == 19  # 03-02 .. 03-20
+    costs = ibis.memtable({"month": ["2025-02-01", "2025-03-01"]}).mutate(
+        month=ibis._.month.cast("date")
+    )
+    # February and March rows cover 02-01 .. 03-31; a baseline 01-15..02-13 has 13 of 30 days
+    assert comparison.covered_days(costs, "month", march, monthly=True) == 31
+    january = Period("2025-01-15", "2025-02-13", "UTC")
+    assert comparison.covered_days(costs, "month", january, monthly=True) == 13
+    base = comparison.baseline(
+        Period("2025-02-14", "2025-03-15"), "previous_period", {"costs": costs, "orders": None}
+    )
+    assert base.period == january and base.covered == {"costs": 13}
+    assert base.note() == "the previous period covers only 13 of 30 days"
