@@ -137,6 +137,29 @@ def test_coverage_note_counts_rows_or_warns(shop):
     )
 
 
+def test_coverage_is_computed_once_for_unchanged_files(tmp_path, monkeypatch):
+    import os
+
+    from lib.periods import Period
+
+    shop = tmp_path / "shop"
+    shutil.copytree(KNOWN_ANSWERS / "source", shop)
+    period = Period("2025-03-01", "2025-03-07", "Asia/Shanghai")
+    queries = []
+    computed = data._coverage
+    monkeypatch.setattr(data, "_coverage", lambda *a: queries.append(1) or computed(*a))
+    first = data.coverage(data.open_source(shop), period)
+    # another notebook, another Source over the same files: no second query
+    assert data.coverage(data.open_source(shop), period) == first and len(queries) == 1
+    # another period, or a file changed since, is computed again
+    data.coverage(data.open_source(shop), Period("2025-03-02", "2025-03-07", "Asia/Shanghai"))
+    assert len(queries) == 2
+    events = next(shop.glob("events.*"))
+    stat = events.stat()
+    os.utime(events, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert data.coverage(data.open_source(shop), period) == first and len(queries) == 3
+
+
 def test_possible_event_names_read_once_per_source(tmp_path):
     frame = pd.DataFrame(
         {
