@@ -344,8 +344,14 @@ class Source:
         if self.event_names is not None:
             return self.event_names
         if self._found_event_names is None:
-            names = self.table("events").select("event_name").distinct().to_pandas()
-            self._found_event_names = tuple(sorted(names["event_name"].dropna()))
+            key = _files_key(self, ["events"])
+            if key is not None and key in _EVENT_NAMES_MEMO:
+                self._found_event_names = _EVENT_NAMES_MEMO[key]
+            else:
+                names = self.table("events").select("event_name").distinct().to_pandas()
+                self._found_event_names = tuple(sorted(names["event_name"].dropna()))
+                if key is not None:
+                    _remember(_EVENT_NAMES_MEMO, key, self._found_event_names)
         return self._found_event_names
 
     def table(self, name: str) -> ir.Table:
@@ -853,11 +859,20 @@ class Coverage:
         return runs
 
 
-# Coverage already computed in this process, by the files read and the period: every notebook
-# prints it at its top, and notebooks run one after another on a kept kernel (lib/run/execute.py)
-# would otherwise each scan the event times again (about 1.4 s per notebook at 100M events).
+# Coverage and event names already computed in this process, by the files read (and the
+# period): every notebook prints the coverage at its top and most ask for the event names, and
+# notebooks run one after another on a kept kernel (lib/run/execute.py) would otherwise each scan
+# the events again (about 1.4 s per notebook at 100M events for the coverage alone).
 _COVERAGE_MEMO: dict[tuple, dict[str, Coverage]] = {}
-_COVERAGE_MEMO_SIZE = 16
+_EVENT_NAMES_MEMO: dict[tuple, tuple[str, ...]] = {}
+_MEMO_SIZE = 16
+
+
+def _remember(memo: dict, key: tuple, value: object) -> None:
+    """Keep ``value`` under ``key``, forgetting the oldest entry beyond :data:`_MEMO_SIZE`."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
 
 
 def _files_key(source: Source, names: Sequence[str]) -> tuple | None:
@@ -868,10 +883,13 @@ def _files_key(source: Source, names: Sequence[str]) -> tuple | None:
         path = source.paths.get(name)
         if path is None:
             return None
-        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
-        for file in files:
-            stat = file.stat()
-            items.append((str(file.resolve()), stat.st_size, stat.st_mtime_ns))
+        try:
+            files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+            for file in files:
+                stat = file.stat()
+                items.append((str(file.resolve()), stat.st_size, stat.st_mtime_ns))
+        except OSError:  # gone or unreadable: ask the engine, which says what is wrong
+            return None
     return tuple(items)
 
 
@@ -885,9 +903,7 @@ def coverage(source: Source, period: Period) -> dict[str, Coverage]:
         return dict(_COVERAGE_MEMO[key])
     found = _coverage(source, period)
     if key is not None:
-        if len(_COVERAGE_MEMO) >= _COVERAGE_MEMO_SIZE:
-            _COVERAGE_MEMO.pop(next(iter(_COVERAGE_MEMO)))
-        _COVERAGE_MEMO[key] = dict(found)
+        _remember(_COVERAGE_MEMO, key, dict(found))
     return found
 
 

@@ -160,6 +160,26 @@ def test_coverage_is_computed_once_for_unchanged_files(tmp_path, monkeypatch):
     assert data.coverage(data.open_source(shop), period) == first and len(queries) == 3
 
 
+def test_event_names_are_read_once_for_unchanged_files(tmp_path, monkeypatch):
+    import os
+
+    shop = tmp_path / "shop"
+    shutil.copytree(KNOWN_ANSWERS / "source", shop)
+    names = data.open_source(shop).possible_event_names()
+    asked = []
+    table = data.Source.table
+    monkeypatch.setattr(data.Source, "table", lambda self, n: asked.append(n) or table(self, n))
+    again = data.open_source(shop)
+    asked.clear()
+    assert again.possible_event_names() == names and asked == []  # another Source, same files
+    events = next(shop.glob("events.*"))
+    stat = events.stat()
+    os.utime(events, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    changed = data.open_source(shop)
+    asked.clear()
+    assert changed.possible_event_names() == names and asked == ["events"]
+
+
 def test_possible_event_names_read_once_per_source(tmp_path):
     frame = pd.DataFrame(
         {
