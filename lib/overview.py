@@ -122,7 +122,11 @@ def _indicators(
     cohorts_all: pd.DataFrame | None,
 ) -> list[tuple]:
     rows: list[tuple] = []
+    # gmv_summary counts the period's visitors too (its conversion's denominator): one count of
+    # them, not two, when there are orders (the same rule: traffic.period_active_users)
+    summary = gmv.gmv_summary(orders, period, events).iloc[0] if orders is not None else None
     if events is not None and daily_all is not None and cohorts_all is not None:
+        uv = summary["uv"] if summary is not None else traffic.period_active_users(events, period)
         daily = _in_period(daily_all, "date", period).reset_index(drop=True)
         rows += [
             ("active users", "average DAU", daily["dau"].mean(), "users"),
@@ -131,7 +135,7 @@ def _indicators(
             (
                 "active users",
                 "period active users (UV)",
-                float(traffic.period_active_users(events, period)),
+                float(uv),
                 "users",
             ),
             ("active users", "average stickiness (DAU/MAU)", daily["stickiness"].mean(), "ratio"),
@@ -149,7 +153,6 @@ def _indicators(
             ("retention", "7-day retention", headline.loc[7, "retention_rate"], "ratio"),
         ]
     if orders is not None:
-        summary = gmv.gmv_summary(orders, period, events).iloc[0]
         if events is not None:
             rows.append(
                 ("conversion", "conversion rate (buyers / UV)", summary["conversion_rate"], "ratio")

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from lib import data, overview
+from lib import data, gmv, overview, traffic
 from lib.comparison import covered_days
 from lib.periods import Period
 
@@ -160,3 +160,17 @@ def test_the_sample_shop_started_19_days_before_this_range_is_not_compared():
     assert set(table["baseline_days_covered"]) == {19}
     assert table["change"].isna().all() and table["previous"].isna().all()
     assert set(table["comparison"]) == {"the previous period covers only 19 of 60 days"}
+
+
+def test_the_gmv_summarys_visitors_are_the_period_active_users():
+    # the overview takes the period's UV from gmv_summary when there are orders
+    for period in (PERIOD, PERIOD.previous(), Period("2025-03-01", "2025-03-04", "Asia/Shanghai")):
+        uv = gmv.gmv_summary(ORDERS, period, EVENTS)["uv"].iloc[0]
+        assert uv == traffic.period_active_users(EVENTS, period)
+    table = overview.indicator_summary(PERIOD, EVENTS, ORDERS).set_index("indicator")
+    events_only = overview.indicator_summary(PERIOD, EVENTS).set_index("indicator")
+    assert (
+        table.loc["period active users (UV)", "value"]
+        == events_only.loc["period active users (UV)", "value"]
+        == 2.0
+    )
