@@ -116,6 +116,42 @@ def _new_users(events: ir.Table, period: Period, known: ir.Table) -> ir.Table:
     )
 
 
+def _fetch(parts: dict[str, ir.Table]) -> dict[str, pd.DataFrame]:
+    """Small count tables (each ``day, a, b, c``) fetched together: one union query, whose parts
+    read their shared subqueries once (Ibis writes them as CTEs), split back by part name."""
+    union = ibis.union(
+        *(
+            t.select("day", kind=ibis.literal(kind), **{v: t[v].cast("int64") for v in "abc"})
+            for kind, t in parts.items()
+        )
+    ).to_pandas()
+    return {kind: union[union["kind"] == kind] for kind in parts}
+
+
+def _active_and_new_parts(covers: ir.Table, new: ir.Table) -> dict[str, ir.Table]:
+    """The :func:`_fetch` parts of :func:`_covers` (windows 7 and 30) and :func:`_new_users`."""
+    zero = ibis.literal(0, "int64")
+    return {
+        "cover": covers.select("day", a="end_7", b="end_30", c="n"),
+        "new": new.select("day", a="n", b=zero, c=zero),
+    }
+
+
+def _active_and_new(
+    fetched: dict[str, pd.DataFrame], first: int, last: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """``dau, wau, mau`` (:func:`_active_columns`) and new users per day ``first..last``."""
+    covers = fetched["cover"].rename(columns={"a": "end_7", "b": "end_30", "c": "n"})
+    active = _active_columns(covers, first, last)
+    new_users = fetched["new"].set_index("day")["a"].reindex(active.index)
+    return active, new_users.fillna(0).astype("int64")
+
+
+def _stickiness(dau: pd.Series, mau: pd.Series) -> pd.Series:
+    """DAU / MAU, null where MAU is 0."""
+    return (dau / mau.where(mau > 0)).astype("float64")
+
+
 def active_and_new_users(events: ir.Table, period: Period) -> pd.DataFrame:
     """``date, dau, wau, mau, stickiness, new_users`` per local day of the period: those columns
     of :func:`daily_traffic` (the same numbers), without its page views and sessions.
@@ -127,24 +163,12 @@ def active_and_new_users(events: ir.Table, period: Period) -> pd.DataFrame:
     inside = events_in(events, period, days_before=29)
     known = inside.filter(inside.user_id.notnull())
     user_days = known.group_by(["user_id", "day"]).aggregate(first_time=known.event_time.min())
-    covers = _covers(user_days, (7, 30), last)
-    new = _new_users(events, period, user_days)
-    zero = ibis.literal(0, "int64")
-    parts = [
-        covers.select("day", kind=ibis.literal("cover"), a="end_7", b="end_30", c="n"),
-        new.select("day", kind=ibis.literal("new"), a="n", b=zero, c=zero),
-    ]
-    union = ibis.union(
-        *(t.select("kind", "day", **{v: t[v].cast("int64") for v in "abc"}) for t in parts)
-    ).to_pandas()
-    cover_rows = union[union["kind"] == "cover"]
-    active = _active_columns(
-        cover_rows.rename(columns={"a": "end_7", "b": "end_30", "c": "n"}), first, last
+    parts = _active_and_new_parts(
+        _covers(user_days, (7, 30), last), _new_users(events, period, user_days)
     )
-    new_users = union[union["kind"] == "new"].set_index("day")["a"]
-    table = active.copy()
-    table["stickiness"] = (table["dau"] / table["mau"].where(table["mau"] > 0)).astype("float64")
-    table["new_users"] = new_users.reindex(table.index).fillna(0).astype("int64")
+    table, new_users = _active_and_new(_fetch(parts), first, last)
+    table["stickiness"] = _stickiness(table["dau"], table["mau"])
+    table["new_users"] = new_users
     table.insert(0, "date", to_timestamps(table.index).to_numpy())
     return table.reset_index(drop=True)
 
@@ -174,34 +198,23 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
         pv=counted.pv.sum(), sessions=counted.session_id.nunique(), events=counted.events.sum()
     )
     new = _new_users(events, period, visits.filter(visits.user_id.notnull()))
-    # the three results share one schema (kind, day and three numbers) to travel as one union
-    values = ("a", "b", "c")
-    zero = ibis.literal(0, "int64")
-    parts = [
-        covers.select("day", kind=ibis.literal("cover"), a="end_7", b="end_30", c="n"),
-        per_day.select("day", kind=ibis.literal("day"), a="pv", b="sessions", c="events"),
-        new.select("day", kind=ibis.literal("new"), a="n", b=zero, c=zero),
-    ]
-    union = ibis.union(
-        *(t.select("kind", "day", **{v: t[v].cast("int64") for v in values}) for t in parts)
-    )
-    both = union.to_pandas()
-    cover_rows = both[both["kind"] == "cover"]
-    covers_frame = cover_rows.rename(columns={"a": "end_7", "b": "end_30", "c": "n"})
-    active = _active_columns(covers_frame, first, last)
-    per_day_frame = both[both["kind"] == "day"].set_index("day")
+    # the three results share one schema (day and three numbers) to travel as one union
+    parts = _active_and_new_parts(covers, new)
+    parts["day"] = per_day.select("day", a="pv", b="sessions", c="events")
+    fetched = _fetch(parts)
+    active, new_users = _active_and_new(fetched, first, last)
+    per_day_frame = fetched["day"].set_index("day")
     per_day_frame = per_day_frame.rename(columns={"a": "pv", "b": "sessions", "c": "events"})
-    new_users = both[both["kind"] == "new"].set_index("day")["a"]
 
     days = pd.RangeIndex(first, last + 1)
     table = pd.DataFrame(index=days)
     table["uv"] = active["dau"]
     for column in ("pv", "sessions", "events"):
         table[column] = per_day_frame[column].reindex(days).fillna(0).astype("int64")
-    table["new_users"] = new_users.reindex(days).fillna(0).astype("int64")
+    table["new_users"] = new_users
     table["returning_users"] = table["uv"] - table["new_users"]
     table[["dau", "wau", "mau"]] = active
-    table["stickiness"] = (table["dau"] / table["mau"].where(table["mau"] > 0)).astype("float64")
+    table["stickiness"] = _stickiness(table["dau"], table["mau"])
     table.insert(0, "date", to_timestamps(days).to_numpy())
     columns = [
         "date",
