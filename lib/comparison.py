@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import parameters, sections
+from lib import sections
 from lib.periods import Period, epoch_day
 
 # The time column by which each table that comparisons read meets a period (for events and
@@ -40,6 +40,11 @@ BASELINE_NAMES = {
     "previous_period": "the previous period",
     "same_period_last_year": "the same period last year",
 }
+
+
+def baseline_name(compare_to: str) -> str:
+    """``the previous period``, ``the same period last year`` or ``no other period``."""
+    return BASELINE_NAMES.get(compare_to, "no other period")
 
 
 def covered_days(table: ir.Table, column: str, period: Period, monthly: bool = False) -> int:
@@ -89,7 +94,7 @@ class Baseline:
     @property
     def name(self) -> str:
         """``the previous period`` or ``the same period last year``."""
-        return BASELINE_NAMES.get(self.compare_to, "no other period")
+        return baseline_name(self.compare_to)
 
     def covered_by(self, tables: Iterable[str]) -> int:
         """The days of the baseline that every one of ``tables`` covers (0 when none was read)."""
@@ -101,25 +106,23 @@ class Baseline:
         names = list(self.covered) if tables is None else list(tables)
         return self.period is not None and self.covered_by(names) == self.days
 
-    def note(self, tables: Iterable[str] | None = None) -> str:
-        """Why a comparison reading ``tables`` (default: all) is not made; empty when it is."""
+    def note(self, tables: Iterable[str] | None = None, dated: bool = False) -> str:
+        """Why a comparison reading ``tables`` (default: all) is not made; empty when it is.
+        ``dated`` names the baseline's days after its name."""
         names = list(self.covered) if tables is None else list(tables)
         if self.period is None:
             return "not compared (compare_to none)"
         if self.complete(names):
             return ""
-        return f"{self.name} covers only {self.covered_by(names)} of {self.days} days"
+        name = f"{self.name} ({self.dates})" if dated else self.name
+        return f"{name} covers only {self.covered_by(names)} of {self.days} days"
 
     def skip_note(self, section: str, tables: Iterable[str] | None = None) -> sections.Note | None:
         """The reader's note when ``section`` (a noun phrase taking "is skipped") cannot be
         compared, e.g. "The GMV decomposition is skipped: the previous period
         (2025-06-21..2025-08-19) covers only 19 of 60 days."; None when it can."""
-        why = self.note(tables)
-        if not why:
-            return None
-        if self.period is not None:
-            why = why.replace(self.name, f"{self.name} ({self.dates})", 1)
-        return sections.skip_note(section, why)
+        why = self.note(tables, dated=True)
+        return sections.skip_note(section, why) if why else None
 
     @property
     def dates(self) -> str:
@@ -130,7 +133,6 @@ class Baseline:
 def baseline(period: Period, compare_to: str, tables: Mapping[str, ir.Table | None]) -> Baseline:
     """The baseline of ``period`` for ``compare_to`` and its covered days in each of ``tables``
     (named as in :data:`TIME_COLUMNS`; a None table is not read)."""
-    parameters.check("compare_to", compare_to)
     before = period.baseline(compare_to)
     if before is None:
         return Baseline(compare_to, None)

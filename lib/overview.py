@@ -89,7 +89,7 @@ def _with_baseline(table: pd.DataFrame, base: comparison.Baseline) -> pd.DataFra
 
 def changes_title(compare_to: str) -> str:
     """The title of the chart of changes, naming the baseline."""
-    return f"Change against {comparison.BASELINE_NAMES.get(compare_to, 'no other period')}"
+    return f"Change against {comparison.baseline_name(compare_to)}"
 
 
 def comparison_note(summary: pd.DataFrame, compare_to: str) -> str:
@@ -99,7 +99,7 @@ def comparison_note(summary: pd.DataFrame, compare_to: str) -> str:
     if compare_to == "none":
         return "Not compared with another period (compare_to none)."
     first = summary.iloc[0]
-    name = comparison.BASELINE_NAMES[compare_to]
+    name = comparison.baseline_name(compare_to)
     days = f"{first['baseline_start']:%Y-%m-%d}..{first['baseline_end']:%Y-%m-%d}"
     short = summary[summary["comparison"] != ""]
     if short.empty:

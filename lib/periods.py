@@ -24,6 +24,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from lib import parameters
+
 SECONDS_PER_DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
 
@@ -132,15 +134,10 @@ class Period:
     def baseline(self, compare_to: str) -> Period | None:
         """The period this one is compared with: ``previous_period`` (:meth:`previous`),
         ``same_period_last_year`` (:meth:`last_year`) or ``none`` (None)."""
+        parameters.check("compare_to", compare_to)  # one of its declared choices
         if compare_to == "none":
             return None
-        if compare_to == "same_period_last_year":
-            return self.last_year()
-        if compare_to == "previous_period":
-            return self.previous()
-        raise ValueError(
-            f"compare_to={compare_to!r} must be previous_period, same_period_last_year or none"
-        )
+        return self.last_year() if compare_to == "same_period_last_year" else self.previous()
 
     def utc_bounds(
         self, days_before: int = 0, days_after: int = 0
