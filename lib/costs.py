@@ -19,12 +19,30 @@ A ``costs`` row covers its calendar month: each day of the month carries ``amoun
 month``, so a month the period covers only in part contributes the share of its days in the period.
 Rows of other components are kept under their own name after the four ROPG components.
 
+Each item is *variable* (it moves with the period's orders) or *fixed* (it does not), by its name
+(:func:`cost_behaviour`), first rule that applies:
+
+1. variable by definition: ``cost_of_goods_sold`` (the goods of the orders), the
+   ``platform_commission`` (a share of GMV, from the rate or the ``costs`` table) and every
+   ``promotion_<channel>`` item (the spend that buys the orders);
+2. a known item of :data:`VARIABLE_ITEMS` (billed per order or as a share of what is paid:
+   payment fees, logistics, packaging, damage) is variable;
+3. a known item of :data:`FIXED_ITEMS` (deposits, yearly fees, software, devices, salaries,
+   warehousing, the stock backlog) is fixed;
+4. any other item of the ``costs`` table is fixed: a monthly amount is billed per month, not per
+   order. Tables name the rule that decided (``behaviour_rule``), so such an assumption shows.
+
+*Revenue* here is always **paid revenue**, the GMV: the sum of ``paid_amount`` of the paid orders
+(after discounts), never the line revenue Σ quantity × unit_price of :mod:`lib.products`.
+
 - :func:`cost_breakdown` (``tables/cost_breakdown.csv``): ``month, component, item, amount,
-  share`` per local calendar month clipped to the period; ``share`` is of the month's total cost.
-- :func:`unit_economics`: per paid order and per buyer of the period: revenue (GMV), each
-  component, variable and fixed costs, ``contribution_margin = revenue − variable costs`` and
-  ``net_profit = revenue − total cost``. *Variable* costs move with sales: goods, the commission
-  and the promotion spend; the other costs are *fixed*.
+  share`` per local calendar month clipped to the period; ``share`` is of the month's total cost;
+  ``cost_behaviour`` and ``behaviour_rule`` as above.
+- :func:`unit_economics`: per paid order and per buyer of the period: paid revenue (the line
+  ``revenue``), each component, ``variable_costs`` and ``fixed_costs`` (by the rule above),
+  ``contribution_margin = revenue − variable costs`` and ``net_profit = revenue − total cost``.
+  Without ``costs`` rows for every month of the period the costs are incomplete: ``net_profit``
+  is then labelled a margin after default or incomplete costs (:class:`CostBasis`), never profit.
 - :func:`break_even`: ``break_even_orders = ⌈fixed costs / contribution margin per order⌉``, the
   paid orders needed for the period's fixed costs (null when an order contributes nothing).
 - :func:`channel_roi` (``tables/channel_roi.csv``): per channel and billing model (CPC, CPM, CPT,
@@ -44,6 +62,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -61,6 +80,35 @@ PROMOTION_PREFIX = "promotion_"
 DEFAULT_COMMISSION_RATE = parameters.default("commission_rate")
 LEDGER_COLUMNS = ["date", "component", "item", "amount", "source"]
 BREAKDOWN_COLUMNS = ["month", "component", "item", "amount", "share"]
+BREAKDOWN_COLUMNS += ["cost_behaviour", "behaviour_rule"]
+ECONOMICS_COLUMNS = ["line", "amount", "per_order", "per_buyer", "share_of_revenue"]
+ECONOMICS_COLUMNS += ["label", "cost_behaviour", "variable_amount", "fixed_amount", "cost_basis"]
+
+FIXED, VARIABLE, MIXED = "fixed", "variable", "mixed"
+# Known items of the costs table that move with the period's orders: billed per order or parcel,
+# or as a share of what is paid (the sample shop's names; docs/metrics.md lists them).
+VARIABLE_ITEMS = frozenset(
+    {"payment_processing_fee", "logistics", "packaging_materials", "damage_loss"}
+)
+# Known items that do not: deposits and yearly fees, subscriptions, devices, salaries (temporary
+# staff and bonuses too: decided per month, not per order), the warehouse's monthly fee and the
+# backlog of stock on hand.
+FIXED_ITEMS = frozenset(
+    {"store_deposit", "annual_tech_service_fee", "erp_software", "crm_software"}
+    | {"customer_service_saas", "label_printers", "barcode_scanners", "warehousing"}
+    | {"inventory_backlog", "operations_staff", "customer_service", "designer"}
+    | {"warehouse_staff", "temporary_staff", "performance_bonus"}
+)
+RULE_BY_DEFINITION = "variable by definition"
+RULE_VARIABLE = "known variable item"
+RULE_FIXED = "known fixed item"
+RULE_DEFAULT = "unknown item: assumed fixed"
+COMPONENT_LABELS = {
+    "platform": "platform (R)",
+    "operating": "operating (O)",
+    "people": "people (P)",
+    "goods": "goods (G)",
+}
 ROI_COLUMNS = ["channel", "billing_model", "spend", "orders", "gmv", "roas", "cost_per_order"]
 ROI_COLUMNS += ["roi", "impressions", "clicks", "ctr", "cpc", "cpm", "goods_cost"]
 
@@ -190,7 +238,8 @@ def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def cost_breakdown(ledger: pd.DataFrame) -> pd.DataFrame:
     """``month, component, item, amount, share`` per local calendar month (clipped to the period,
-    labelled by its first day); ``share`` is of the month's total cost."""
+    labelled by its first day); ``share`` is of the month's total cost; ``cost_behaviour``
+    (``fixed`` or ``variable``) and the ``behaviour_rule`` that decided (:func:`behaviour_rule`)."""
     if ledger.empty:
         return pd.DataFrame(columns=BREAKDOWN_COLUMNS)
     month = ledger["date"].dt.to_period("M").dt.to_timestamp()
@@ -202,6 +251,7 @@ def cost_breakdown(ledger: pd.DataFrame) -> pd.DataFrame:
     table["amount"] = table["amount"].round(MONEY_DECIMALS)
     totals = table.groupby("month")["amount"].transform("sum")
     table["share"] = table["amount"] / totals.where(totals > 0)
+    table = _with_behaviour(table)
     return _sorted(table, ["month", "component", "item"])[BREAKDOWN_COLUMNS]
 
 
@@ -231,67 +281,258 @@ def months_without_costs(ledger: pd.DataFrame, period: Period) -> list[str]:
     return [m.strftime("%Y-%m") for m in _months(period) if m.strftime("%Y-%m") not in covered]
 
 
+def behaviour_rule(item: str) -> str:
+    """The rule (module docstring) that classifies ``item``: :data:`RULE_BY_DEFINITION`,
+    :data:`RULE_VARIABLE`, :data:`RULE_FIXED` or, for an item it does not know,
+    :data:`RULE_DEFAULT`. The item's name decides, not its component: a flat monthly warehousing
+    fee is a goods cost that does not move with the orders."""
+    if item in (COGS_ITEM, COMMISSION_ITEM) or item.startswith(PROMOTION_PREFIX):
+        return RULE_BY_DEFINITION
+    if item in VARIABLE_ITEMS:
+        return RULE_VARIABLE
+    if item in FIXED_ITEMS:
+        return RULE_FIXED
+    return RULE_DEFAULT
+
+
+def cost_behaviour(item: str) -> str:
+    """``"variable"`` when ``item`` moves with the period's orders, else ``"fixed"`` (by
+    :func:`behaviour_rule`)."""
+    return VARIABLE if behaviour_rule(item) in (RULE_BY_DEFINITION, RULE_VARIABLE) else FIXED
+
+
 def is_variable(component: str, item: str) -> bool:
-    """Whether a cost moves with sales: goods, the platform commission, promotion spend."""
-    return (
-        component == "goods"
-        or (component == "platform" and item == COMMISSION_ITEM)
-        or (component == "operating" and item.startswith(PROMOTION_PREFIX))
+    """Whether a cost moves with sales, by :func:`cost_behaviour` of its item (the component
+    no longer decides: goods hold fixed items too)."""
+    return cost_behaviour(item) == VARIABLE
+
+
+def _with_behaviour(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``cost_behaviour`` and ``behaviour_rule`` of its ``item`` column."""
+    items = table["item"].astype(str)
+    return table.assign(
+        cost_behaviour=items.map(cost_behaviour).astype(object),
+        behaviour_rule=items.map(behaviour_rule).astype(object),
     )
 
 
 def _period_costs(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Component, item and amount over the whole period, rounded per item."""
+    """Component, item and amount over the whole period, rounded per item, with its behaviour."""
     table = ledger.groupby(["component", "item"], as_index=False)["amount"].sum()
     table["amount"] = table["amount"].round(MONEY_DECIMALS)
-    table["variable"] = [
-        is_variable(c, i) for c, i in zip(table["component"], table["item"], strict=True)
-    ]
+    table = _with_behaviour(table)
+    table["variable"] = table["cost_behaviour"] == VARIABLE
     return table
 
 
+@dataclass(frozen=True)
+class CostBasis:
+    """What the period's costs rest on: which of its months (``YYYY-MM``) have rows of the
+    ``costs`` table. Without them only the costs computed from orders and spend are counted
+    (goods at unit cost, the commission at its rate, promotion spend): fees, software, people
+    and warehousing are missing, so what is left is no profit."""
+
+    months: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Every month of the period has rows of the ``costs`` table."""
+        return not self.missing
+
+    @property
+    def without_costs_table(self) -> bool:
+        """No month of the period has a row of the ``costs`` table."""
+        return len(self.missing) == len(self.months)
+
+    def describe(self) -> str:
+        """A short phrase for a table's ``cost_basis`` column."""
+        if self.complete:
+            return "costs table, every month"
+        if self.without_costs_table:
+            return "default rates (assumed): no costs table rows"
+        return f"incomplete: no costs table rows for {', '.join(self.missing)}"
+
+    def margin_name(self) -> str:
+        """What revenue − all the costs counted is called: net profit only on complete costs."""
+        if self.complete:
+            return "net profit"
+        if self.without_costs_table:
+            return "margin after default cost rates (assumed)"
+        return "margin after incomplete costs (assumed)"
+
+    def total_cost_name(self) -> str:
+        """What the sum of the costs counted is called: a total only on complete costs."""
+        return "total cost" if self.complete else "costs counted"
+
+    def gap(self) -> str:
+        """Why the costs are incomplete, as a clause ("" when they are complete)."""
+        if self.complete:
+            return ""
+        if self.without_costs_table:
+            return (
+                "there are no costs table rows for the period, so platform fees, software, "
+                "people and warehousing are missing"
+            )
+        return f"there are no costs table rows for {', '.join(self.missing)}"
+
+    def assumption(self, commission_rate: float | None) -> str:
+        """The defaults that stand in for the shop's costs, for a chart title ("" when none)."""
+        rate = (
+            f"commission assumed at {_percent(commission_rate)} of GMV"
+            if commission_rate is not None
+            else ""
+        )
+        if self.complete:
+            return rate
+        gap = (
+            "no costs table: fees, people, warehousing missing"
+            if self.without_costs_table
+            else f"no costs table rows for {', '.join(self.missing)}"
+        )
+        return "; ".join(part for part in (gap, rate) if part)
+
+    def title(self, title: str, commission_rate: float | None) -> str:
+        """``title`` with the assumptions it rests on named on a second line."""
+        assumption = self.assumption(commission_rate)
+        return f"{title}\n({assumption})" if assumption else title
+
+    def sentence(self, commission_rate: float | None) -> str:
+        """One sentence for the reader: what the costs below rest on, naming the defaults."""
+        if commission_rate is not None:
+            commission = (
+                f"the platform commission is an assumed {_percent(commission_rate)} of GMV "
+                "(commission_rate), not the platform's bill"
+            )
+        elif self.complete:
+            commission = "the platform commission is the costs table's platform_commission rows"
+        elif self.without_costs_table:
+            commission = "no platform commission is counted (commission_rate is None)"
+        else:
+            commission = "the platform commission comes from the costs table, so it is missing too"
+        if self.complete:
+            return (
+                f"Costs from the shop's costs table for every month ({', '.join(self.months)}); "
+                f"{commission}."
+            )
+        if self.without_costs_table:
+            return (
+                "No costs table rows for the period: only the cost of goods sold and any "
+                f"promotion spend are counted, and {commission}. Platform fees, software, people "
+                "and warehousing are missing, so the margins below rest on default rates and are "
+                "not a profit."
+            )
+        return (
+            f"No costs table rows for {', '.join(self.missing)} (of {', '.join(self.months)}): "
+            f"the fees, salaries and other costs of those months are missing, and {commission}. "
+            "The margin after all costs is therefore not called a profit."
+        )
+
+
+def _percent(rate: float) -> str:
+    return f"{100 * rate:.3g}%"
+
+
+def cost_basis(ledger: pd.DataFrame, period: Period) -> CostBasis:
+    """The :class:`CostBasis` of a ledger: the period's months and those without a ``costs``
+    row (:func:`months_without_costs`)."""
+    months = tuple(m.strftime("%Y-%m") for m in _months(period))
+    return CostBasis(months, tuple(months_without_costs(ledger, period)))
+
+
+def _behaviour_of(variable: float, fixed: float) -> str:
+    if variable and fixed:
+        return MIXED
+    return VARIABLE if variable else FIXED
+
+
 def unit_economics(ledger: pd.DataFrame, orders: ir.Table, period: Period) -> pd.DataFrame:
-    """``line, amount, per_order, per_buyer, share_of_revenue`` for the lines ``revenue``, each
-    component present, ``variable_costs, fixed_costs, total_cost, contribution_margin,
-    net_profit`` (see the module docstring). Per-order and per-buyer values are null without
-    paid orders."""
+    """``line, amount, per_order, per_buyer, share_of_revenue`` for the lines ``revenue`` (paid
+    revenue: GMV, the amount paid), each component present, ``variable_costs, fixed_costs,
+    total_cost, contribution_margin, net_profit`` (see the module docstring), then:
+
+    - ``label``: the line's name for a reader; ``net_profit`` is "net profit" only when the
+      ``costs`` table covers every month, else a margin after default or incomplete costs
+      (:meth:`CostBasis.margin_name`);
+    - ``cost_behaviour``: ``variable``, ``fixed`` or ``mixed`` for a cost line (by
+      :func:`cost_behaviour` of its items), empty for revenue and the margins;
+    - ``variable_amount``, ``fixed_amount``: the part of a cost line counted as each (null for
+      revenue and the margins);
+    - ``cost_basis``: :meth:`CostBasis.describe`, the same on every line.
+
+    Per-order and per-buyer values are null without paid orders."""
     summary = gmv_summary(orders, period).iloc[0]
     revenue, n_orders, n_buyers = (
         float(summary["gmv"]),
         int(summary["orders"]),
         int(summary["buyers"]),
     )
+    basis = cost_basis(ledger, period)
     items = _period_costs(ledger)
-    by_component = items.groupby("component")["amount"].sum()
+    parts = items.assign(
+        v=items["amount"].where(items["variable"], 0.0),
+        f=items["amount"].where(~items["variable"], 0.0),
+    )
+    by_component = parts.groupby("component")[["amount", "v", "f"]].sum()
     components = sorted(by_component.index, key=lambda c: (_component_order(c), c))
-    variable = float(items.loc[items["variable"], "amount"].sum())
+    variable = float(parts["v"].sum())
     total = float(items["amount"].sum())
-    lines = [("revenue", revenue)]
-    lines += [(component, float(by_component[component])) for component in components]
+    fixed = total - variable
+    # (line, amount, label, behaviour, variable part, fixed part)
+    lines = [("revenue", revenue, "paid revenue (GMV)", "", math.nan, math.nan)]
+    for component in components:
+        v, f = float(by_component.at[component, "v"]), float(by_component.at[component, "f"])
+        label = COMPONENT_LABELS.get(component, component)
+        lines.append((component, v + f, label, _behaviour_of(v, f), v, f))
     lines += [
-        ("variable_costs", variable),
-        ("fixed_costs", total - variable),
-        ("total_cost", total),
-        ("contribution_margin", revenue - variable),
-        ("net_profit", revenue - total),
+        ("variable_costs", variable, "variable costs", VARIABLE, variable, 0.0),
+        ("fixed_costs", fixed, "fixed costs", FIXED, 0.0, fixed),
+        (
+            "total_cost",
+            total,
+            basis.total_cost_name() + ("" if basis.complete else " (incomplete)"),
+            _behaviour_of(variable, fixed),
+            variable,
+            fixed,
+        ),
+        ("contribution_margin", revenue - variable, "contribution margin", "", math.nan, math.nan),
+        ("net_profit", revenue - total, basis.margin_name(), "", math.nan, math.nan),
     ]
-    table = pd.DataFrame(lines, columns=["line", "amount"])
-    table["amount"] = table["amount"].round(MONEY_DECIMALS)
+    table = pd.DataFrame(
+        lines,
+        columns=["line", "amount", "label", "cost_behaviour", "variable_amount", "fixed_amount"],
+    )
+    for money in ("amount", "variable_amount", "fixed_amount"):
+        table[money] = table[money].astype("float64").round(MONEY_DECIMALS)
     table["per_order"] = table["amount"] / n_orders if n_orders else math.nan
     table["per_buyer"] = table["amount"] / n_buyers if n_buyers else math.nan
     table["share_of_revenue"] = table["amount"] / revenue if revenue else math.nan
-    return table
+    table["cost_basis"] = basis.describe()
+    return table[ECONOMICS_COLUMNS]
+
+
+def economics_chart_lines(economics: pd.DataFrame, basis: CostBasis) -> pd.DataFrame:
+    """The lines of :func:`unit_economics` a chart may show: without complete costs the
+    ``net_profit`` line is left out, as a chart labels it by its name and it is no profit then
+    (the table keeps it, labelled a margin after default or incomplete costs)."""
+    if basis.complete:
+        return economics
+    return economics[economics["line"] != "net_profit"].reset_index(drop=True)
 
 
 def break_even(economics: pd.DataFrame, orders: ir.Table, period: Period) -> pd.DataFrame:
     """One row: ``orders, fixed_costs, contribution_per_order, break_even_orders`` and
-    ``orders_vs_break_even = orders / break_even_orders`` (≥ 1: the fixed costs are covered)."""
+    ``orders_vs_break_even = orders / break_even_orders`` (≥ 1: the fixed costs are covered).
+    Only the items :func:`cost_behaviour` calls fixed count as fixed; the variable ones are in
+    the contribution per order. ``cost_basis`` is the economics' (empty when it has none): without
+    complete costs the fixed costs are missing some or all of the shop's fees and salaries."""
     amounts = economics.set_index("line")["amount"]
     n_orders = int(gmv_summary(orders, period)["orders"].iloc[0])
     fixed = float(amounts["fixed_costs"])
     per_order = float(amounts["contribution_margin"]) / n_orders if n_orders else math.nan
     covers = not math.isnan(per_order) and per_order > 0
     needed = math.ceil(round(fixed / per_order, 9)) if covers else math.nan
+    basis = str(economics["cost_basis"].iloc[0]) if "cost_basis" in economics.columns else ""
     return pd.DataFrame(
         [
             {
@@ -300,6 +541,7 @@ def break_even(economics: pd.DataFrame, orders: ir.Table, period: Period) -> pd.
                 "contribution_per_order": per_order,
                 "break_even_orders": needed,
                 "orders_vs_break_even": n_orders / needed if covers and needed > 0 else math.nan,
+                "cost_basis": basis,
             }
         ]
     )
@@ -395,8 +637,9 @@ def cost_trend(ledger: pd.DataFrame, gmv_days: pd.DataFrame) -> pd.DataFrame:
 def cost_growth(current: pd.DataFrame, previous: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
     """Each cost item of two ledgers (this period, the previous one): ``component, item,
     previous, current, change, growth`` (current / previous − 1, null when there was no previous
-    cost), ``new`` (no previous cost) and ``fastest_growth``: the ``top_n`` items with the largest
-    positive growth. Sorted by growth (largest first; new items after), component and item."""
+    cost), ``new`` (no previous cost), ``fastest_growth``: the ``top_n`` items with the largest
+    positive growth, and ``cost_behaviour`` (:func:`cost_behaviour`). Sorted by growth (largest
+    first; new items after), component and item."""
     now = _period_costs(current).set_index(["component", "item"])["amount"]
     before = _period_costs(previous).set_index(["component", "item"])["amount"]
     table = pd.DataFrame({"previous": before, "current": now}).fillna(0.0)
@@ -414,11 +657,222 @@ def cost_growth(current: pd.DataFrame, previous: pd.DataFrame, top_n: int = 3) -
         ["_missing", "growth", "_order", "component", "item"],
         ascending=[True, False, True, True, True],
     )
+    table = _with_behaviour(table)
     columns = ["component", "item", "previous", "current", "change", "growth", "new"]
-    return table[columns + ["fastest_growth"]].reset_index(drop=True)
+    return table[columns + ["fastest_growth", "cost_behaviour"]].reset_index(drop=True)
 
 
 def flagged_cost_items(growth: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`cost_growth` worth a look: the ``fastest_growth`` items and the ``new``
     ones (no cost in the previous period, so no growth rate to rank), in its order."""
     return growth[growth["fastest_growth"] | growth["new"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences from the tables: every direction, ranking or verdict the notebook states
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _names(values: list[str], most: int = 5) -> str:
+    shown = ", ".join(values[:most])
+    return f"{shown} and {len(values) - most} more" if len(values) > most else shown
+
+
+def component_note(totals: pd.DataFrame, basis: CostBasis) -> str:
+    """Which component was the largest cost of each month, and its share of the month's cost,
+    from :func:`component_totals` (ties go to the first in R, O, P, G order)."""
+    parts = totals[(totals["component"] != "total") & (totals["amount"] > 0)]
+    if parts.empty:
+        return "No cost in the period."
+    parts = parts.assign(_order=parts["component"].map(_component_order))
+    top = parts.sort_values(["month", "amount", "_order"], ascending=[True, False, True])
+    top = top.groupby("month").head(1)
+    of = "of the month's cost" if basis.complete else "of the month's costs counted"
+    labels = [COMPONENT_LABELS.get(c, c) for c in top["component"]]
+    months = [f"{m:%Y-%m}" for m in top["month"]]
+    shares = [f"{share:.1%}" for share in top["share"]]
+    if len(set(labels)) == 1:
+        where = "in each month" if len(top) > 1 else "of the period"
+        detail = ", ".join(f"{s} in {m}" for s, m in zip(shares, months, strict=True))
+        return f"{_capitalised(labels[0])} is the largest cost {where}: {detail} {of}."
+    detail = ", ".join(
+        f"{label} in {m} ({s})" for label, m, s in zip(labels, months, shares, strict=True)
+    )
+    return f"The largest cost changes from month to month ({of}): {detail}."
+
+
+def behaviour_note(breakdown: pd.DataFrame) -> str:
+    """How many of the period's cost items count as variable and as fixed, naming those counted
+    fixed only because their name is unknown (:data:`RULE_DEFAULT`)."""
+    if breakdown.empty:
+        return "No cost item in the period."
+    items = breakdown.drop_duplicates(["component", "item"])
+    variable = int((items["cost_behaviour"] == VARIABLE).sum())
+    assumed = sorted(items.loc[items["behaviour_rule"] == RULE_DEFAULT, "item"])
+    text = (
+        f"Of {len(items)} cost item{'s' if len(items) != 1 else ''}: variable (moving with the "
+        f"orders) {variable}, fixed {len(items) - variable}"
+    )
+    if not assumed:
+        return f"{text}; every item is a known one, none is fixed by assumption."
+    return (
+        f"{text}; fixed by assumption, as their names are not known ones: {_names(assumed)} "
+        "(docs/metrics.md, Costs)."
+    )
+
+
+def economics_note(economics: pd.DataFrame, basis: CostBasis) -> str:
+    """Per paid order: paid revenue, variable costs, the contribution margin and what is left
+    after all the costs counted, called net profit (or loss) only on complete costs."""
+    rows = economics.set_index("line")
+    if rows["per_order"].isna().all():
+        return "No paid orders in the period: nothing to share per order."
+    revenue = float(rows.at["revenue", "per_order"])
+    variable = float(rows.at["variable_costs", "per_order"])
+    margin = float(rows.at["contribution_margin", "per_order"])
+    left = float(rows.at["net_profit", "per_order"])
+    left_share = rows.at["net_profit", "share_of_revenue"]
+    margin_share = rows.at["contribution_margin", "share_of_revenue"]
+    contribution = (
+        f"a contribution margin of {margin:,.2f} ({margin_share:.1%} of paid revenue)"
+        if margin >= 0
+        else f"a loss of {-margin:,.2f} before any fixed cost"
+    )
+    text = (
+        f"Per paid order: paid revenue {revenue:,.2f}, variable costs {variable:,.2f}, so "
+        f"{contribution}"
+    )
+    if basis.complete:
+        after = "net profit" if left >= 0 else "net loss"
+        return (
+            f"{text}; after the fixed costs a {after} of {abs(left):,.2f} "
+            f"({abs(left_share):.1%} of paid revenue)."
+        )
+    return (
+        f"{text}; {basis.margin_name()} {left:,.2f} ({left_share:.1%}), which is not a profit: "
+        f"{basis.gap()}."
+    )
+
+
+def break_even_note(breakeven: pd.DataFrame, basis: CostBasis) -> str:
+    """Whether the period's paid orders covered its fixed costs, from :func:`break_even`."""
+    row = breakeven.iloc[0]
+    orders, fixed = int(row["orders"]), float(row["fixed_costs"])
+    per_order = float(row["contribution_per_order"])
+    if orders == 0:
+        return "No paid orders in the period: no break-even."
+    if per_order <= 0:
+        each = "contributes nothing" if per_order == 0 else f"loses {-per_order:,.2f}"
+        return (
+            f"Each paid order {each} before fixed costs, so no number of orders covers the fixed "
+            f"costs of {fixed:,.2f}."
+        )
+    if fixed == 0:
+        if basis.complete:
+            return (
+                "The period has no fixed costs: every paid order adds its contribution of "
+                f"{per_order:,.2f}."
+            )
+        return (
+            "No fixed cost is counted (no costs table rows), so the break-even volume is not known."
+        )
+    needed, ratio = int(row["break_even_orders"]), float(row["orders_vs_break_even"])
+    if orders >= needed:
+        verdict = f"covered ({orders - needed:,} orders to spare)"
+    else:
+        verdict = f"not covered ({needed - orders:,} orders short)"
+    text = (
+        f"{orders:,} paid orders against the {needed:,} needed to cover the fixed costs of "
+        f"{fixed:,.2f} at a contribution of {per_order:,.2f} per order ({ratio:.2f}×): the fixed "
+        f"costs were {verdict}."
+    )
+    if basis.complete:
+        return text
+    # missing rows can only add costs (fixed ones, and variable ones that thin the contribution)
+    return (
+        f"On the costs counted, {text[0].lower()}{text[1:]} But {basis.gap()}: the true "
+        "break-even is higher, and the verdict may not hold."
+    )
+
+
+def roi_note(roi: pd.DataFrame) -> str:
+    """Which channel and billing models earned back their goods and spend (ROI > 0), the best
+    one, and those that did not (worst first), from :func:`channel_roi`."""
+    rated = roi[roi["roi"].notna()]
+    if rated.empty:
+        return "No promotion spend with a return to measure in the period."
+    name = rated["channel"] + " · " + rated["billing_model"]
+    positive, negative = rated[rated["roi"] > 0], rated[rated["roi"] < 0]
+    best = rated.loc[rated["roi"].idxmax()]
+    losers = negative.sort_values(["roi", "channel", "billing_model"])
+    lost = [f"{name[i]} ({losers.at[i, 'roi']:.2f})" for i in losers.index]
+    if positive.empty:
+        return (
+            f"No channel and billing model earned back its goods and spend: ROI after goods cost "
+            f"is not positive for any of {len(rated)} ({_names(lost)})."
+        )
+    text = (
+        f"ROI after goods cost is positive for {len(positive)} of {len(rated)} channel and "
+        f"billing models, highest for {best['channel']} · {best['billing_model']} "
+        f"({best['roi']:.2f})"
+    )
+    if not lost:
+        return f"{text}; none is negative."
+    return f"{text}; negative, so not earning back goods and spend: {_names(lost)}."
+
+
+def cost_ratio_note(trend: pd.DataFrame, basis: CostBasis) -> str:
+    """The period's cost per unit of GMV (amount paid), the days whose costs exceeded their GMV
+    and the highest day, from :func:`cost_trend`."""
+    gmv_total = float(trend["gmv"].sum()) if len(trend) else 0.0
+    if gmv_total <= 0:
+        return "No GMV in the period: no cost ratio."
+    ratio = float(trend["total_cost"].sum()) / gmv_total
+    above = int((trend["cost_ratio"] > 1).sum())
+    peak = trend.loc[trend["cost_ratio"].idxmax()]
+    counted = "total cost was" if basis.complete else "the costs counted were"
+    days = (
+        f"costs exceeded GMV on {above} of {len(trend)} days, most"
+        if above
+        else f"no day's costs exceeded its GMV (of {len(trend)} days); the highest ratio was"
+    )
+    text = (
+        f"Over the period, {counted} {ratio:.1%} of GMV (amount paid); {days} on "
+        f"{peak['date']:%Y-%m-%d} ({peak['cost_ratio']:.1%})."
+    )
+    if basis.complete:
+        return text
+    return f"{text} But {basis.gap()}: the true ratio is higher."
+
+
+# An item whose growth is within a percentage point of GMV's follows GMV: a commission at a fixed
+# rate differs from it only by the rounding of cents, and is not "faster".
+FOLLOWS_GMV = 0.01
+
+
+def cost_growth_note(
+    growth: pd.DataFrame, gmv_current: float, gmv_previous: float, most: int = 5
+) -> str:
+    """GMV's growth against the baseline and the cost items that grew faster, by more than
+    :data:`FOLLOWS_GMV` (largest first, at most ``most`` named), and the items new since then,
+    from :func:`cost_growth`."""
+    new = growth.loc[growth["new"], "item"].tolist()
+    new_text = f" New since the baseline: {_names(new, most)}." if new else ""
+    if gmv_previous <= 0:
+        return f"No GMV in the baseline, so cost growth cannot be set against it.{new_text}"
+    gmv_growth = gmv_current / gmv_previous - 1
+    direction = "grew" if gmv_growth >= 0 else "fell"
+    text = f"GMV (amount paid) {direction} {abs(gmv_growth):.1%} against the baseline"
+    faster = growth[growth["growth"] > gmv_growth + FOLLOWS_GMV]
+    if faster.empty:
+        return f"{text}; no cost item grew faster.{new_text}"
+    named = [
+        f"{item} ({rate:+.0%}, {behaviour})"
+        for item, rate, behaviour in zip(
+            faster["item"], faster["growth"], faster["cost_behaviour"], strict=True
+        )
+    ]
+    return f"{text}; cost items that grew faster: {_names(named, most)}.{new_text}"

@@ -966,12 +966,20 @@ def coverage_note(source: Source, period: Period) -> str:
         )
     counts = ", ".join(f"{c.rows:,} {name}" for name, c in found.items())
     note = f"{period.start}..{period.end} ({period.timezone}, {period.n_days} days): {counts}."
+    gaps = coverage_gaps(source, period)
+    return f"{note} {gaps}" if gaps else note
+
+
+def coverage_gaps(source: Source, period: Period) -> str:
+    """``The data does not cover it all: no orders on …``, or empty when every day of the period
+    lies within the data of ``events`` and ``orders`` (or when the period holds none at all:
+    :func:`coverage_note` says that)."""
     gaps = [
         f"no {name} on {' and '.join(days_text(a, b, period) for a, b in runs)}"
-        for name, c in found.items()
+        for name, c in coverage(source, period).items()
         if (runs := c.uncovered(period))
     ]
-    return note + (f" The data does not cover it all: {'; '.join(gaps)}." if gaps else "")
+    return f"The data does not cover it all: {'; '.join(gaps)}." if gaps else ""
 
 
 def event_keys(events: ir.Table) -> list[str]:

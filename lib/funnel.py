@@ -25,6 +25,9 @@ Built on the same per-entrant reach (docs/metrics.md, "Conversion"):
   band.
 - :func:`dropoff_users` and :func:`dropoff_behaviour`: who stopped after a step, and what they did
   compared with those who went on.
+- the ``*_note`` functions: the sentences notebook 02 prints, each computed from one of these
+  tables (a direction, ranking or verdict only where the table shows it, beyond the noise where
+  the table has a test).
 
 Every query runs in the engine; only per-entrant rows or per-group counts reach pandas.
 """
@@ -44,7 +47,7 @@ from lib import parameters
 from lib.data import Source
 from lib.definitions import UNKNOWN, events_in, paid_orders
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
-from lib.stats import proportion_intervals, two_proportion_pvalue
+from lib.stats import interval_side, proportion_intervals, two_proportion_pvalue
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 DEFAULT_WINDOW_DAYS = parameters.default("conversion_window_days")
@@ -366,6 +369,14 @@ def funnel_breakdown(
     return pd.concat(tables, ignore_index=True)
 
 
+def with_entrants_in_labels(breakdown_table: pd.DataFrame, breakdown: str) -> pd.DataFrame:
+    """:func:`funnel_breakdown`'s table for a chart: each value of ``breakdown`` followed by its
+    entrants, ``ads (n = 6,223)``, so that a line resting on few users says so."""
+    entrants = breakdown_table[breakdown_table["step_index"] == 1].set_index(breakdown)["users"]
+    labels = {value: f"{value} (n = {int(n):,})" for value, n in entrants.items()}
+    return breakdown_table.assign(**{breakdown: breakdown_table[breakdown].map(labels)})
+
+
 def segment_conversion(breakdown_table: pd.DataFrame, breakdown: str) -> pd.DataFrame:
     """Per segment of :func:`funnel_breakdown`: ``entrants, converters`` (reached the last step),
     ``conversion_rate`` with a 95% Wilson interval ``conversion_low``–``conversion_high``, and
@@ -516,8 +527,14 @@ def item_conversion(
     line of that item (of that category) is paid in ``[t1, t1 + window]``. Columns: the item
     (``sku_id`` plus ``category`` when ``products`` is given, or ``category``), ``views``,
     ``viewers``, ``buyers``, ``conversion_rate`` with a 95% Wilson interval, ``large_traffic``
-    (``viewers ≥ min_viewers``) and ``worst``: the ``worst_n`` large-traffic items with the lowest
-    conversion (ties: more viewers first, then item). Sorted by ``sort_by`` then item.
+    (``viewers ≥ min_viewers``), ``worst``, ``comparison_rate``, ``below_comparison`` and
+    ``label_basis``. ``comparison_rate`` is the conversion of all *other* items' viewers pooled
+    (their buyers over their viewers; a user who viewed two items counts for each), and an item
+    is ``below_comparison`` when the upper end of its interval is below that rate: a shortfall
+    beyond the noise. ``worst`` flags, among the large-traffic items below the comparison, the
+    ``worst_n`` with the lowest conversion (ties: more viewers first, then item); an item that
+    might convert as well as the others is never flagged, however low its point estimate.
+    ``label_basis`` gives the numbers behind the flag. Sorted by ``sort_by`` then item.
     """
     if level not in ITEM_LEVELS:
         raise ValueError(f"level={level!r} must be one of {', '.join(ITEM_LEVELS)}")
@@ -576,21 +593,56 @@ def item_conversion(
         table["buyers"], table["viewers"]
     )
     table["large_traffic"] = table["viewers"] >= min_viewers
+    rest_buyers = table["buyers"].sum() - table["buyers"]
+    rest_viewers = table["viewers"].sum() - table["viewers"]
+    table["comparison_rate"] = rest_buyers / rest_viewers.where(rest_viewers > 0)
+    side = interval_side(
+        table["conversion_low"], table["conversion_high"], table["comparison_rate"]
+    )
+    table["below_comparison"] = side == "below"
     worst = (
-        table[table["large_traffic"]]
+        table[table["large_traffic"] & table["below_comparison"]]
         .sort_values(["conversion_rate", "viewers", item], ascending=[True, False, True])
         .head(worst_n)
     )
     table["worst"] = table.index.isin(worst.index)
+    table["label_basis"] = _worst_basis(table, side, level, min_viewers, worst_n)
 
     columns = [item, *(["category"] if "category" in table and item != "category" else [])]
     columns += ["views", "viewers", "buyers", "conversion_rate", "conversion_low"]
-    columns += ["conversion_high", "large_traffic", "worst"]
+    columns += ["conversion_high", "large_traffic", "worst", "comparison_rate"]
+    columns += ["below_comparison", "label_basis"]
     if sort_by not in columns:
         raise ValueError(f"sort_by={sort_by!r} is not a column: {', '.join(columns)}")
     keys = [sort_by] if sort_by == item else [sort_by, item]
     order = [ascending] if sort_by == item else [ascending, True]
     return table[columns].sort_values(keys, ascending=order).reset_index(drop=True)
+
+
+ITEM_NOUNS = {"sku": "SKUs", "category": "categories"}
+
+
+def _worst_basis(
+    table: pd.DataFrame, side: np.ndarray, level: str, min_viewers: int, worst_n: int
+) -> list[str]:
+    """Per item of :func:`item_conversion`, why it is (not) flagged as worst, in numbers."""
+    others = f"the other {ITEM_NOUNS[level]}'"
+    texts = []
+    for row, where in zip(table.itertuples(index=False), side, strict=True):
+        if not row.large_traffic:
+            noun = "viewer" if row.viewers == 1 else "viewers"
+            texts.append(f"{row.viewers:,} {noun}, fewer than {min_viewers:,}: not enough data")
+            continue
+        if not where:
+            texts.append("no other viewers to compare with")
+            continue
+        interval = f"95% {row.conversion_low:.1%}–{row.conversion_high:.1%}"
+        verb = {"below": "below", "above": "above", "within": "includes"}[where]
+        text = f"{interval} {verb} {others} {row.comparison_rate:.1%}"
+        if where == "below" and not row.worst:
+            text += f", but not among the {worst_n} lowest"
+        texts.append(text)
+    return texts
 
 
 def worst_items(table: pd.DataFrame) -> pd.DataFrame:
@@ -760,7 +812,10 @@ def dropoff_behaviour(
     window (``t1 + window``), the whole time they could have converted. Columns: ``event_name,
     droppers_with_event, converters_with_event, share_of_droppers, share_of_converters,
     events_per_dropper, events_per_converter`` (per user of the group, including those without
-    the event); sorted by ``event_name``.
+    the event), ``droppers`` and ``converters`` (the groups' sizes, the n of every share) and
+    ``p_value``: the two-proportion test of ``share_of_droppers`` against
+    ``share_of_converters`` (``significant`` when < 0.05; null when everyone or no one in both
+    groups had the event); sorted by ``event_name``.
     """
     steps = _check_steps(steps)
     k = _step_position(steps, step)
@@ -807,4 +862,232 @@ def dropoff_behaviour(
         },
         index=wide.index.rename("event_name"),
     )
+    table["droppers"] = int(sizes["dropper"])
+    table["converters"] = int(sizes["converter"])
+    table["p_value"] = [
+        two_proportion_pvalue(d, int(sizes["dropper"]), c, int(sizes["converter"]))
+        for d, c in zip(table["droppers_with_event"], table["converters_with_event"], strict=True)
+    ]
+    table["significant"] = table["p_value"] < SIGNIFICANCE_LEVEL
     return table.sort_index().reset_index()
+
+
+# --------------------------------------------------------------------------------------------
+# The sentences the notebook prints, computed from this run's tables
+
+
+def _listed(names: Sequence[str], limit: int = 6) -> str:
+    """``a``, ``a and b``, ``a, b and c``; past ``limit`` names, ``… and N more``."""
+    names = list(names)
+    if len(names) > limit:
+        names = [*names[:limit], f"{len(names) - limit} more"]
+    if not names:
+        return "none"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def main_path_note(table: pd.DataFrame) -> str:
+    """The step of :func:`funnel_table` with the lowest ``conversion_from_previous`` and the one
+    that lost the most users (the same step or not), with their numbers."""
+    if table.empty or not table["users"].iloc[0]:
+        return "No entrants in the period: no step to compare."
+    later = table[table["step_index"] > 1].dropna(subset=["conversion_from_previous"])
+    if later.empty:
+        return "No step after the first was reached by anyone: nothing to compare."
+    steps = table.set_index("step_index")["step"]
+    users = table.set_index("step_index")["users"]
+
+    def hop(row: pd.Series) -> str:
+        return f"{steps[row['step_index'] - 1]} → {row['step']}"
+
+    # idxmin / idxmax keep the first of equal values: the earlier step
+    weakest = later.loc[later["conversion_from_previous"].idxmin()]
+    most = later.loc[later["drop_off"].idxmax()]
+    text = (
+        f"The weakest step is {hop(weakest)}: {weakest['conversion_from_previous']:.1%} of the "
+        f"{users[weakest['step_index'] - 1]:,} users at {steps[weakest['step_index'] - 1]} went on"
+    )
+    if most["step_index"] == weakest["step_index"]:
+        return f"{text}, and it lost the most users ({int(most['drop_off']):,})."
+    return (
+        f"{text}; the most users were lost at {hop(most)} ({int(most['drop_off']):,}, "
+        f"{most['conversion_from_previous']:.1%} went on)."
+    )
+
+
+def segments_note(segments: pd.DataFrame, breakdown: str) -> str:
+    """Which segments of :func:`segment_conversion` convert above or below all other entrants
+    beyond the noise (``significant``), and which the data cannot tell from the rest."""
+    if segments.empty:
+        return "No entrants in the period: no segment to compare."
+    total_c, total_n = segments["converters"].sum(), segments["entrants"].sum()
+    rest_n = total_n - segments["entrants"]
+    rest = (total_c - segments["converters"]) / rest_n.where(rest_n > 0)
+    significant = segments["significant"].fillna(False).astype(bool)
+    above = segments[significant & (segments["conversion_rate"] > rest)]
+    below = segments[significant & (segments["conversion_rate"] < rest)]
+    unclear = segments[~segments.index.isin([*above.index, *below.index])]
+
+    def named(rows: pd.DataFrame) -> str:
+        ranked = rows.sort_values(["conversion_rate", breakdown], ascending=[False, True])
+        return _listed(
+            [
+                f"{v} ({r:.1%})"
+                for v, r in zip(ranked[breakdown], ranked["conversion_rate"], strict=True)
+            ]
+        )
+
+    if above.empty and below.empty:
+        return (
+            f"No {breakdown} converts differently from all other entrants beyond the noise "
+            "(p ≥ 0.05 for each): treat the gaps between them as chance."
+        )
+    return (
+        f"Against all other entrants (p < 0.05), above the rest: {named(above)}; below: "
+        f"{named(below)}; no clear difference: {_listed(unclear[breakdown].astype(str))}."
+    )
+
+
+def segment_comparison_note(comparison: pd.DataFrame) -> str:
+    """:func:`compare_segments`' row in words: which converts better, by how much, with the
+    interval, and whether it is beyond the noise."""
+    if comparison.empty:
+        return "Fewer than two segments: nothing to compare."
+    row = comparison.iloc[0]
+    a, b = row["segment_a"], row["segment_b"]
+    if pd.isna(row["p_value"]):
+        return (
+            f"{a} and {b} cannot be tested: one has no entrants, or nobody (or everybody) bought."
+        )
+    difference = row["difference"]
+    if difference == 0:
+        where = f"as often as {b}"
+    else:
+        where = f"{abs(difference) * 100:.1f} points {'above' if difference > 0 else 'below'} {b}"
+    text = (
+        f"{a} converts {where} ({row['conversion_a']:.1%} of {int(row['entrants_a']):,} against "
+        f"{row['conversion_b']:.1%} of {int(row['entrants_b']):,}; 95% interval of the difference "
+        f"{row['difference_low'] * 100:+.1f} to {row['difference_high'] * 100:+.1f} points, "
+        f"p = {row['p_value']:.3f})"
+    )
+    if row["significant"]:
+        return f"{text}: a difference beyond the noise."
+    return f"{text}: the data cannot tell them apart."
+
+
+def worst_items_note(table: pd.DataFrame, level: str, min_viewers: int) -> str:
+    """How many items of :func:`item_conversion` convert clearly below the others, and how many
+    of them are flagged ``worst``; says so when none is, or none has enough viewers."""
+    noun = ITEM_NOUNS[level]
+    large = int(table["large_traffic"].sum())
+    if not large:
+        return (
+            f"No {noun[:-1] if level == 'sku' else 'category'} had {min_viewers:,} viewers or "
+            "more: not enough data to flag any as a worst converter."
+        )
+    below = int((table["large_traffic"] & table["below_comparison"]).sum())
+    flagged = int(table["worst"].sum())
+    if not below:
+        return (
+            f"None of the {large:,} {noun} with at least {min_viewers:,} viewers converts clearly "
+            f"below the other {noun} (each 95% interval reaches their rate): none is flagged."
+        )
+    which = "flagged" if flagged == below else f"the {flagged:,} lowest flagged"
+    verb = "converts" if below == 1 else "convert"
+    return (
+        f"{below:,} of the {large:,} {noun} with at least {min_viewers:,} viewers {verb} clearly "
+        f"below the other {noun} (the whole 95% interval under their rate), {which}."
+    )
+
+
+def band_note(daily: pd.DataFrame) -> str:
+    """How many days of :func:`daily_conversion` fell outside their band, above and below, and
+    which; how many had too little history for a band."""
+    outside = days_outside_band(daily)
+    unbanded = int(daily["band_median"].isna().sum())
+    missing = f"; {unbanded} had too little history for a band" if unbanded else ""
+    if unbanded == len(daily):
+        return "No day had enough history for a band: nothing is flagged."
+    if outside.empty:
+        return f"All {len(daily) - unbanded} days with a band were inside it{missing}."
+
+    parts = []
+    for flag in ("above", "below"):
+        dates = outside.loc[outside["flag"] == flag, "date"]
+        if len(dates):
+            parts.append(f"{len(dates)} {flag} ({_listed([f'{d:%Y-%m-%d}' for d in dates])})")
+    return (
+        f"{len(outside)} of {len(daily)} days fell outside their band: "
+        f"{' and '.join(parts)}{missing}."
+    )
+
+
+def dropoff_behaviour_note(
+    behaviour: pd.DataFrame, steps: Sequence[str], step: str, window_days: int
+) -> str:
+    """What :func:`dropoff_behaviour` shows outside the funnel's own steps (which the groups
+    differ on by definition): on how many event types each group logged more events per user,
+    and which shares differ beyond the noise, in whose favour."""
+    if behaviour.empty:
+        return f"No user reached {step} in the period: no one to compare."
+    droppers, converters = int(behaviour["droppers"].iloc[0]), int(behaviour["converters"].iloc[0])
+    if not droppers or not converters:
+        who = "went on" if not droppers else "stopped"
+        return f"Every user who reached {step} {who}: there is no other group to compare with."
+    others = behaviour[~behaviour["event_name"].isin(list(steps))]
+    if others.empty:
+        return "The users logged no events outside the funnel's steps: nothing to compare."
+    dropper_more = others[others["events_per_dropper"] > others["events_per_converter"]]
+    converter_more = others[others["events_per_dropper"] < others["events_per_converter"]]
+
+    def named(rows: pd.DataFrame) -> str:
+        return f" ({_listed(rows['event_name'])})" if len(rows) else ""
+
+    counts = (
+        f"Per user, droppers ({droppers:,}) logged more events than converters ({converters:,}) "
+        f"on {len(dropper_more)} of the {len(others)} event types outside the funnel"
+        f"{named(dropper_more)}; converters logged more on {len(converter_more)}"
+        f"{named(converter_more)}."
+    )
+    significant = others[others["significant"].fillna(False).astype(bool)]
+    gap = significant["share_of_droppers"] - significant["share_of_converters"]
+
+    def shares(rows: pd.DataFrame) -> str:
+        ordered = rows.assign(size=(rows["share_of_droppers"] - rows["share_of_converters"]).abs())
+        ordered = ordered.sort_values(["size", "event_name"], ascending=[False, True])
+        return _listed(
+            [
+                f"{r.event_name} ({r.share_of_droppers:.0%} of droppers, "
+                f"{r.share_of_converters:.0%} of converters)"
+                for r in ordered.itertuples()
+            ],
+            limit=4,
+        )
+
+    parts = []
+    if (gap > 0).any():
+        parts.append(f"more droppers than converters had {shares(significant[gap > 0])}")
+    if (gap < 0).any():
+        parts.append(f"more converters than droppers had {shares(significant[gap < 0])}")
+    if parts:
+        share_text = f"Beyond the noise (p < 0.05), {'; '.join(parts)}."
+    else:
+        share_text = "No event's share of users differs between the groups beyond the noise."
+    window = (
+        f"Droppers are followed for the whole {window_days}-day window and converters only until "
+        "they went on, so both measures lean towards droppers; a difference in the converters' "
+        "favour holds in spite of that."
+    )
+    return f"{counts} {share_text} {window}"
+
+
+def behaviour_title(behaviour: pd.DataFrame, step: str, window_days: int) -> str:
+    """The title of the drop-off behaviour chart: what is plotted, the two groups' sizes (the n of
+    every bar) and how long each is followed."""
+    if behaviour.empty:
+        return f"Events per user after reaching {step}: no one reached it"
+    droppers, converters = int(behaviour["droppers"].iloc[0]), int(behaviour["converters"].iloc[0])
+    return (
+        f"Events per user after reaching {step}: {droppers:,} droppers (followed {window_days} "
+        f"days) vs {converters:,} converters (followed until they went on)"
+    )

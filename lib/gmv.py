@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib import stats
 from lib.definitions import MONEY_DECIMALS, events_in, paid_orders_in
 from lib.periods import Period, to_timestamps
 
@@ -88,6 +89,21 @@ def gmv_summary(orders: ir.Table, period: Period, events: ir.Table | None = None
         }
     )
     return _ratios(table)
+
+
+def order_amounts(orders: ir.Table, period: Period) -> stats.Mean:
+    """The mean, variance and count of the paid orders' ``paid_amount`` in the period.
+
+    The evidence for a change of the average order value (:func:`lib.stats.mean_change`): orders
+    are its observations. One aggregate in the engine; no order is pulled into pandas.
+    """
+    paid = paid_orders_in(orders, period)
+    row = paid.aggregate(
+        count=paid.count(), mean=paid.paid_amount.mean(), variance=paid.paid_amount.var()
+    ).to_pandas()
+    count = int(row["count"].iloc[0])
+    mean, variance = (float(row[c].fillna(float("nan")).iloc[0]) for c in ("mean", "variance"))
+    return stats.Mean(mean, variance, count)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,18 +30,28 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
 
 
 def save_figure(
-    figure: Figure, name: str, output_dir: str | Path | None, reading: str | None = None
+    figure: Figure | str,
+    name: str,
+    output_dir: str | Path | None,
+    reading: str | None = None,
 ) -> None:
     """Write ``figure`` to ``<output_dir>/figures/<name>.png`` (no file without ``output_dir``)
     and, in a notebook, show that same image with its alt text (:func:`lib.plots.describe`:
     the title, what is plotted against what, and ``reading``, a sentence from the numbers), which
     report.html gives the image.
 
+    A chart that would say nothing comes as a :class:`lib.plots.NoChart` (a ``str``: "<title>:
+    <reason>"): its sentence is printed, followed by ``reading`` when there is one, and no PNG is
+    written, so the run holds no image of empty axes or a single bar.
+
     The figure is drawn once, to PNG bytes (110 dpi, trimmed to its content). In a notebook (the
     inline backend) those bytes are displayed and the figure closed, so that the backend does not
     draw it a second time at the end of the cell: drawing is most of the time a chart costs, and
     the reader sees exactly the file of the run. Outside a notebook the figure is left open.
     """
+    if isinstance(figure, str):
+        print(f"{figure} {reading}" if reading else figure)
+        return
     inline = "inline" in matplotlib.get_backend()
     if output_dir is None and not inline:
         return

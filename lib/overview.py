@@ -20,7 +20,7 @@ import datetime as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import comparison, gmv, parameters, repurchase, retention, traffic
+from lib import comparison, gmv, parameters, repurchase, retention, stats, traffic
 from lib.periods import Period
 
 COLUMNS = [
@@ -36,6 +36,10 @@ COLUMNS = [
     "baseline_days",
     "baseline_days_covered",
     "comparison",
+    "change_low",
+    "change_high",
+    "p_value",
+    "test",
 ]
 # The tables each family is computed from: their coverage of the baseline decides the comparison.
 FAMILY_TABLES = {
@@ -46,7 +50,18 @@ FAMILY_TABLES = {
     "GMV": ("orders",),
 }
 # What the notebook shows of the table (the baseline's dates are in the sentence above it).
-SHOWN_COLUMNS = ["family", "indicator", "term", "value", "previous", "change", "unit", "comparison"]
+SHOWN_COLUMNS = [
+    "family",
+    "indicator",
+    "term",
+    "value",
+    "previous",
+    "change",
+    "change_low",
+    "change_high",
+    "unit",
+    "comparison",
+]
 
 
 # The brief's Chinese terms (README glossary), kept out of chart labels: fonts may lack CJK glyphs.
@@ -83,7 +98,8 @@ def _with_baseline(table: pd.DataFrame, base: comparison.Baseline) -> pd.DataFra
     families = [FAMILY_TABLES[family] for family in table["family"]]
     table["baseline_days_covered"] = [base.covered_by(tables) for tables in families]
     table["comparison"] = [base.note(tables) for tables in families]
-    table.loc[table["comparison"] != "", "previous"] = float("nan")
+    uncompared = table["comparison"] != ""
+    table.loc[uncompared, ["previous", "change_low", "change_high", "p_value"]] = float("nan")
     return table
 
 
@@ -114,59 +130,128 @@ def comparison_note(summary: pd.DataFrame, compare_to: str) -> str:
     )
 
 
+# How each indicator's change is tested (``test`` column); indicators not named are not tested:
+# a count of distinct users over the whole period (UV, buyers) or one day's value (WAU, MAU) has no
+# repeated observations to measure its noise with.
+TESTS = {
+    "daily": "daily values (Welch)",
+    "proportion": "two proportions",
+    "orders": "order amounts (Welch)",
+}
+Row = tuple[str, str, float, str, str, stats.Proportion | stats.Mean | None]
+
+
+def _proportion(rate: float, trials: int) -> stats.Proportion | None:
+    """The successes behind ``rate`` of ``trials`` (rates here are exact ratios of counts)."""
+    if trials <= 0 or pd.isna(rate):
+        return None
+    return stats.Proportion(round(rate * trials), int(trials))
+
+
 def _indicators(
     events: ir.Table | None,
     orders: ir.Table | None,
     period: Period,
     daily_all: pd.DataFrame | None,
     cohorts_all: pd.DataFrame | None,
-) -> list[tuple]:
-    rows: list[tuple] = []
+) -> list[Row]:
+    """``(family, indicator, value, unit, test, evidence)``: evidence its change is tested on."""
+    rows: list[Row] = []
     # gmv_summary counts the period's visitors too (its conversion's denominator): one count of
     # them, not two, when there are orders (the same rule: traffic.period_active_users)
     summary = gmv.gmv_summary(orders, period, events).iloc[0] if orders is not None else None
+    daily_test = TESTS["daily"]
     if events is not None and daily_all is not None and cohorts_all is not None:
         uv = summary["uv"] if summary is not None else traffic.period_active_users(events, period)
         daily = _in_period(daily_all, "date", period).reset_index(drop=True)
         rows += [
-            ("active users", "average DAU", daily["dau"].mean(), "users"),
-            ("active users", "WAU on the last day", float(daily["wau"].iloc[-1]), "users"),
-            ("active users", "MAU on the last day", float(daily["mau"].iloc[-1]), "users"),
             (
                 "active users",
-                "period active users (UV)",
-                float(uv),
+                "average DAU",
+                daily["dau"].mean(),
                 "users",
+                daily_test,
+                stats.Mean.of(daily["dau"]),
             ),
-            ("active users", "average stickiness (DAU/MAU)", daily["stickiness"].mean(), "ratio"),
-            ("active users", "new users", float(daily["new_users"].sum()), "users"),
+            (
+                "active users",
+                "WAU on the last day",
+                float(daily["wau"].iloc[-1]),
+                "users",
+                "",
+                None,
+            ),
+            (
+                "active users",
+                "MAU on the last day",
+                float(daily["mau"].iloc[-1]),
+                "users",
+                "",
+                None,
+            ),
+            ("active users", "period active users (UV)", float(uv), "users", "", None),
+            (
+                "active users",
+                "average stickiness (DAU/MAU)",
+                daily["stickiness"].mean(),
+                "ratio",
+                daily_test,
+                stats.Mean.of(daily["stickiness"]),
+            ),
+            (
+                "active users",
+                "new users",
+                float(daily["new_users"].sum()),
+                "users",
+                daily_test,
+                stats.Mean.of(daily["new_users"]),
+            ),
         ]
         cohorts = _in_period(cohorts_all, "cohort_date", period)
         headline = retention.headline_retention(cohorts, days=(1, 7)).set_index("day")
-        rows += [
-            (
-                "retention",
-                "next-day retention",
-                headline.loc[1, "retention_rate"],
-                "ratio",
-            ),
-            ("retention", "7-day retention", headline.loc[7, "retention_rate"], "ratio"),
-        ]
+        for day, name in ((1, "next-day retention"), (7, "7-day retention")):
+            rate, users = headline.loc[day, "retention_rate"], headline.loc[day, "cohort_users"]
+            evidence = _proportion(rate, users)
+            rows.append(("retention", name, rate, "ratio", TESTS["proportion"], evidence))
     if orders is not None:
         if events is not None:
-            rows.append(
-                ("conversion", "conversion rate (buyers / UV)", summary["conversion_rate"], "ratio")
-            )
+            rate = summary["conversion_rate"]
+            evidence = _proportion(rate, int(summary["uv"]))
+            name = "conversion rate (buyers / UV)"
+            rows.append(("conversion", name, rate, "ratio", TESTS["proportion"], evidence))
         repeat = repurchase.repurchase_summary(orders, period).iloc[0]
+        repeat_evidence = stats.Proportion(int(repeat["repeat_buyers"]), int(repeat["buyers"]))
+        per_day = gmv.gmv_daily(orders, period)  # without events: no second count of visitors
         rows += [
-            ("repurchase", "repeat buyers", float(repeat["repeat_buyers"]), "users"),
-            ("repurchase", "repurchase rate", repeat["repurchase_rate"], "ratio"),
-            ("repurchase", "repeat GMV share", repeat["repeat_gmv_share"], "ratio"),
-            ("GMV", "GMV", summary["gmv"], "currency"),
-            ("GMV", "buyers", float(summary["buyers"]), "users"),
-            ("GMV", "paid orders", float(summary["orders"]), "orders"),
-            ("GMV", "sales per buyer", summary["sales_per_buyer"], "currency"),
-            ("GMV", "average order value", summary["aov"], "currency"),
+            ("repurchase", "repeat buyers", float(repeat["repeat_buyers"]), "users", "", None),
+            (
+                "repurchase",
+                "repurchase rate",
+                repeat["repurchase_rate"],
+                "ratio",
+                TESTS["proportion"],
+                repeat_evidence,
+            ),
+            ("repurchase", "repeat GMV share", repeat["repeat_gmv_share"], "ratio", "", None),
+            ("GMV", "GMV", summary["gmv"], "currency", daily_test, stats.Mean.of(per_day["gmv"])),
+            ("GMV", "buyers", float(summary["buyers"]), "users", "", None),
+            (
+                "GMV",
+                "paid orders",
+                float(summary["orders"]),
+                "orders",
+                daily_test,
+                stats.Mean.of(per_day["orders"]),
+            ),
+            ("GMV", "sales per buyer", summary["sales_per_buyer"], "currency", "", None),
+            (
+                "GMV",
+                "average order value",
+                summary["aov"],
+                "currency",
+                TESTS["orders"],
+                gmv.order_amounts(orders, period),
+            ),
         ]
     return rows
 
@@ -200,13 +285,30 @@ def indicator_summary(
             daily_before = traffic.active_and_new_users(events, before)
             cohorts_before = retention.cohort_retention(events, before, max_day=7)
     current = _indicators(events, orders, period, daily_all, cohorts_all)
-    previous = {}
+    previous: dict[str, tuple[float, stats.Proportion | stats.Mean | None]] = {}
     if before is not None:
         rows = _indicators(events, orders, before, daily_before, cohorts_before)
-        previous = {row[1]: row[2] for row in rows}
+        previous = {row[1]: (row[2], row[5]) for row in rows}
+    records = []
+    for family, name, value, unit, test, evidence in current:
+        before_value, before_evidence = previous.get(name, (None, None))
+        change = stats.relative_change(evidence, before_evidence)
+        records.append(
+            (family, name, value, before_value, unit, change.low, change.high, change.p_value, test)
+        )
     table = pd.DataFrame(
-        [(family, name, value, previous.get(name), unit) for family, name, value, unit in current],
-        columns=["family", "indicator", "value", "previous", "unit"],
+        records,
+        columns=[
+            "family",
+            "indicator",
+            "value",
+            "previous",
+            "unit",
+            "change_low",
+            "change_high",
+            "p_value",
+            "test",
+        ],
     )
     table["value"] = table["value"].astype("float64")
     table["previous"] = table["previous"].astype("float64")

@@ -203,6 +203,13 @@ _DECLARED = [
         False,
         "True: drop events identical on every contract column (docs/reliability.md)",
     ),
+    # the shop's market, in every notebook that shows money
+    Param(
+        "currency",
+        str,
+        "CNY",
+        "the shop's currency (an ISO 4217 code such as CNY, USD, BRL), named on money axes",
+    ),
     # overview
     Param(
         "compare_to",
@@ -210,6 +217,20 @@ _DECLARED = [
         "previous_period",
         '"previous_period" (as long, just before), "same_period_last_year" or "none"',
         choices=("previous_period", "same_period_last_year", "none"),  # Period.baseline
+    ),
+    Param(
+        "summary_items",
+        int,
+        7,
+        "the executive summary lists at most this many changes, the largest first",
+        COUNT,  # executive.significant_changes
+    ),
+    Param(
+        "summary_min_change",
+        float,
+        0.05,
+        "a significant change is listed from this relative size (0.05 = 5 %)",
+        SHARE,  # executive.significant_changes: 0 lists every significant change
     ),
     # traffic
     Param(
@@ -355,6 +376,13 @@ _DECLARED = [
         DAYS,
     ),
     Param(
+        "magic_min_users",
+        int,
+        30,
+        "a magic number leaves at least this many users on each side of it",
+        COUNT,  # retention.magic_number: fewer make a threshold from a handful of users
+    ),
+    Param(
         "buyer_cohort_months",
         int,
         6,
@@ -441,6 +469,13 @@ _DECLARED = [
         none=True,
     ),
     Param(
+        "quadrant_min_viewers",
+        int,
+        30,
+        "items with fewer viewers get no quadrant: not enough data",
+        COUNT,  # products.with_quadrants; the medians are over the items with this many
+    ),
+    Param(
         "target_mix",
         dict,
         {"star": 0.5, "traffic driver": 0.2, "future star": 0.2, "question": 0.1},
@@ -474,6 +509,13 @@ _DECLARED = [
             "traffic_max_margin_quantile",
             "profit_margin_quantile",
         ),
+    ),
+    Param(
+        "role_min_buyers",
+        int,
+        3,
+        "SKUs with fewer buyers are image items or 'not enough data', never another role",
+        COUNT,  # products.product_roles: a margin seen on one or two sales is not a role
     ),
     Param(
         "top_n",
@@ -519,6 +561,14 @@ _DECLARED = [
         3,
         "cost items flagged as growing fastest against the previous period",
         COUNT,
+    ),
+    # the shop's market; declared once for every notebook that names holidays (supply chain now)
+    Param(
+        "country",
+        str,
+        "CN",
+        "ISO 3166 code of the shop's market: its holidays (the holidays package) and shopping days "
+        "name the peaks and the forecast's days",
     ),
     # supply chain
     Param(
@@ -641,11 +691,16 @@ CELL_HEAD = ("start", "end", "timezone", "source", "output_dir", "dedupe_events"
 _CATALOGUE = [
     # the overview and retention run on events alone (e.g. Taobao behaviour data) or on orders
     # alone, conversion on events alone
-    NotebookSpec("overview", ("compare_to",), ("events|orders",)),
-    NotebookSpec("traffic", ("attribution_hours",), ("events",)),
+    NotebookSpec(
+        "overview",
+        ("currency", "compare_to", "summary_items", "summary_min_change"),
+        ("events|orders",),
+    ),
+    NotebookSpec("traffic", ("currency", "attribution_hours"), ("events",)),
     NotebookSpec(
         "conversion",
         (
+            "currency",
             "funnel_steps",
             "conversion_window_days",
             "breakdown",
@@ -664,6 +719,7 @@ _CATALOGUE = [
     NotebookSpec(
         "retention",
         (
+            "currency",
             "max_day",
             "start_event",
             "return_event",
@@ -673,6 +729,7 @@ _CATALOGUE = [
             "magic_behaviour",
             "magic_k_days",
             "magic_retention_day",
+            "magic_min_users",
             "buyer_cohort_months",
             "lifecycle_days",
             "activity_window_days",
@@ -686,12 +743,15 @@ _CATALOGUE = [
     NotebookSpec(
         "products",
         (
+            "currency",
             "exposure_measure",
             "exposure_split",
             "conversion_split",
+            "quadrant_min_viewers",
             "target_mix",
             "abc_shares",
             "role_rule",
+            "role_min_buyers",
             "top_n",
             "low_rating_max",
             "min_reviews",
@@ -701,12 +761,13 @@ _CATALOGUE = [
     ),
     NotebookSpec(
         "costs",
-        ("commission_rate", "top_growing", "compare_to"),
+        ("currency", "commission_rate", "top_growing", "compare_to"),
         ("orders", "order_items", "products"),
     ),
     NotebookSpec(
         "supply_chain",
         (
+            "currency",
             "velocity_days",
             "dead_stock_days",
             "low_stock_days",
@@ -722,6 +783,7 @@ _CATALOGUE = [
             "ship_sla_hours",
             "slow_delivery_days",
             "repurchase_days",
+            "country",
         ),
         ("orders", "order_items", "products"),
     ),

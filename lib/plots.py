@@ -2,24 +2,168 @@
 
 Each function takes a small table from a metric function and returns a matplotlib Figure with a
 title and labelled axes (units in brackets). Notebooks call these and never style charts themselves.
+
+The same hygiene holds for every chart, here and nowhere else:
+
+- a long list of categories shows its :data:`TOP_N` largest items by the measure, plus one
+  "other (k more)" bar when the values add up (counts, money), or a "top N of M" subtitle when
+  they do not (rates); time axes are never cut, their labels are thinned instead;
+- a chart that would say nothing (no data, one bar or one day, every value the same, series that
+  are identical) is not drawn: the function returns a :class:`NoChart`, the one sentence that says
+  so, which :func:`lib.outputs.save_figure` prints in place of an image;
+- numbers are plain (thousands separators, never scientific notation or an offset), on every
+  axis, log axes and colour bars included; a date axis picks its label format from its span, so no
+  two ticks read the same;
+- colour scales start at 0, or, when a heatmap's cells differ little (:func:`heatmap_spread` below
+  :data:`MATERIAL_SPREAD`), show the difference from the mean on a fixed diverging scale, so that a
+  spread of ±2 % does not look like hot spots;
+- legends sit right of the axes, never over the data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import re
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axis import Axis, XAxis
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.legend import Legend
 from matplotlib.text import Annotation
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import (
+    AutoLocator,
+    Formatter,
+    FuncFormatter,
+    LogFormatter,
+    MaxNLocator,
+    PercentFormatter,
+    ScalarFormatter,
+)
 from matplotlib.transforms import Bbox
 
 WIDE = (10, 4)
 SQUARE = (8, 5)
+
+# A categorical chart shows at most this many items (bars, rows, labelled points): beyond it the
+# labels no longer fit and the tail is noise. 20 keeps whole the sample shop's 20 categories.
+TOP_N = 20
+# A line or stacked-area chart shows at most this many series: more colours cannot be told apart.
+TOP_LINES = 8
+# A heatmap whose cells span less than this share of their mean ((max − min) / mean) is flat: its
+# colours show the difference from the mean on a fixed ±MATERIAL_SPREAD scale, so they stay pale.
+MATERIAL_SPREAD = 0.2
+
+_OTHER = "other ({:,} more)"
+_OTHER_COLOUR = "#b0b0b0"
+
+
+class NoChart(str):
+    """A chart not drawn, as the one sentence a reader gets instead: ``"<title>: <reason>"``.
+
+    Chart functions return it instead of a Figure when the chart would be empty, a single bar or
+    day, one value everywhere, or series that are all the same. :func:`lib.outputs.save_figure`
+    prints it and writes no PNG; being a ``str``, it can also be printed or quoted as it is.
+    """
+
+    title: str
+    reason: str
+
+    def __new__(cls, title: str, reason: str) -> NoChart:
+        self = super().__new__(cls, f"{title}: {reason}" if title else reason)
+        self.title, self.reason = title, reason
+        return self
+
+
+Chart = Figure | NoChart
+_P = ParamSpec("_P")
+
+
+def _plural(noun: str) -> str:
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + ("es" if re.search(r"(s|x|ch|sh)$", noun) else "s")
+
+
+def _point_text(label: object) -> str:
+    if isinstance(label, pd.Timestamp):
+        return f"{label:%Y-%m-%d}"
+    if isinstance(label, tuple):
+        return " ".join(_point_text(part) for part in label)
+    return str(label)
+
+
+def _value_text(value: float, percent: bool = False) -> str:
+    """A value in a sentence: 12.3%, 1,234 or 1,234.56, never in scientific notation."""
+    if percent:
+        return f"{value:.1%}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return table_float(float(value))
+
+
+def _names(names: Sequence[str]) -> str:
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def degenerate(table: pd.DataFrame, what: str = "point", percent: bool = False) -> str | None:
+    """Why a chart of ``table`` would show nothing a sentence cannot say, or None when it is worth
+    drawing. The index labels the points (categories, days), each column is one series, named by
+    its column; ``what`` names a point ("day", "platform").
+
+    The sentence (ending in a full stop) names the first of: no value at all; one point only
+    (its values given); every value the same; two or more series identical on every point.
+    """
+    values = table.apply(pd.to_numeric, errors="coerce").dropna(how="all")
+    if values.empty:
+        return "no data for this period."
+    if len(values) == 1:
+        row = values.iloc[0]
+        shown = [
+            _value_text(v, percent)
+            if len(values.columns) == 1
+            else f"{n} {_value_text(v, percent)}"
+            for n, v in row.items()
+            if pd.notna(v)
+        ]
+        label = _point_text(values.index[0])
+        return f"only one {what}, {label}: {', '.join(shown)}; nothing to compare it with."
+    cells = values.stack()
+    if cells.nunique() == 1:
+        return f"every {what} has the same value, {_value_text(cells.iloc[0], percent)}."
+    first = values.iloc[:, 0]
+    if len(values.columns) > 1 and all(values[c].equals(first) for c in values.columns[1:]):
+        low, high = _value_text(first.min(), percent), _value_text(first.max(), percent)
+        return (
+            f"{_names(list(values.columns))} are identical for every {what}, from {low} to {high}."
+        )
+    return None
+
+
+def heatmap_spread(table: pd.DataFrame | pd.Series | np.ndarray, value: str | None = None) -> float:
+    """How far apart a heatmap's cells are, relative to their mean: (max − min) / |mean| of the
+    values (``table[value]`` of a long table, or every numeric cell of a grid). NaN when there is
+    no value or the mean is 0.
+
+    Below :data:`MATERIAL_SPREAD` no cell differs much from the others (4,240 to 4,390 events an
+    hour is 0.035): a sentence can say the pattern is flat instead of naming hot spots.
+    """
+    if isinstance(table, pd.DataFrame):
+        cells = table[value] if value is not None else table.select_dtypes("number").stack()
+        cells = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+    else:
+        cells = np.asarray(table, dtype=float).ravel()
+    cells = cells[np.isfinite(cells)]
+    if not len(cells) or cells.mean() == 0:
+        return float("nan")
+    return float((cells.max() - cells.min()) / abs(cells.mean()))
 
 
 def table_float(value: float) -> str:
@@ -32,10 +176,17 @@ def table_float(value: float) -> str:
     return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.3f}"
 
 
-def use_report_style() -> None:
+# The shop's currency (the `currency` parameter), named on money axes instead of "[currency]".
+_STYLE: dict[str, str | None] = {"currency": None}
+MONEY_UNIT = "[currency]"  # what notebooks and charts write on a money axis
+
+
+def use_report_style(currency: str | None = None) -> None:
     """Seaborn theme and pandas display options shared by every notebook: text columns shown in
     full (an action or a segment name cut with "..." cannot be read) and floats by
-    :func:`table_float`."""
+    :func:`table_float`. With ``currency`` (e.g. ``"CNY"``) every chart names it where a label
+    says ``[currency]``."""
+    _STYLE["currency"] = currency or None
     sns.set_theme(style="whitegrid", context="notebook", palette="deep")
     pd.set_option("display.precision", 3)
     pd.set_option("display.float_format", table_float)
@@ -44,15 +195,24 @@ def use_report_style() -> None:
     pd.set_option("display.width", 160)
 
 
-def describe(figure: Figure, reading: str | None = None) -> str:
-    """The alt text of a chart: its title, what each panel plots against what, and ``reading``
-    (a sentence computed from the numbers, when the notebook has one).
+_SUBTITLE = "subtitle"  # the gid of a chart's subtitle, which describe() reads
+
+
+def describe(figure: Chart, reading: str | None = None) -> str:
+    """The alt text of a chart: its title (and subtitle, e.g. "top 20 of 70"), what each panel
+    plots against what, and ``reading`` (a sentence computed from the numbers, when the notebook
+    has one). A :class:`NoChart` is its own sentence.
 
     "Daily GMV: GMV per local day [currency] against date (local)."
     """
+    if isinstance(figure, str):
+        return f"{figure} {reading}" if reading else str(figure)
     suptitle = figure._suptitle.get_text() if figure._suptitle is not None else ""
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     title = suptitle or "; ".join(dict.fromkeys(titles)) or "Chart"
+    notes = [t.get_text() for ax in figure.axes for t in ax.texts if t.get_gid() == _SUBTITLE]
+    if notes:
+        title = f"{title} ({'; '.join(notes)})"
     panels = []
     for ax in figure.axes:
         x, y = ax.get_xlabel(), ax.get_ylabel()
@@ -62,6 +222,328 @@ def describe(figure: Figure, reading: str | None = None) -> str:
             panels.append(x or y)
     text = f"{title}: {'; '.join(dict.fromkeys(panels))}." if panels else f"{title}."
     return f"{text} {reading}" if reading else text
+
+
+# ------------------------------------------------------------------ plain numbers on every axis
+
+
+def _plain(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    if float(text.replace(",", "")) == 0:
+        text = text.lstrip("-")  # no "-0"
+    return text.replace("-", "\N{MINUS SIGN}")
+
+
+def _decimals(values: Sequence[float]) -> int:
+    """The fewest decimals (at most 8) that write every value exactly: ticks are round numbers."""
+    most = 0
+    for value in values:
+        if not np.isfinite(value) or value == 0:
+            continue
+        places = 0
+        while places < 8 and abs(round(value, places) - value) > 1e-9 * abs(value):
+            places += 1
+        most = max(most, places)
+    return most
+
+
+class _PlainFormatter(Formatter):
+    """Ticks as plain numbers: thousands separators, as many decimals as the ticks need, never
+    scientific notation or an offset (a reader should not have to add "+4.24e3" in their head)."""
+
+    def __init__(self) -> None:
+        self.locs: list[float] = []
+
+    def set_locs(self, locs) -> None:
+        self.locs = list(locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _plain(x, _decimals(self.locs or [x]))
+
+
+class _PlainLogFormatter(LogFormatter):
+    """A log axis labelled with plain numbers (10,000, not 10⁴), on the ticks a log formatter
+    labels."""
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        return _plain(x, _decimals([x]))
+
+
+class _FittingLocator(MaxNLocator):
+    """Round ticks on a horizontal axis, no more than its plain labels ("1,750,000") fit side
+    by side: the default assumes labels three characters wide and lets long ones overlap."""
+
+    def __init__(self) -> None:
+        super().__init__(nbins="auto", steps=[1, 2, 2.5, 5, 10])
+
+    def __call__(self) -> list[float]:
+        low, high = self.axis.get_view_interval()
+        characters = max(len(_plain(v, _decimals([v]) if abs(v) < 10 else 0)) for v in (low, high))
+        size = FontProperties(size=plt.rcParams["xtick.labelsize"]).get_size_in_points()
+        label = (characters + 3) * 0.6 * size * self.axis.figure.dpi / 72  # + a gap between labels
+        self.set_params(nbins=max(2, int(self.axis.axes.bbox.width // label)))
+        return super().__call__()
+
+
+def _plain_axis(axis: Axis) -> None:
+    if isinstance(axis, XAxis) and type(axis.get_major_locator()) is AutoLocator:
+        axis.set_major_locator(_FittingLocator())
+    for minor in (False, True):
+        current = axis.get_minor_formatter() if minor else axis.get_major_formatter()
+        if isinstance(current, LogFormatter) and not isinstance(current, _PlainLogFormatter):
+            new = _PlainLogFormatter(
+                current._base, current.labelOnlyBase, current.minor_thresholds, current._linthresh
+            )
+        elif isinstance(current, ScalarFormatter):
+            new = _PlainFormatter()
+        else:  # dates, percents, categories and formatters set on purpose stay
+            continue
+        if minor:
+            axis.set_minor_formatter(new)
+        else:
+            axis.set_major_formatter(new)
+
+
+def _plain_numbers(fig: Figure) -> None:
+    """Every numeric axis of ``fig`` (colour bars included) in plain numbers."""
+    for ax in fig.axes:
+        colorbar = getattr(ax, "_colorbar", None)
+        if colorbar is not None and isinstance(colorbar.formatter, ScalarFormatter):
+            # a colour bar resets its axis's formatter from its own at each draw
+            colorbar.formatter = _PlainFormatter()
+        _plain_axis(ax.xaxis)
+        _plain_axis(ax.yaxis)
+
+
+def _layout(fig: Figure) -> Figure:
+    """Plain numbers, then the layout (the tick labels' final widths decide it)."""
+    _plain_numbers(fig)
+    fig.tight_layout()
+    return fig
+
+
+def _name_currency(fig: Figure) -> None:
+    """``[currency]`` in every title, axis label, legend title and text of ``fig`` made the shop's
+    currency (:func:`use_report_style`); unchanged when none was set."""
+    currency = _STYLE["currency"]
+    if not currency:
+        return
+    named = f"[{currency}]"
+    texts = [fig._suptitle] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts.append(legend.get_title())
+    for text in texts:
+        if MONEY_UNIT in text.get_text():
+            text.set_text(text.get_text().replace(MONEY_UNIT, named))
+
+
+def _chart(draw: Callable[_P, Chart]) -> Callable[_P, Chart]:
+    """Every public chart goes through here, so no chart misses the plain-number rule."""
+
+    @functools.wraps(draw)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> Chart:
+        # no offset and no scientific notation even for formatters made after the layout
+        with plt.rc_context(
+            {"axes.formatter.useoffset": False, "axes.formatter.limits": (-30, 30)}
+        ):
+            drawn = draw(*args, **kwargs)
+        if isinstance(drawn, Figure):
+            _plain_numbers(drawn)
+            _name_currency(drawn)
+        return drawn
+
+    return checked
+
+
+# ------------------------------------------------------------------ legends, dates, long lists
+
+
+def _legend_outside(ax: plt.Axes, title: str | None = None, **kwargs) -> Legend:
+    """The legend right of the axes: inside, it covers data it knows nothing about."""
+    return ax.legend(
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
+        fontsize="small",
+        title_fontsize="small",
+        frameon=False,
+        **kwargs,
+    )
+
+
+def _date_formats(span_days: float) -> list[str]:
+    """Date label formats for a span, shortest first: days, months, then years."""
+    if span_days > 3 * 365:
+        return ["%Y", "%Y-%m", "%Y-%m-%d"]
+    if span_days > 120:
+        return ["%Y-%m", "%Y-%m-%d"]
+    return ["%m-%d", "%Y-%m-%d"]
+
+
+def _date_labels(dates: Sequence[pd.Timestamp], formats: Sequence[str] | None = None) -> list[str]:
+    """``dates`` written in the first format that tells them all apart (one date: in full)."""
+    dates = list(dates)
+    if len(dates) < 2:
+        return [f"{d:%Y-%m-%d}" for d in dates]
+    if formats is None:
+        formats = _date_formats((max(dates) - min(dates)).days)
+    for fmt in formats:
+        labels = [d.strftime(fmt) for d in dates]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [f"{d:%Y-%m-%d %H:%M}" for d in dates]
+
+
+class _SpanDateFormatter(Formatter):
+    """Date ticks in the shortest format that tells them apart over the axis's span
+    (days → 10-17, many months → 2025-10, years → 2025): never every tick "01-01"."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{mdates.num2date(x):%Y-%m-%d}"
+
+    def format_ticks(self, values) -> list[str]:
+        dates = [pd.Timestamp(mdates.num2date(v)).tz_localize(None) for v in values]
+        low, high = sorted(self.axis.get_view_interval()) if self.axis else (0.0, 0.0)
+        return _date_labels(dates, _date_formats(high - low))
+
+
+class _DayLocator(mdates.AutoDateLocator):
+    """Date ticks at midnights at the finest: daily data has no hours to tick."""
+
+    def __call__(self) -> list[float]:
+        low, high = sorted(self.axis.get_view_interval())
+        if high - low < 5:
+            return [float(d) for d in np.arange(np.ceil(low), np.floor(high) + 1)]
+        return super().__call__()
+
+
+def _date_axis(ax: plt.Axes, most: int = 8) -> None:
+    ax.xaxis.set_major_locator(_DayLocator(minticks=3, maxticks=most))
+    ax.xaxis.set_major_formatter(_SpanDateFormatter())
+    for label in ax.get_xticklabels():
+        label.set_rotation(0)
+
+
+def _thin_labels(ax: plt.Axes, most: int = TOP_N, axis: str = "x") -> None:
+    """Keep every k-th tick label of an ordered axis (months, windows, cohort days): k the
+    smallest with which the kept labels fit side by side (or one above the other on the y axis),
+    at most ``most`` of them. A time axis is not cut to its top N; its labels are thinned. Needs
+    the final layout (call after :func:`_finish`)."""
+    ticks = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    labels = [label for label in ticks if label.get_text()]
+    if len(labels) < 2:
+        return
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    frame = ax.get_window_extent(renderer)
+    if axis == "x":
+        widest, room = max(box.width for box in boxes), frame.width
+    else:
+        widest, room = max(box.height for box in boxes), frame.height
+    fit = int(room // (widest * 1.2))  # a gap between labels
+    step = -(-len(labels) // max(1, min(most, fit)))
+    for i, label in enumerate(labels):
+        label.set_visible(i % step == 0)
+
+
+def _tilt_labels(ax: plt.Axes) -> None:
+    """Tilt the category labels of an x axis when they do not fit side by side: unlike months,
+    every category has to stay named. Needs the final layout; lays the figure out again."""
+    labels = [label for label in ax.get_xticklabels() if label.get_text()]
+    renderer = ax.figure.canvas.get_renderer()
+    if sum(label.get_window_extent(renderer).width for label in labels) * 1.1 > (
+        ax.get_window_extent(renderer).width
+    ):
+        for label in labels:
+            label.set(rotation=35, ha="right", rotation_mode="anchor")
+        _layout(ax.figure)
+
+
+_SUMMED_UNITS = {
+    "buyers",
+    "count",
+    "currency",
+    "events",
+    "items",
+    "orders",
+    "sessions",
+    "skus",
+    "units",
+    "users",
+    "views",
+}
+
+
+def _summable(label: str, percent: bool = False) -> bool:
+    """Whether values labelled ``label`` add up across items, read from the unit in brackets: a
+    count or money ("[currency]", "[units]", "[users]") does, a rate, a share or a duration
+    ("[%]", "[days]") does not, and neither does a label without a unit (the safe side)."""
+    unit = re.search(r"\[([^\]]+)\]", label)
+    if percent or unit is None:
+        return False
+    return unit.group(1).split(",")[0].strip().lower() in _SUMMED_UNITS
+
+
+def _top(
+    table: pd.DataFrame,
+    label: str,
+    measure: str,
+    n: int = TOP_N,
+    summable: bool = False,
+    sums: Sequence[str] = (),
+    by: str | None = None,
+    what: str = "",
+) -> tuple[pd.DataFrame, str | None]:
+    """At most ``n`` rows of ``table``, the largest by ``measure`` first, and the subtitle saying
+    what was left out (None when nothing was). When the values add up (``summable``) the rest is
+    one more row, "other (k more)", with the sum of each of ``sums`` (other columns empty) and no
+    subtitle; when they do not, the subtitle says "top n of M ``what`` by ``by``"."""
+    if len(table) <= n:
+        return table, None
+    ranked = table.assign(_key=table[label].astype(str)).sort_values(
+        [measure, "_key"], ascending=[False, True], na_position="last"
+    )
+    ranked = ranked.drop(columns="_key")
+    shown, rest = ranked.head(n), ranked.iloc[n:]
+    if summable:
+        other = {column: rest[column].sum() for column in sums}
+        other[label] = _OTHER.format(len(rest))
+        shown = pd.concat([shown.astype({label: str}), pd.DataFrame([other])], ignore_index=True)
+        return shown, None
+    items = f" {what}" if what else ""
+    return shown, f"top {n} of {len(table):,}{items} by {by or measure}"
+
+
+def _is_other(label: object) -> bool:
+    return isinstance(label, str) and re.fullmatch(r"other \([\d,]+ more\)", label) is not None
+
+
+def _colours(labels: Sequence[object], colour: object) -> list[object]:
+    """``colour`` for each bar, grey for the "other" bar: it is not an item like the others."""
+    return [_OTHER_COLOUR if _is_other(label) else colour for label in labels]
+
+
+def _subtitle(ax: plt.Axes, note: str | None) -> None:
+    """A line under the title saying what the chart leaves out (e.g. "top 20 of 70 by GMV")."""
+    if not note:
+        return
+    ax.set_title(ax.get_title(), pad=ax.title.get_fontsize() + 8)
+    ax.annotate(
+        note,
+        (0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 5),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize="small",
+        color="dimgrey",
+        gid=_SUBTITLE,
+    )
 
 
 def _percent_label(label: str) -> str:
@@ -101,6 +583,8 @@ def _label_points(
     leader line to its point. A left-aligned label that would leave the axes on the right goes
     on the left of its point instead.
     """
+    # by position: a filtered table's Series keep labels that are not 0..n-1
+    xs, ys, texts = list(xs), list(ys), [str(text) for text in texts]
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     at = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
@@ -166,20 +650,46 @@ def _keep_inside(ax: plt.Axes, note: Annotation) -> None:
         note.xyann = (dx + shift * 72 / ax.figure.dpi, dy)
 
 
-def _finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str) -> Figure:
+def _finish(
+    fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, note: str | None = None
+) -> Figure:
     ax.set_title(title)
+    _subtitle(ax, note)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    fig.tight_layout()
-    return fig
+    return _layout(fig)
 
 
-def _date_axis(ax: plt.Axes) -> None:
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    for label in ax.get_xticklabels():
-        label.set_rotation(0)
+def _panels_title(fig: Figure, ax: plt.Axes, title: str, note: str | None = None) -> Figure:
+    """A figure of several panels: ``title`` over them, ``note`` under it on the first panel."""
+    fig.suptitle(title)
+    _subtitle(ax, note)
+    return _layout(fig)
 
 
+def _no_data(title: str) -> NoChart:
+    """What a chart without the data it needs says instead of showing empty axes."""
+    return NoChart(title, "no data for this period.")
+
+
+def _distinct_series(
+    table: pd.DataFrame, columns: Sequence[str], labels: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The columns to draw and their legend labels, a column identical to an earlier one drawn
+    once under both names ("WAU = MAU"): two lines on top of each other look like one."""
+    kept: list[str] = []
+    names: list[str] = []
+    for column, label in zip(columns, labels, strict=True):
+        same = next((i for i, k in enumerate(kept) if table[k].equals(table[column])), None)
+        if same is None:
+            kept.append(column)
+            names.append(str(label))
+        else:
+            names[same] = f"{names[same]} = {label}"
+    return kept, names
+
+
+@_chart
 def daily_lines(
     table: pd.DataFrame,
     columns: Sequence[str],
@@ -188,30 +698,43 @@ def daily_lines(
     labels: Sequence[str] | None = None,
     percent: bool = False,
     reference: tuple[float, str] | None = None,
-) -> Figure:
+) -> Chart:
     """Lines of ``columns`` over ``table['date']``; a percent axis starts at 0.
 
     ``reference`` draws a horizontal line at a value, named in the legend (e.g. break-even).
+    Not drawn (:class:`NoChart`) for no day, one day, one value on every day, or columns that
+    are identical on every day; columns identical to another are drawn once, named together.
     """
+    names = list(labels) if labels is not None else list(columns)
+    values = table.set_index("date")[list(columns)].set_axis(names, axis=1)
+    reason = degenerate(values, "day", percent)
+    if reason:
+        return NoChart(title, reason)
+    kept, names = _distinct_series(table, columns, names)
     fig, ax = plt.subplots(figsize=WIDE)
-    long = table.melt(id_vars="date", value_vars=list(columns), var_name="series")
-    if labels is not None:
-        long["series"] = long["series"].map(dict(zip(columns, labels, strict=True)))
-    sns.lineplot(data=long, x="date", y="value", hue="series", marker="o", markersize=3, ax=ax)
+    for column, name in zip(kept, names, strict=True):
+        ax.plot(table["date"], table[column], marker="o", markersize=3, label=name)
     if reference is not None:
         ax.axhline(reference[0], color=_ALERT, linestyle=":", linewidth=1.2, label=reference[1])
-    ax.legend(title=None)
+    if len(kept) > 1 or reference is not None:  # one line needs no legend: the axis names it
+        _legend_outside(ax)
     if percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        _from_zero(ax, long["value"].min())
+        _from_zero(ax, values.min().min())
         ylabel = _percent_label(ylabel)
     _date_axis(ax)
     return _finish(fig, ax, title, "date (local)", ylabel)
 
 
-def daily_panels(table: pd.DataFrame, panels: Sequence[tuple[str, str]], title: str) -> Figure:
+@_chart
+def daily_panels(table: pd.DataFrame, panels: Sequence[tuple[str, str]], title: str) -> Chart:
     """One line panel per ``(column, axis label)`` over ``table['date']``, sharing the date axis:
-    counts of different sizes (UV and PV) each get a scale of their own, from 0."""
+    counts of different sizes (UV and PV) each get a scale of their own, from 0. Not drawn for
+    no day, one day, one value everywhere or identical panels."""
+    values = table.set_index("date")[[column for column, _ in panels]]
+    reason = degenerate(values.set_axis([label for _, label in panels], axis=1), "day")
+    if reason:
+        return NoChart(title, reason)
     fig, axes = plt.subplots(
         len(panels), 1, figsize=(10, 2.4 * len(panels) + 0.8), sharex=True, squeeze=False
     )
@@ -220,16 +743,13 @@ def daily_panels(table: pd.DataFrame, panels: Sequence[tuple[str, str]], title: 
     ):
         ax.plot(table["date"], table[column], marker="o", markersize=3, color=colour)
         ax.set_ylim(0, None)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylabel(axis_label)
     _date_axis(axes[-1, 0])
     axes[-1, 0].set_xlabel("date (local)")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0, 0], title)
 
 
-def cost_ratio_chart(trend: pd.DataFrame, title: str) -> Figure:
+def cost_ratio_chart(trend: pd.DataFrame, title: str) -> Chart:
     """Daily ``cost_ratio`` (from :func:`lib.costs.cost_trend`) with the break-even line at 100%:
     above it the day's costs exceed its GMV."""
     return daily_lines(
@@ -243,21 +763,51 @@ def cost_ratio_chart(trend: pd.DataFrame, title: str) -> Figure:
     )
 
 
-def stacked_area(
-    table: pd.DataFrame, dimension: str, value: str, title: str, ylabel: str
-) -> Figure:
-    """A stacked area per value of ``dimension`` over ``table['date']`` (long-form input)."""
+@_chart
+def stacked_area(table: pd.DataFrame, dimension: str, value: str, title: str, ylabel: str) -> Chart:
+    """A stacked area per value of ``dimension`` over ``table['date']`` (long-form input), the
+    :data:`TOP_LINES` largest by total and the rest as one "other" area. Not drawn for one value
+    of ``dimension`` (the area would be the daily total, a chart shown elsewhere) or one day."""
     if table.empty:
-        return _no_data(title, "date (local)", ylabel)
+        return _no_data(title)
     wide = table.pivot_table(index="date", columns=dimension, values=value, fill_value=0)
-    wide = wide[wide.sum().sort_values(ascending=False).index]
+    totals = wide.sum().sort_values(ascending=False)
+    if len(totals) == 1:
+        reason = f"one {dimension} only, {totals.index[0]}: the chart would repeat the daily total."
+        return NoChart(title, reason)
+    reason = degenerate(wide.sum(axis=1).to_frame(ylabel), "day")
+    if reason:
+        return NoChart(title, reason)
+    wide = wide[totals.index]
+    if len(totals) > TOP_LINES:
+        rest = totals.index[TOP_LINES - 1 :]
+        wide = wide[totals.index[: TOP_LINES - 1]].assign(
+            **{_OTHER.format(len(rest)): wide[rest].sum(axis=1)}
+        )
     fig, ax = plt.subplots(figsize=WIDE)
-    ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, alpha=0.85)
-    ax.legend(loc="upper left", fontsize="small", ncols=min(len(wide.columns), 4), title=dimension)
+    colours = _colours(wide.columns, None)
+    palette = iter(sns.color_palette("deep", len(wide.columns)))
+    colours = [c if c is not None else next(palette) for c in colours]
+    ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, colors=colours, alpha=0.85)
+    ax.set_ylim(0, None)
+    handles, names = ax.get_legend_handles_labels()
+    # listed top down as the areas are stacked, so the legend reads like the chart
+    _legend_outside(ax, title=dimension, handles=handles[::-1], labels=names[::-1])
     _date_axis(ax)
     return _finish(fig, ax, title, "date (local)", ylabel)
 
 
+def _hbars(
+    ax: plt.Axes, labels: Sequence[object], values: Sequence[float], colour: object, **kwargs
+) -> None:
+    """Horizontal bars, the first on top, the "other" bar grey."""
+    positions = range(len(labels))
+    ax.barh(positions, values, color=_colours(labels, colour), **kwargs)
+    ax.set_yticks(list(positions), [str(label) for label in labels])
+    ax.invert_yaxis()
+
+
+@_chart
 def bars(
     table: pd.DataFrame,
     category: str,
@@ -266,35 +816,135 @@ def bars(
     category_label: str,
     value_label: str,
     percent: bool = False,
-) -> Figure:
-    """Horizontal bars of ``value`` per ``category``, in the table's order."""
-    if table.empty:
-        return _no_data(title, value_label, category_label)
-    fig, ax = plt.subplots(figsize=SQUARE)
-    sns.barplot(data=table, y=category, x=value, orient="h", color=sns.color_palette()[0], ax=ax)
+    top: int = TOP_N,
+    summable: bool | None = None,
+) -> Chart:
+    """Horizontal bars of ``value`` per ``category``, largest first; rows without a value are
+    left out. Beyond ``top`` categories: the ``top`` largest and one "other (k more)" bar when the
+    values add up (``summable``; by default when ``value_label``'s unit is a count or money, see
+    :func:`_summable`), else the ``top`` largest under a "top N of M" subtitle. Not drawn for no
+    bar, one bar or the same value everywhere."""
+    if percent:
+        value_label = _percent_label(value_label)
+    rows = table.dropna(subset=[value])
+    reason = degenerate(rows.set_index(category)[[value]], category_label, percent)
+    if reason:
+        return NoChart(title, reason)
+    adds = _summable(value_label, percent) if summable is None else summable
+    rows = rows.sort_values(value, ascending=False, kind="stable")
+    shown, note = _top(
+        rows, category, value, top, adds, [value], value_label, _plural(category_label)
+    )
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(shown) + 1.6))
+    _hbars(ax, shown[category].tolist(), shown[value], sns.color_palette()[0])
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        value_label = _percent_label(value_label)
-    return _finish(fig, ax, title, value_label, category_label)
+    return _finish(fig, ax, title, value_label, category_label, note)
 
 
-def hour_weekday_heatmap(table: pd.DataFrame, value: str, title: str, unit: str) -> Figure:
-    """A weekday × hour heatmap from :func:`lib.traffic.hour_weekday_activity`."""
+def _weekday_grid(table: pd.DataFrame, value: str) -> pd.DataFrame:
     grid = table.pivot(index="weekday_name", columns="hour", values=value)
     order = table.drop_duplicates("weekday").sort_values("weekday")["weekday_name"]
-    grid = grid.reindex(order)
+    return grid.reindex(order)
+
+
+def _heatmap(
+    ax: plt.Axes,
+    grid: pd.DataFrame,
+    unit: str,
+    cmap: str = "rocket_r",
+    limits: tuple[float, float] | None = None,
+    annotate: str | None = None,
+    diverging: str = "vlag",
+) -> str | None:
+    """Draw ``grid`` on an honest colour scale, and return the subtitle when the scale is the
+    difference from the mean.
+
+    ``limits`` when the unit has a fixed range (a rating from 1 to 5). Otherwise: when the cells
+    differ by less than :data:`MATERIAL_SPREAD` of their mean, the colours are each cell's
+    difference from the mean on a fixed ±MATERIAL_SPREAD diverging scale, white at the mean (a
+    ±2 % pattern stays pale instead of filling a colour scale fitted to it); else the scale runs
+    from 0 (or the lowest value, if negative) to the highest.
+    """
+    cells = grid.to_numpy(dtype=float)
+    annot = cells if annotate else False
+    spread = heatmap_spread(cells)
+    if limits is None and spread < MATERIAL_SPREAD:
+        mean = float(np.nanmean(cells))
+        difference = grid / mean - 1
+        sns.heatmap(
+            difference,
+            cmap=diverging,
+            vmin=-MATERIAL_SPREAD,
+            vmax=MATERIAL_SPREAD,  # symmetric: the diverging map's middle (white) is the mean
+            annot=annot,
+            fmt=annotate or "",
+            ax=ax,
+            cbar_kws={
+                "label": "difference from the mean [%]",
+                "format": FuncFormatter(lambda v, _: f"{v:+.0%}" if v else "0%"),
+            },
+        )
+        low, high = np.nanmin(difference.to_numpy()), np.nanmax(difference.to_numpy())
+        return (
+            f"flat: every cell within {low:+.1%} to {high:+.1%} of the mean, "
+            f"{_value_text(round(mean, 2))} {unit}"
+        )
+    low, high = limits or (min(0.0, float(np.nanmin(cells))), float(np.nanmax(cells)))
+    sns.heatmap(
+        grid,
+        cmap=cmap,
+        vmin=low,
+        vmax=high,
+        annot=annot,
+        fmt=annotate or "",
+        ax=ax,
+        cbar_kws={"label": unit},
+    )
+    return None
+
+
+@_chart
+def hour_weekday_heatmap(table: pd.DataFrame, value: str, title: str, unit: str) -> Chart:
+    """A weekday × hour heatmap from :func:`lib.traffic.hour_weekday_activity`: counts from 0,
+    or, when the cells are within :data:`MATERIAL_SPREAD` of each other, their difference from
+    the mean (see :func:`_heatmap`; :func:`heatmap_spread` gives the same measure to a
+    sentence). Not drawn without data or with the same value in every cell."""
+    if table.empty:
+        return _no_data(title)
+    grid = _weekday_grid(table, value)
+    reason = degenerate(grid.stack().to_frame(unit), "hour of the week")
+    if reason:
+        return NoChart(title, reason)
     fig, ax = plt.subplots(figsize=(11, 4))
-    sns.heatmap(grid, cmap="rocket_r", ax=ax, cbar_kws={"label": unit})
-    return _finish(fig, ax, title, "hour of day (local)", "weekday")
+    note = _heatmap(ax, grid, unit)
+    return _finish(fig, ax, title, "hour of day (local)", "weekday", note)
 
 
+@_chart
 def rate_intervals(
     table: pd.DataFrame,
     label: str,
     panels: Sequence[tuple[str, str, str, str]],
     title: str,
-) -> Figure:
-    """Estimates with confidence intervals, a panel per ``(rate, low, high, axis label)``."""
+    rank_by: str | None = None,
+    top: int = TOP_N,
+) -> Chart:
+    """Estimates with confidence intervals, a panel per ``(rate, low, high, axis label)``, in
+    the table's order. Beyond ``top`` rows: the ``top`` largest by ``rank_by`` (a column of
+    ``table``, e.g. its viewers; by default the first panel's rate), largest first, under a
+    "top N of M" subtitle (rates do not add up into an "other" row). Not drawn for no row, one
+    row or the same estimate everywhere."""
+    estimates = table.set_index(label)[[rate for rate, *_ in panels]]
+    reason = degenerate(estimates.set_axis([p[3] for p in panels], axis=1), label, percent=True)
+    if reason:
+        return NoChart(title, reason)
+    rank = rank_by or panels[0][0]
+    total = len(table)
+    table, note = _top(table, label, rank, top, by=rank.replace("_", " "), what=_plural(label))
+    if note and rank_by:  # chosen by their size, shown by their rate
+        table = table.sort_values(panels[0][0], ascending=False, kind="stable")
+        note = f"the {top} {_plural(label)} with the most {rank_by.replace('_', ' ')}, of {total:,}"
     fig, axes = plt.subplots(
         1,
         len(panels),
@@ -306,24 +956,27 @@ def rate_intervals(
     for ax, (rate, low, high, axis_label) in zip(axes[0], panels, strict=True):
         errors = [table[rate] - table[low], table[high] - table[rate]]
         ax.errorbar(table[rate], positions, xerr=errors, fmt="o", capsize=3)
-        ax.set_yticks(list(positions), table[label])
+        ax.set_yticks(list(positions), table[label].astype(str))
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         _from_zero(ax, table[low].min(), "x")
         ax.set_xlabel(_percent_label(axis_label))
     axes[0][0].set_ylabel(label)
     axes[0][0].invert_yaxis()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0][0], title, note)
 
 
-def indicator_changes(table: pd.DataFrame, title: str) -> Figure:
+@_chart
+def indicator_changes(table: pd.DataFrame, title: str) -> Chart:
     """Relative change of each indicator against its baseline (from lib.overview); indicators
     not compared (no baseline, or one the data covers in part) are left out."""
     shown = table.dropna(subset=["change"])
     if shown.empty:
-        return _no_data(title, "change vs the baseline [%]", "")
+        return _no_data(title)
+    if len(shown) == 1:
+        return NoChart(
+            title, degenerate(shown.set_index("indicator")[["change"]], "indicator", True)
+        )
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.5))
     colours = [_RISE if value >= 0 else _FALL for value in shown["change"]]
     ax.barh(shown["indicator"], shown["change"], color=colours)
@@ -365,15 +1018,22 @@ def _funnel_bars(ax: plt.Axes, table: pd.DataFrame) -> None:
     ax.invert_yaxis()
 
 
-def funnel_chart(table: pd.DataFrame, title: str) -> Figure:
-    """Users per step of :func:`lib.funnel.funnel_table`, labelled with the share of step 1."""
+@_chart
+def funnel_chart(table: pd.DataFrame, title: str) -> Chart:
+    """Users per step of :func:`lib.funnel.funnel_table`, labelled with the share of step 1.
+    Not drawn when no user reached the first step."""
+    if table.empty or table["users"].max() == 0:
+        return NoChart(title, "no user reached the first step in this period.")
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(table) + 1.6))
     _funnel_bars(ax, table)
     return _finish(fig, ax, title, "users reaching the step (share of step 1)", "step")
 
 
-def funnel_paths_chart(table: pd.DataFrame, title: str) -> Figure:
+@_chart
+def funnel_paths_chart(table: pd.DataFrame, title: str) -> Chart:
     """A panel per path of :func:`lib.funnel.funnel_paths`: users per step and share of step 1."""
+    if table.empty or table["users"].max() == 0:
+        return NoChart(title, "no user entered any of the paths in this period.")
     paths = list(dict.fromkeys(table["path"]))
     rows = [len(table[table["path"] == path]) for path in paths]
     fig, axes = plt.subplots(
@@ -384,16 +1044,41 @@ def funnel_paths_chart(table: pd.DataFrame, title: str) -> Figure:
         ax.set_title(path, fontsize="medium")
         ax.set_xlabel("users reaching the step (share of step 1)")
         ax.set_ylabel("step")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0, 0], title)
 
 
-def funnel_by_segment(table: pd.DataFrame, dimension: str, title: str) -> Figure:
-    """Share of each segment's entrants reaching each step (from :func:`funnel_breakdown`)."""
+@_chart
+def funnel_by_segment(table: pd.DataFrame, dimension: str, title: str) -> Chart:
+    """Share of each segment's entrants reaching each step (from :func:`funnel_breakdown`): the
+    :data:`TOP_LINES` segments with the most entrants. Not drawn for one segment (the main
+    funnel again) or segments whose lines are all identical."""
+    if table.empty:
+        return _no_data(title)
+    lines = table.pivot_table(
+        index="step_index", columns=dimension, values="conversion_from_start", dropna=False
+    )
+    if len(lines.columns) == 1:
+        only = lines.columns[0]
+        return NoChart(
+            title, f"every entrant is in one {dimension}, {only}: the main funnel above."
+        )
+    reason = degenerate(lines, "step")
+    if reason:
+        return NoChart(title, reason)
+    entrants = table[table["step_index"] == table["step_index"].min()]
+    segments, note = _top(
+        entrants, dimension, "users", TOP_LINES, by="entrants", what=_plural(dimension)
+    )
+    shown = table[table[dimension].isin(segments[dimension])]
     fig, ax = plt.subplots(figsize=WIDE)
     sns.lineplot(
-        data=table, x="step_index", y="conversion_from_start", hue=dimension, marker="o", ax=ax
+        data=shown,
+        x="step_index",
+        y="conversion_from_start",
+        hue=dimension,
+        hue_order=list(segments[dimension]),
+        marker="o",
+        ax=ax,
     )
     steps = table.drop_duplicates("step_index").sort_values("step_index")
     ax.set_xticks(steps["step_index"].tolist(), steps["step"].tolist())
@@ -404,13 +1089,18 @@ def funnel_by_segment(table: pd.DataFrame, dimension: str, title: str) -> Figure
     ax.set_yticks([t for t in ticks if t >= lowest / 2])
     ax.tick_params(axis="y", which="minor", labelleft=False)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-    ax.legend(title=dimension, fontsize="small", ncols=2)
-    return _finish(fig, ax, title, "funnel step", "entrants reaching the step [%, log scale]")
+    _legend_outside(ax, title=dimension)
+    ylabel = "entrants reaching the step [%, log scale]"
+    return _finish(fig, ax, title, "funnel step", ylabel, note)
 
 
-def conversion_band(table: pd.DataFrame, title: str) -> Figure:
+@_chart
+def conversion_band(table: pd.DataFrame, title: str) -> Chart:
     """Daily conversion (from :func:`lib.funnel.daily_conversion`) with its band; days outside
     the band are marked."""
+    reason = degenerate(table.set_index("date")[["conversion_rate"]], "day", percent=True)
+    if reason:
+        return NoChart(title, reason)
     fig, ax = plt.subplots(figsize=WIDE)
     ax.fill_between(
         table["date"],
@@ -439,16 +1129,26 @@ def conversion_band(table: pd.DataFrame, title: str) -> Figure:
     )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     _from_zero(ax, 0.0)  # rates, and a band clipped to [0, 1]
-    ax.legend(fontsize="small")
+    _legend_outside(ax)
     _date_axis(ax)
     return _finish(fig, ax, title, "entry day (local)", "entrants reaching the last step [%]")
 
 
+@_chart
 def item_conversion_scatter(
     table: pd.DataFrame, title: str, min_viewers: int | None = None
-) -> Figure:
+) -> Chart:
     """Conversion against viewers per item (from :func:`lib.funnel.item_conversion`); the
     flagged worst items are marked (their names are in the table next to the chart)."""
+    if table.empty:
+        return _no_data(title)
+    if len(table) == 1:
+        row = table.iloc[0]
+        return NoChart(
+            title,
+            f"only one item, {row.iloc[0]}: {row['conversion_rate']:.1%} of "
+            f"{row['viewers']:,} viewers bought it.",
+        )
     fig, ax = plt.subplots(figsize=SQUARE)
     normal, worst = table[~table["worst"]], table[table["worst"]]
     ax.scatter(normal["viewers"], normal["conversion_rate"], s=10, alpha=0.4, label="items")
@@ -464,12 +1164,12 @@ def item_conversion_scatter(
             min_viewers,
             color=_LEVEL,
             linestyle=":",
-            label=f"large traffic (≥ {min_viewers} viewers)",
+            label=f"large traffic (≥ {min_viewers:,} viewers)",
         )
     ax.set_xscale("log")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     _from_zero(ax, 0.0)  # shares of viewers
-    ax.legend(fontsize="small")
+    _legend_outside(ax)
     return _finish(
         fig,
         ax,
@@ -479,19 +1179,22 @@ def item_conversion_scatter(
     )
 
 
-def behaviour_comparison(table: pd.DataFrame, title: str) -> Figure:
+@_chart
+def behaviour_comparison(table: pd.DataFrame, title: str, top: int = TOP_N) -> Chart:
     """Events per user by event name, droppers against converters (from
-    :func:`lib.funnel.dropoff_behaviour`)."""
-    long = table.melt(
-        id_vars="event_name",
-        value_vars=["events_per_dropper", "events_per_converter"],
-        var_name="group",
-        value_name="events_per_user",
+    :func:`lib.funnel.dropoff_behaviour`); beyond ``top`` event names, the ``top`` most frequent
+    (for either group) under a "top N of M" subtitle."""
+    names = {"events_per_dropper": "dropped", "events_per_converter": "converted"}
+    reason = degenerate(table.set_index("event_name")[list(names)].rename(columns=names), "event")
+    if reason:
+        return NoChart(title, reason)
+    ranked = table.assign(_most=table[list(names)].max(axis=1))
+    shown, note = _top(ranked, "event_name", "_most", top, by="events per user", what="events")
+    long = shown.melt(
+        id_vars="event_name", value_vars=list(names), var_name="group", value_name="events_per_user"
     )
-    long["group"] = long["group"].map(
-        {"events_per_dropper": "dropped", "events_per_converter": "converted"}
-    )
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
+    long["group"] = long["group"].map(names)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.5))
     sns.barplot(
         data=long,
         y="event_name",
@@ -501,15 +1204,18 @@ def behaviour_comparison(table: pd.DataFrame, title: str) -> Figure:
         palette=[_FALL, _RISE],
         ax=ax,
     )
-    ax.legend(title=None)
-    return _finish(fig, ax, title, "events per user [count]", "event")
+    _legend_outside(ax)
+    return _finish(fig, ax, title, "events per user [count]", "event", note)
 
 
-def gmv_waterfall(decomposition: pd.DataFrame, title: str) -> Figure:
+@_chart
+def gmv_waterfall(decomposition: pd.DataFrame, title: str) -> Chart:
     """Previous GMV, the effect of each factor and current GMV (from
     :func:`lib.gmv.gmv_decomposition`) as a waterfall."""
     rows = decomposition.set_index("factor")
     start, end = rows.loc["gmv", "previous"], rows.loc["gmv", "current"]
+    if not start and not end:
+        return NoChart(title, "no GMV in either period.")
     names = {
         "uv": "UV\neffect",
         "conversion_rate": "conversion\neffect",
@@ -551,25 +1257,19 @@ LIFECYCLE_COLOURS = {
 }
 
 
-def _no_data(title: str, xlabel: str, ylabel: str) -> Figure:
-    """An empty chart that says so, for a period without the data a chart needs."""
-    fig, ax = plt.subplots(figsize=WIDE)
-    ax.text(0.5, 0.5, "no data for this period", transform=ax.transAxes, ha="center")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return _finish(fig, ax, title, xlabel, ylabel)
-
-
-def cohort_heatmap(cohorts: pd.DataFrame, title: str, value: str = "retention_rate") -> Figure:
-    """Cohort × day-N heatmap of a retention rate (from :func:`lib.retention.cohort_retention`)."""
+@_chart
+def cohort_heatmap(cohorts: pd.DataFrame, title: str, value: str = "retention_rate") -> Chart:
+    """Cohort × day-N heatmap of a retention rate (from :func:`lib.retention.cohort_retention`),
+    coloured from 0."""
     xlabel, ylabel = "day N after the cohort date [days]", "cohort (local date)"
     if cohorts.empty:
-        return _no_data(title, xlabel, ylabel)
+        return _no_data(title)
     grid = cohorts.pivot(index="cohort_date", columns="day", values=value)
-    grid.index = [f"{d:%m-%d}" for d in grid.index]
+    grid.index = _date_labels(grid.index, _month_formats(grid.index))
     # day 0 is 100% by definition: scale the colours to the later days so they stay readable
     later = grid.drop(columns=0, errors="ignore").max().max()
-    fig, ax = plt.subplots(figsize=(11, 0.22 * len(grid) + 2))
+    # a year of daily cohorts would make a figure 80 inches tall: at most 12, labels thinned
+    fig, ax = plt.subplots(figsize=(11, min(0.22 * len(grid) + 2, 12)))
     sns.heatmap(
         grid,
         cmap="rocket_r",
@@ -579,18 +1279,29 @@ def cohort_heatmap(cohorts: pd.DataFrame, title: str, value: str = "retention_ra
         cbar_kws={"label": "users retained [% of cohort]", "format": PercentFormatter(1.0)},
     )
     ax.tick_params(axis="y", labelsize="small")
-    return _finish(fig, ax, title, xlabel, ylabel)
+    _finish(fig, ax, title, xlabel, ylabel)
+    _thin_labels(ax, most=len(grid), axis="y")
+    return fig
 
 
+def _month_formats(dates: Sequence[pd.Timestamp]) -> list[str] | None:
+    """Months (every date a 1st) are written 2025-10; other dates by their span."""
+    dates = list(dates)
+    if len(dates) > 1 and all(d.day == 1 for d in dates):
+        return ["%Y-%m", "%Y-%m-%d"]
+    return None
+
+
+@_chart
 def retention_curve(
     curve: pd.DataFrame, headline: pd.DataFrame, phases: pd.DataFrame | None, title: str
-) -> Figure:
+) -> Chart:
     """The average retention curve with the headline days labelled and the phases shaded."""
     xlabel, ylabel = "day N after the cohort date [days]", "retained [% of cohort]"
-    if curve.empty:
-        return _no_data(title, xlabel, ylabel)
-    fig, ax = plt.subplots(figsize=WIDE)
     shown = curve[curve["day"] >= 1]
+    if shown.empty:
+        return NoChart(title, "no cohort can be followed beyond its first day yet.")
+    fig, ax = plt.subplots(figsize=WIDE)
     ax.plot(
         shown["day"], shown["retention_rate"], marker="o", markersize=3, label="return on day N"
     )
@@ -627,17 +1338,34 @@ def retention_curve(
     ax.set_xlim(0.5, curve["day"].max() + 0.5)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize="small")
+    _legend_outside(ax)
     _finish(fig, ax, title, xlabel, ylabel)
     for note in notes:  # D1 sits half a day from the left edge: centred, its note would stick out
         _keep_inside(ax, note)
     return fig
 
 
+@_chart
 def magic_number_chart(
     by_count: pd.DataFrame, best: pd.DataFrame, behaviour: str, title: str, ylabel: str
-) -> Figure:
-    """Retention per early-behaviour count, bars at or above the magic number highlighted."""
+) -> Chart:
+    """Retention per early-behaviour count, bars at or above the magic number highlighted. Not
+    drawn when no cohort user can be followed that long, or for one count only."""
+    if by_count.empty:
+        return NoChart(
+            title,
+            "no cohort user can be followed that long: the data ends too soon after the period.",
+        )
+    if len(by_count) == 1:
+        row = by_count.iloc[0]
+        return NoChart(
+            title,
+            f"every user has the same {behaviour}, {row['label']}, and "
+            f"{row['retention_rate']:.1%} of them were retained; nothing to compare it with.",
+        )
+    reason = degenerate(by_count.set_index("label")[["retention_rate"]], "count", percent=True)
+    if reason:
+        return NoChart(title, reason)
     fig, ax = plt.subplots(figsize=WIDE)
     threshold = int(best["threshold"].iloc[0]) if len(best) else None
     colours = [
@@ -651,17 +1379,8 @@ def magic_number_chart(
     ):
         ax.text(x, rate, f"n={users:,}", ha="center", va="bottom", fontsize="x-small")
     ax.set_xticks(list(positions), by_count["label"])
-    top = by_count["retention_rate"].max() if len(by_count) else 0.0
+    top = by_count["retention_rate"].max()
     ax.set_ylim(0, max(top, 0.01) * 1.2)  # room for the note
-    if by_count.empty:
-        ax.text(
-            0.5,
-            0.5,
-            "no cohort user can be followed that long: the data ends too soon after the period",
-            transform=ax.transAxes,
-            ha="center",
-            fontsize="small",
-        )
     if threshold is not None:
         row = best.iloc[0]
         ax.axhline(row["retention_below"], color="grey", linestyle=":", linewidth=1)
@@ -676,18 +1395,25 @@ def magic_number_chart(
             fontsize="small",
         )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    return _finish(fig, ax, title, f"{behaviour} [count]", ylabel)
+    _finish(fig, ax, title, f"{behaviour} [count]", ylabel)
+    _thin_labels(ax)
+    return fig
 
 
-def lifecycle_chart(table: pd.DataFrame, title: str) -> Figure:
+@_chart
+def lifecycle_chart(table: pd.DataFrame, title: str) -> Chart:
     """Stacked bars per window: new, returning and resurrected up, dormant down."""
+    xlabel, ylabel = "window (local dates)", "users (dormant below 0)"
     if table.empty:
-        return _no_data(title, "window (local dates)", "users (dormant below 0)")
+        return _no_data(title)
+    starts = _date_labels(table["window_start"])
+    ends = _date_labels(table["window_end"])
+    labels = [f"{s}\nto {e}" for s, e in zip(starts, ends, strict=True)]
+    states = ["returning", "resurrected", "new", "dormant"]
+    reason = degenerate(table[states].set_axis(labels), "window")
+    if reason:
+        return NoChart(title, reason.replace("\n", " "))
     fig, ax = plt.subplots(figsize=WIDE)
-    labels = [
-        f"{s:%m-%d}\nto {e:%m-%d}"
-        for s, e in zip(table["window_start"], table["window_end"], strict=True)
-    ]
     positions = range(len(table))
     bottom = pd.Series(0, index=table.index)
     for state in ("returning", "resurrected", "new"):
@@ -697,10 +1423,15 @@ def lifecycle_chart(table: pd.DataFrame, title: str) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(list(positions), labels)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
-    ax.legend(fontsize="small", ncols=4)
-    return _finish(fig, ax, title, "window (local dates)", "users (dormant below 0)")
+    handles, names = ax.get_legend_handles_labels()
+    order = [names.index(state) for state in ("new", "resurrected", "returning", "dormant")]
+    _legend_outside(ax, handles=[handles[i] for i in order], labels=[names[i] for i in order])
+    _finish(fig, ax, title, xlabel, ylabel)
+    _thin_labels(ax)
+    return fig
 
 
+@_chart
 def grouped_bars(
     table: pd.DataFrame,
     x: str,
@@ -710,23 +1441,56 @@ def grouped_bars(
     xlabel: str,
     ylabel: str,
     percent: bool = False,
-) -> Figure:
-    """Vertical bars of several ``columns`` side by side for each value of ``x``."""
+    top: int = TOP_N,
+    counts: Sequence[str] | None = None,
+) -> Chart:
+    """Vertical bars of several ``columns`` side by side for each value of ``x``. Dates (months)
+    keep their order, their labels thinned; beyond ``top`` categories, the ``top`` largest by the
+    first column, with an "other" group when the values add up, else a "top N of M" subtitle.
+    Not drawn for one bar, or columns identical for every ``x``. ``counts`` (one column per
+    series) writes each group's n under it, in legend order, so a rate on 55 buyers does not look
+    as solid as one on 12,000."""
+    if percent:
+        ylabel = _percent_label(ylabel)
     if table.empty:
-        return _no_data(title, xlabel, ylabel)
+        return _no_data(title)
+    dated = pd.api.types.is_datetime64_any_dtype(table[x])
+    if dated:  # months: label them 2025-08, not midnights
+        table = table.assign(**{x: table[x].dt.strftime("%Y-%m")})
+    series = table.set_index(x)[list(columns)].set_axis(list(labels), axis=1)
+    reason = degenerate(series, xlabel, percent)
+    if reason:
+        return NoChart(title, reason)
+    note = None
+    if not dated:
+        adds = _summable(ylabel, percent)
+        table, note = _top(table, x, columns[0], top, adds, columns, labels[0], _plural(xlabel))
     long = table.melt(id_vars=x, value_vars=list(columns), var_name="series")
     long["series"] = long["series"].map(dict(zip(columns, labels, strict=True)))
-    if pd.api.types.is_datetime64_any_dtype(long[x]):  # months: label them 2025-08, not midnights
-        long[x] = long[x].dt.strftime("%Y-%m")
     fig, ax = plt.subplots(figsize=WIDE)
     sns.barplot(data=long, x=x, y="value", hue="series", ax=ax)
-    ax.legend(title=None, fontsize="small")
+    if counts is not None:  # under each group, the n of its bars in legend order
+        names = table[x].astype(str).tolist()
+        ns = table[list(counts)].fillna(0).astype("int64").to_numpy()
+        ax.set_xticks(
+            range(len(names)),
+            [
+                f"{name}\nn = {' · '.join(f'{n:,}' for n in row)}"
+                for name, row in zip(names, ns, strict=True)
+            ],
+        )
+    _legend_outside(ax)
     if percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ylabel = _percent_label(ylabel)
-    return _finish(fig, ax, title, xlabel, ylabel)
+    _finish(fig, ax, title, xlabel, ylabel, note)
+    if not dated:
+        _tilt_labels(ax)
+    elif counts is None:  # with counts, every month keeps its label: its n must be read
+        _thin_labels(ax)
+    return fig
 
 
+@_chart
 def days_histogram(
     table: pd.DataFrame,
     days: str,
@@ -735,11 +1499,19 @@ def days_histogram(
     xlabel: str,
     ylabel: str,
     bin_days: int = 7,
-) -> Figure:
-    """Counts per day in ``bin_days``-day bars, with the cumulative share on a second axis."""
-    if table.empty:
-        return _no_data(title, xlabel, ylabel)
+) -> Chart:
+    """Counts per day in ``bin_days``-day bars, with the cumulative share on a second axis. Not
+    drawn when every count falls in one bar."""
+    if table.empty or table[count].sum() == 0:
+        return _no_data(title)
     binned = table.assign(bin=table[days] // bin_days * bin_days).groupby("bin")[count].sum()
+    binned = binned[binned > 0]
+    if len(binned) == 1:
+        low = int(binned.index[0])
+        return NoChart(
+            title,
+            f"all {binned.iloc[0]:,} fall within days {low}–{low + bin_days - 1}; one bar only.",
+        )
     fig, ax = plt.subplots(figsize=WIDE)
     ax.bar(binned.index, binned.to_numpy(), width=bin_days * 0.9, align="edge")
     share = ax.twinx()
@@ -752,36 +1524,52 @@ def days_histogram(
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
+@_chart
 def segment_sizes(
-    summary: pd.DataFrame, title: str, label: str = "segment", axis_label: str = "segment"
-) -> Figure:
+    summary: pd.DataFrame,
+    title: str,
+    label: str = "segment",
+    axis_label: str = "segment",
+    top: int = TOP_N,
+) -> Chart:
     """Two panels per segment: its size (users) and its value (GMV to date per user); only the
-    size when the summary has no value (a source without orders)."""
+    size when the summary has no value (a source without orders). In the summary's order; beyond
+    ``top`` segments, the ``top`` largest and one "other (k more)" row (its users summed, its
+    value per user from the summed GMV to date when the summary has it). Not drawn for one
+    segment."""
     if summary.empty:
-        return _no_data(title, "users", axis_label)
+        return _no_data(title)
     valued = "gmv_to_date_per_user" in summary.columns
+    reason = degenerate(summary.set_index(label)[["users"]], axis_label)
+    if reason and reason.startswith("only one"):
+        return NoChart(title, reason)
+    sums = [c for c in ("users", "gmv_to_date") if c in summary.columns]
+    shown, _ = _top(summary, label, "users", top, summable=True, sums=sums)
+    if valued and "gmv_to_date" in shown.columns and _is_other(shown[label].iloc[-1]):
+        other = shown.index[-1]
+        users = shown.at[other, "users"]
+        per_user = shown.at[other, "gmv_to_date"] / users if users else np.nan
+        shown.at[other, "gmv_to_date_per_user"] = per_user
     width = 11 if valued else 6
     fig, axes = plt.subplots(
         1,
         2 if valued else 1,
-        figsize=(width, 0.4 * len(summary) + 1.8),
+        figsize=(width, 0.4 * len(shown) + 1.8),
         sharey=True,
         squeeze=False,
     )
     axes = axes[0]
-    positions = range(len(summary))
-    axes[0].barh(positions, summary["users"], color=sns.color_palette()[0])
-    axes[0].set_yticks(list(positions), summary[label])
+    names = shown[label].tolist()
+    _hbars(axes[0], names, shown["users"], sns.color_palette()[0])
     axes[0].set_xlabel("users")
     axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_ylabel(axis_label)
-    axes[0].invert_yaxis()
     if valued:
-        axes[1].barh(positions, summary["gmv_to_date_per_user"], color=sns.color_palette()[1])
+        positions = range(len(shown))
+        values = shown["gmv_to_date_per_user"].fillna(0.0)
+        axes[1].barh(positions, values, color=_colours(names, sns.color_palette()[1]))
         axes[1].set_xlabel("GMV to date per user [currency]")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0], title)
 
 
 # ---------------------------------------------------------------- products and costs (issue 5)
@@ -804,6 +1592,18 @@ def _money(ax_axis) -> None:
     ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
+def _top_labels(
+    table: pd.DataFrame, label: str, by: str, n: int = TOP_N
+) -> tuple[pd.Series, str | None]:
+    """Which points of a scatter get a label: all, or beyond ``n`` the ``n`` largest by ``by``
+    (every point is still drawn), with the subtitle that says so."""
+    if len(table) <= n:
+        return pd.Series(True, index=table.index), None
+    largest = table[by].rank(method="first", ascending=False) <= n
+    return largest, f"labelled: the {n} largest by {by.replace('_', ' ')}, of {len(table):,}"
+
+
+@_chart
 def bcg_matrix(
     table: pd.DataFrame,
     label: str,
@@ -812,21 +1612,32 @@ def bcg_matrix(
     conversion_split: float,
     title: str,
     exposure_label: str,
-) -> Figure:
+) -> Chart:
     """The new BCG matrix (from :func:`lib.products.with_quadrants`): exposure against conversion,
-    bubble area by revenue, colour by gross margin, the splits drawn and the quadrants named."""
+    bubble area by revenue, colour by gross margin (from 0), the splits drawn and the quadrants
+    named; beyond :data:`TOP_N` items only the largest by revenue are labelled."""
     xlabel, ylabel = f"{exposure_label} [count, log scale]", "buyers / viewers [%]"
     rated = table[table["conversion_rate"].notna() & (table[exposure] > 0)]
     if rated.empty:
-        return _no_data(title, xlabel, ylabel)
+        return _no_data(title)
+    if len(rated) == 1:
+        row = rated.iloc[0]
+        return NoChart(
+            title,
+            f"only one {label}, {row[label]}: {row[exposure]:,.0f} {exposure_label}, "
+            f"{row['conversion_rate']:.1%} conversion; nothing to compare it with.",
+        )
     fig, ax = plt.subplots(figsize=(9, 6))
     sizes = 2000 * rated["revenue"] / max(rated["revenue"].max(), 1e-9) + 20
+    margins = rated["gross_margin"]
     points = ax.scatter(
         rated[exposure],
         rated["conversion_rate"],
         s=sizes,
-        c=rated["gross_margin"],
+        c=margins,
         cmap="viridis",
+        vmin=min(0.0, margins.min()),  # from 0: a 5% margin is not the "bottom" of the scale
+        vmax=max(0.0, margins.max()),
         alpha=0.7,
         edgecolors="white",
     )
@@ -837,8 +1648,10 @@ def bcg_matrix(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.margins(0.1)  # the largest bubbles reach well beyond their centres
     _from_zero(ax, 0.0)  # shares of viewers
-    _finish(fig, ax, title, xlabel, ylabel)
-    labels = _label_points(ax, rated[exposure], rated["conversion_rate"], rated[label])
+    labelled, note = _top_labels(rated, label, "revenue")
+    _finish(fig, ax, title, xlabel, ylabel, note)
+    named = rated[labelled]
+    labels = _label_points(ax, named[exposure], named["conversion_rate"], named[label])
     _name_quadrants(ax, exposure_split, conversion_split, [*_bubble_boxes(ax, points), *labels])
     return fig
 
@@ -898,6 +1711,7 @@ def _name_quadrants(ax: plt.Axes, x_split: float, y_split: float, avoid: list[Bb
         avoid.append(best[2])
 
 
+@_chart
 def two_panel_bars(
     table: pd.DataFrame,
     label: str,
@@ -908,35 +1722,50 @@ def two_panel_bars(
     right_label: str,
     axis_label: str,
     right_percent: bool = False,
-) -> Figure:
-    """Two horizontal bar panels per row of ``table`` (in its order): ``left`` and ``right``."""
+    top: int = TOP_N,
+) -> Chart:
+    """Two horizontal bar panels per row of ``table`` (in its order): ``left`` and ``right``.
+    Beyond ``top`` rows, the ``top`` largest by ``left``, plus an "other (k more)" row with the
+    summed ``left`` (and no ``right``, which need not add up) when ``left_label``'s unit adds up,
+    else a "top N of M" subtitle. Not drawn for one row."""
     if table.empty:
-        return _no_data(title, left_label, axis_label)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(table) + 1.8), sharey=True)
-    positions = range(len(table))
-    axes[0].barh(positions, table[left], color=sns.color_palette()[0])
-    axes[0].set_yticks(list(positions), table[label])
+        return _no_data(title)
+    if right_percent:
+        right_label = _percent_label(right_label)
+    if len(table) == 1:
+        row = table.iloc[0]
+        right_value = _value_text(row[right], right_percent) if pd.notna(row[right]) else "none"
+        return NoChart(
+            title,
+            f"only one {axis_label}, {row[label]}: {left_label} {_value_text(row[left])}, "
+            f"{right_label} {right_value}; nothing to compare it with.",
+        )
+    adds = _summable(left_label)
+    shown, note = _top(table, label, left, top, adds, [left], left_label, _plural(axis_label))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(shown) + 1.8), sharey=True)
+    names = shown[label].tolist()
+    _hbars(axes[0], names, shown[left], sns.color_palette()[0])
     axes[0].set_xlabel(left_label)
     axes[0].xaxis.set_major_locator(MaxNLocator(5))
     _money(axes[0].xaxis)
     axes[0].set_ylabel(axis_label)
-    axes[0].invert_yaxis()
-    axes[1].barh(positions, table[right].fillna(0), color=sns.color_palette()[1])
+    positions = range(len(shown))
+    axes[1].barh(positions, shown[right].fillna(0), color=sns.color_palette()[1])
     axes[1].set_xlabel(right_label)
     if right_percent:
         axes[1].xaxis.set_major_formatter(PercentFormatter(1.0))
-        axes[1].set_xlabel(_percent_label(right_label))
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0], title, note)
 
 
-def pareto_curve(pareto: pd.DataFrame, title: str, a_share: float = 0.8) -> Figure:
+@_chart
+def pareto_curve(pareto: pd.DataFrame, title: str, a_share: float = 0.8) -> Chart:
     """Cumulative revenue share against the share of SKUs (from :func:`lib.products.sku_pareto`),
     with the point where the A class ends marked."""
     xlabel, ylabel = "SKUs by revenue, largest first [% of SKUs]", "cumulative revenue [%]"
     if pareto.empty or pareto["revenue"].sum() <= 0:
-        return _no_data(title, xlabel, ylabel)
+        return _no_data(title)
+    if (pareto["revenue"] > 0).sum() == 1:
+        return NoChart(title, f"one SKU makes all the revenue, {pareto['sku_id'].iloc[0]}.")
     fig, ax = plt.subplots(figsize=WIDE)
     ax.plot(pareto["sku_share"], pareto["cumulative_share"], color=_LEVEL)
     a = pareto[pareto["abc_class"] == "A"]
@@ -958,6 +1787,7 @@ def pareto_curve(pareto: pd.DataFrame, title: str, a_share: float = 0.8) -> Figu
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
+@_chart
 def stacked_bars_h(
     table: pd.DataFrame,
     label: str,
@@ -968,52 +1798,100 @@ def stacked_bars_h(
     axis_label: str,
     percent: bool = False,
     colours: Sequence[str] | None = None,
-) -> Figure:
-    """Horizontal bars of ``columns`` stacked per row of ``table`` (in its order)."""
+    top: int = TOP_N,
+) -> Chart:
+    """Horizontal bars of ``columns`` stacked per row of ``table`` (in its order). Beyond
+    ``top`` rows, the ``top`` largest by their total, plus an "other (k more)" row when the
+    values add up (money, counts), else (shares) a "top N of M" subtitle. Not drawn for one
+    row (its parts are said in the sentence)."""
+    if percent:
+        value_label = _percent_label(value_label)
     if table.empty:
-        return _no_data(title, value_label, axis_label)
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(table) + 1.8))
-    positions = range(len(table))
-    left = pd.Series(0.0, index=table.index)
+        return _no_data(title)
+    parts = table.set_index(label)[list(columns)].set_axis(list(labels), axis=1)
+    reason = degenerate(parts, axis_label, percent)
+    if reason and reason.startswith(("no data", "only one")):
+        return NoChart(title, reason)
+    ranked = table.assign(_total=table[list(columns)].sum(axis=1))
+    adds = _summable(value_label, percent)
+    shown, note = _top(ranked, label, "_total", top, adds, columns, "total", _plural(axis_label))
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.8))
+    positions = range(len(shown))
+    left = pd.Series(0.0, index=shown.index)
     palette = colours or sns.color_palette("deep", len(columns))
     for column, name, colour in zip(columns, labels, palette, strict=False):
-        values = table[column].fillna(0.0)
+        values = shown[column].fillna(0.0)
         ax.barh(positions, values, left=left, label=name, color=colour)
         left = left + values
-    ax.set_yticks(list(positions), table[label])
+    ax.set_yticks(list(positions), shown[label].astype(str))
     ax.invert_yaxis()
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        value_label = _percent_label(value_label)
     else:
         _money(ax.xaxis)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _finish(fig, ax, title, value_label, axis_label)
+    _legend_outside(ax)
+    return _finish(fig, ax, title, value_label, axis_label, note)
 
 
+def _unit_range(unit: str) -> tuple[float, float] | None:
+    """The range a unit declares in brackets ("average rating [1–5]" → (1, 5)), if any."""
+    found = re.search(r"\[\s*(-?\d+(?:\.\d+)?)\s*[–-]\s*(-?\d+(?:\.\d+)?)\s*\]", unit)
+    return (float(found.group(1)), float(found.group(2))) if found else None
+
+
+@_chart
 def week_heatmap(
-    table: pd.DataFrame, row: str, value: str, title: str, ylabel: str, unit: str
-) -> Figure:
-    """A ``row`` × week heatmap of ``value`` (long input with a ``week`` column of Mondays)."""
+    table: pd.DataFrame,
+    row: str,
+    value: str,
+    title: str,
+    ylabel: str,
+    unit: str,
+    limits: tuple[float, float] | None = None,
+    rank_by: str | None = None,
+    top: int = TOP_N,
+) -> Chart:
+    """A ``row`` × week heatmap of ``value`` (long input with a ``week`` column of Mondays),
+    each cell annotated. Colours on ``limits`` when the unit has a fixed range (by default the
+    range ``unit`` states in brackets: "average rating [1–5]"), else from 0, or as the
+    difference from the mean when the cells differ little (see :func:`_heatmap`). Beyond
+    ``top`` rows, the ``top`` largest by the sum of ``rank_by`` (a column, e.g. reviews; by
+    default ``value``) under a "top N of M" subtitle."""
     xlabel = "week starting (local Monday)"
-    if table.empty:
-        return _no_data(title, xlabel, ylabel)
+    limits = limits or _unit_range(unit)
+    if table.empty or table[value].isna().all():
+        return _no_data(title)
     grid = table.pivot(index=row, columns="week", values=value)
-    grid.columns = [f"{w:%m-%d}" for w in grid.columns]
+    reason = degenerate(grid.stack().to_frame(unit), f"{row} and week")
+    if reason:
+        return NoChart(title, reason)
+    rank = rank_by or value
+    sizes = table.groupby(row, as_index=False)[rank].sum()
+    kept, note = _top(sizes, row, rank, top, by=rank.replace("_", " "), what=_plural(ylabel))
+    if note:
+        grid = grid.loc[kept[row]]
+    grid.columns = _date_labels(list(grid.columns))
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(grid) + 1.8))
-    sns.heatmap(grid, cmap="RdYlGn", annot=True, fmt=".1f", ax=ax, cbar_kws={"label": unit})
-    return _finish(fig, ax, title, xlabel, ylabel)
+    # green is high on each scale; red to green only where the low end is a real value (limits)
+    cmap = "RdYlGn" if limits else "YlGn"
+    flat = _heatmap(ax, grid, unit, cmap, limits, annotate=".1f", diverging="RdYlGn")
+    return _finish(fig, ax, title, xlabel, ylabel, "; ".join(n for n in (note, flat) if n))
 
 
-def component_bars(totals: pd.DataFrame, title: str) -> Figure:
+@_chart
+def component_bars(totals: pd.DataFrame, title: str) -> Chart:
     """Monthly cost stacked by ROPG component (from :func:`lib.costs.component_totals`)."""
     xlabel, ylabel = "month (local; partial months hold only the period's days)", "cost [currency]"
     parts = totals[totals["component"] != "total"]
     if parts.empty:
-        return _no_data(title, xlabel, ylabel)
+        return _no_data(title)
     wide = parts.pivot(index="month", columns="component", values="amount").fillna(0.0)
     order = [c for c in COMPONENT_COLOURS if c in wide.columns]
     wide = wide[order + sorted(set(wide.columns) - set(order))]
+    months = [f"{m:%Y-%m}" for m in wide.index]
+    reason = degenerate(wide.set_axis(months), "month")
+    if reason and reason.startswith(("no data", "only one")):
+        return NoChart(title, reason)
     fig, ax = plt.subplots(figsize=WIDE)
     positions = range(len(wide))
     bottom = pd.Series(0.0, index=wide.index)
@@ -1021,19 +1899,23 @@ def component_bars(totals: pd.DataFrame, title: str) -> Figure:
         colour = COMPONENT_COLOURS.get(component, _LEVEL)
         ax.bar(positions, wide[component], bottom=bottom, color=colour, label=component)
         bottom = bottom + wide[component]
-    ax.set_xticks(list(positions), [f"{m:%Y-%m}" for m in wide.index])
+    ax.set_xticks(list(positions), months)
     _money(ax.yaxis)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _finish(fig, ax, title, xlabel, ylabel)
+    handles, names = ax.get_legend_handles_labels()
+    _legend_outside(ax, handles=handles[::-1], labels=names[::-1])  # top down, as stacked
+    _finish(fig, ax, title, xlabel, ylabel)
+    _thin_labels(ax)
+    return fig
 
 
-def unit_economics_bars(economics: pd.DataFrame, title: str) -> Figure:
+@_chart
+def unit_economics_bars(economics: pd.DataFrame, title: str) -> Chart:
     """Revenue, each cost and the margins per paid order (from
     :func:`lib.costs.unit_economics`); costs drawn below zero."""
     xlabel, ylabel = "per paid order [currency]", "line"
     shown = economics[~economics["line"].isin(["variable_costs", "fixed_costs", "total_cost"])]
     if shown.empty or shown["per_order"].isna().all():
-        return _no_data(title, xlabel, ylabel)
+        return NoChart(title, "no paid order in this period.")
     costs = ~shown["line"].isin(["revenue", "contribution_margin", "net_profit"])
     values = shown["per_order"].where(~costs, -shown["per_order"])
     colours = [_FALL if v < 0 else _RISE for v in values]
@@ -1050,43 +1932,55 @@ def unit_economics_bars(economics: pd.DataFrame, title: str) -> Figure:
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
-def channel_roi_chart(table: pd.DataFrame, title: str) -> Figure:
-    """ROAS and ROI per channel and billing model (from :func:`lib.costs.channel_roi`)."""
+@_chart
+def channel_roi_chart(table: pd.DataFrame, title: str, top: int = TOP_N) -> Chart:
+    """ROAS and ROI per channel and billing model (from :func:`lib.costs.channel_roi`); beyond
+    ``top`` rows, the ``top`` with the largest spend under a "top N of M" subtitle. Not drawn
+    for one row."""
     if table.empty:
-        return _no_data(title, "return per unit of spend", "channel · billing model")
+        return _no_data(title)
     labels = [f"{c} · {b}" for c, b in zip(table["channel"], table["billing_model"], strict=True)]
+    table = table.assign(_label=labels)
+    if len(table) == 1:
+        row = table.iloc[0]
+        return NoChart(
+            title,
+            f"only one channel, {row['_label']}: ROAS {_value_text(row['roas'])}, "
+            f"ROI {_value_text(row['roi'])}; nothing to compare it with.",
+        )
+    table, note = _top(table, "_label", "spend", top, what="channels", by="spend")
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(table) + 1.8), sharey=True)
     positions = range(len(table))
     axes[0].barh(positions, table["roas"].fillna(0.0), color=sns.color_palette()[0])
     axes[0].axvline(1, color="grey", linestyle=":", linewidth=1)
     axes[0].set_xlabel("ROAS = GMV / spend [ratio]")
-    axes[0].set_yticks(list(positions), labels)
+    axes[0].set_yticks(list(positions), table["_label"])
     axes[0].set_ylabel("channel · billing model")
     axes[0].invert_yaxis()
     roi = table["roi"].fillna(0.0)
     axes[1].barh(positions, roi, color=[_RISE if v >= 0 else _FALL for v in roi])
     axes[1].axvline(0, color="black", linewidth=0.8)
     axes[1].set_xlabel("ROI after goods cost = (GMV − goods − spend) / spend [ratio]")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0], title, note)
 
 
-def cost_growth_bars(growth: pd.DataFrame, title: str, n: int = 10) -> Figure:
+@_chart
+def cost_growth_bars(growth: pd.DataFrame, title: str, n: int = 10) -> Chart:
     """Growth of the ``n`` fastest-growing cost items (from :func:`lib.costs.cost_growth`), the
-    flagged ones highlighted; items without a previous cost have no growth and are left out."""
+    flagged ones highlighted, fastest first; items without a previous cost have no growth and
+    are left out."""
     xlabel, ylabel = "growth against the previous period [%]", "cost item"
     shown = growth[growth["growth"].notna()].head(n)
-    if shown.empty:
-        return _no_data(title, xlabel, ylabel)
+    shown = shown.sort_values("growth", ascending=False, kind="stable")
+    names = [f"{c}: {i}" for c, i in zip(shown["component"], shown["item"], strict=True)]
+    reason = degenerate(shown.set_axis(names)[["growth"]], "cost item", percent=True)
+    if reason:
+        return NoChart(title, reason)
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(shown) + 1.5))
     positions = range(len(shown))
     colours = [_ALERT if flagged else _LEVEL for flagged in shown["fastest_growth"]]
     ax.barh(positions, shown["growth"], color=colours)
-    ax.set_yticks(
-        list(positions),
-        [f"{c}: {i}" for c, i in zip(shown["component"], shown["item"], strict=True)],
-    )
+    ax.set_yticks(list(positions), names)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -1096,6 +1990,7 @@ def cost_growth_bars(growth: pd.DataFrame, title: str, n: int = 10) -> Figure:
 # ---------------------------------------------------------------- supply chain (issue 8)
 
 
+@_chart
 def ranked_bars(
     table: pd.DataFrame,
     category: str,
@@ -1105,27 +2000,32 @@ def ranked_bars(
     value_label: str,
     top: int | None = None,
     percent: bool = False,
-) -> Figure:
-    """Horizontal bars of ``value`` per ``category``, largest first (the ``top`` largest only);
-    rows without a value are left out."""
+    summable: bool | None = None,
+) -> Chart:
+    """Horizontal bars of ``value`` per ``category``, largest first; rows without a value are
+    left out. Beyond ``top`` (by default :data:`TOP_N`) rows: the ``top`` largest and one "other
+    (k more)" bar when the values add up (``summable``; by default when ``value_label``'s unit
+    is a count or money: lost revenue, units short), else a "top N of M" subtitle (days of
+    inventory). Not drawn for one bar or the same value everywhere."""
+    if percent:
+        value_label = _percent_label(value_label)
     shown = table.dropna(subset=[value]).sort_values([value, category], ascending=[False, True])
-    if top is not None:
-        shown = shown.head(top)
-    if shown.empty:
-        return _no_data(title, value_label, category_label)
+    reason = degenerate(shown.set_index(category)[[value]], category_label, percent)
+    if reason:
+        return NoChart(title, reason)
+    adds = _summable(value_label, percent) if summable is None else summable
+    what = _plural(category_label)
+    shown, note = _top(shown, category, value, top or TOP_N, adds, [value], value_label, what)
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(shown) + 1.6))
-    positions = range(len(shown))
-    ax.barh(positions, shown[value], color=sns.color_palette()[0])
-    ax.set_yticks(list(positions), shown[category].astype(str))
-    ax.invert_yaxis()
+    _hbars(ax, shown[category].tolist(), shown[value], sns.color_palette()[0])
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-        value_label = _percent_label(value_label)
     else:
         _money(ax.xaxis)
-    return _finish(fig, ax, title, value_label, category_label)
+    return _finish(fig, ax, title, value_label, category_label, note)
 
 
+@_chart
 def labelled_scatter(
     table: pd.DataFrame,
     x: str,
@@ -1137,9 +2037,10 @@ def labelled_scatter(
     size: str | None = None,
     y_percent: bool = False,
     reference: str | None = None,
-) -> Figure:
+) -> Chart:
     """One labelled point per row (area by ``size`` when given), e.g. suppliers or carriers;
-    labels that would overlap are moved apart (:func:`_label_points`).
+    labels that would overlap are moved apart (:func:`_label_points`); beyond :data:`TOP_N`
+    points only the largest by ``size`` are labelled.
 
     ``reference`` is the ``label`` of a row that sums up the others (``lib.supply.ALL``): it is
     drawn as dotted lines through its x and y, not as one more point (the table keeps it).
@@ -1150,7 +2051,14 @@ def labelled_scatter(
     if y_percent:
         ylabel = _percent_label(ylabel)
     if shown.empty:
-        return _no_data(title, xlabel, ylabel)
+        return _no_data(title)
+    if len(shown) == 1:
+        row = shown.iloc[0]
+        return NoChart(
+            title,
+            f"only one {label}, {row[label]}: {xlabel} {_value_text(row[x])}, "
+            f"{ylabel} {_value_text(row[y], y_percent)}; nothing to compare it with.",
+        )
     fig, ax = plt.subplots(figsize=SQUARE)
     sizes = 60.0
     if size is not None:
@@ -1160,17 +2068,20 @@ def labelled_scatter(
         line = {"color": _LEVEL, "linestyle": ":", "linewidth": 1.2}
         ax.axvline(row[x], label=f"{reference} {label}s", **line)
         ax.axhline(row[y], **line)
-        ax.legend(fontsize="small")
+        _legend_outside(ax)
     if y_percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.margins(0.15)
     if y_percent:
         _from_zero(ax, shown[y].min())
-    _finish(fig, ax, title, xlabel, ylabel)
-    _label_points(ax, shown[x], shown[y], shown[label], (6, 4), "left", "small")
+    labelled, note = _top_labels(shown, label, size or y)
+    _finish(fig, ax, title, xlabel, ylabel, note)
+    named = shown[labelled]
+    _label_points(ax, named[x], named[y], named[label], (6, 4), "left", "small")
     return fig
 
 
+@_chart
 def demand_forecast_panels(
     history: pd.DataFrame,
     forecast: pd.DataFrame,
@@ -1178,12 +2089,12 @@ def demand_forecast_panels(
     title: str,
     ylabel: str,
     history_days: int = 28,
-) -> Figure:
+) -> Chart:
     """Small multiples, one per key: the last ``history_days`` of actual daily units, the
     forecast (dashed) and its interval (shaded), from :func:`lib.supply.forecast_demand`."""
     keys = list(keys)
     if not keys or forecast.empty:
-        return _no_data(title, "date (local)", ylabel)
+        return _no_data(title)
     columns = min(len(keys), 3)
     rows = (len(keys) + columns - 1) // columns
     fig, axes = plt.subplots(
@@ -1199,7 +2110,7 @@ def demand_forecast_panels(
         )
         ax.set_title(str(key), fontsize="small")
         ax.set_ylim(0, None)
-        _date_axis(ax)
+        _date_axis(ax, most=4)  # a narrow panel: fewer dates fit
         ax.tick_params(axis="x", labelsize="x-small")
     for ax in axes.ravel()[len(keys) :]:
         ax.set_visible(False)
@@ -1207,17 +2118,21 @@ def demand_forecast_panels(
         ax.set_ylabel(ylabel)
     for ax in axes[-1, :]:
         ax.set_xlabel("date (local)")
-    axes[0][0].legend(fontsize="x-small")
+    _legend_outside(axes[0][-1])  # right of the top-right panel, off every panel's data
     fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _layout(fig)
 
 
-def ship_hours_chart(daily: pd.DataFrame, sla_hours: float, title: str) -> Figure:
+@_chart
+def ship_hours_chart(daily: pd.DataFrame, sla_hours: float, title: str) -> Chart:
     """Median and 90th percentile of payment-to-shipment hours per payment day, with the SLA."""
     xlabel, ylabel = "payment day (local)", "hours from payment to shipment [h]"
-    if daily["orders"].sum() == 0:
-        return _no_data(title, xlabel, ylabel)
+    if daily.empty or daily["orders"].sum() == 0:
+        return NoChart(title, "no paid order was shipped in this period.")
+    hours = daily.set_index("date")[["ship_hours_p50", "ship_hours_p90"]]
+    reason = degenerate(hours.set_axis(["median", "90th percentile"], axis=1), "payment day")
+    if reason:
+        return NoChart(title, reason)
     fig, ax = plt.subplots(figsize=WIDE)
     ax.plot(daily["date"], daily["ship_hours_p50"], marker="o", markersize=3, label="median")
     ax.plot(
@@ -1225,15 +2140,25 @@ def ship_hours_chart(daily: pd.DataFrame, sla_hours: float, title: str) -> Figur
     )
     ax.axhline(sla_hours, color=_ALERT, linestyle=":", linewidth=1.2, label=f"SLA {sla_hours:g} h")
     ax.set_ylim(0, None)
-    ax.legend(fontsize="small")
+    _legend_outside(ax)
     _date_axis(ax)
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
-def inventory_status_chart(summary: pd.DataFrame, title: str) -> Figure:
-    """SKUs and stock value per inventory status (from :func:`lib.supply.status_summary`)."""
+@_chart
+def inventory_status_chart(summary: pd.DataFrame, title: str) -> Chart:
+    """SKUs and stock value per inventory status (from :func:`lib.supply.status_summary`). Not
+    drawn when every SKU has the same status."""
     if summary["skus"].sum() == 0:
-        return _no_data(title, "SKUs [count]", "status")
+        return NoChart(title, "no SKU has an inventory row in this period.")
+    held = summary[summary["skus"] > 0]
+    if len(held) == 1:
+        row = held.iloc[0]
+        return NoChart(
+            title,
+            f"every SKU is {row['status']}: {row['skus']:,} SKUs, stock value "
+            f"{_value_text(row['inventory_value'])}.",
+        )
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(summary) + 1.8), sharey=True)
     positions = range(len(summary))
     axes[0].barh(positions, summary["skus"], color=sns.color_palette()[0])
@@ -1248,6 +2173,4 @@ def inventory_status_chart(summary: pd.DataFrame, title: str) -> Figure:
     for position, share in zip(positions, summary["value_share"], strict=True):
         if pd.notna(share):
             axes[1].text(0, position, f" {share:.0%}", va="center", fontsize="small")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _panels_title(fig, axes[0], title)

@@ -13,12 +13,20 @@ Definitions (docs/metrics.md, "Products"), per category or SKU over the period:
   ``cost``: Σ quantity × ``products.unit_cost`` (a SKU without a cost adds 0);
   ``gross_margin = (revenue − cost) / revenue``; ``revenue_share``: of the total revenue.
 
-The *new BCG matrix* (新型波士顿矩阵, :func:`with_quadrants`): items with viewers are split on
-exposure (``impressions`` by default) and ``conversion_rate`` at the medians of those items (or
-given splits); a value at or above its split is *high*. High exposure and high conversion is a
-``star``, high exposure and low conversion a ``traffic driver`` (导流型), low exposure and high
-conversion a ``future star`` (未来明星), low and low a ``question``. Items without viewers have no
-conversion rate and no quadrant (``(no viewers)``).
+The *new BCG matrix* (新型波士顿矩阵, :func:`with_quadrants`): items with at least
+``min_viewers`` viewers (``quadrant_min_viewers``, 30) are split on exposure (``impressions`` by
+default) and ``conversion_rate`` at the medians of those items (or given splits). High exposure
+and high conversion is a ``star``, high exposure and low conversion a ``traffic driver`` (导流型),
+low exposure and high conversion a ``future star`` (未来明星), low and low a ``question``. A label
+is given only beyond the noise: conversion is high when the lower end of its 95% Wilson interval
+(``buyers`` of ``viewers``) is above the split, low when the upper end is below it; an interval
+that contains the split is *near* it, and so is an exposure that is a proportion (``ctr``:
+clicks of impressions) by the same rule. A count or an amount of money (impressions, clicks,
+viewers, revenue, ...) is measured, not estimated: at or above its split it is high. (The
+interval reads buyers / viewers as a share of the viewers; as a buyer need not be a viewer here,
+it approximates the ratio's noise, and an item with more buyers than viewers has none: it is
+near the split.) An item near a split is ``unclear (near a split)``, one with fewer viewers
+``not enough data``, one without viewers ``(no viewers)``; ``label_basis`` says why, in numbers.
 
 Pareto / ABC (:func:`sku_pareto`): SKUs by revenue (largest first, ties by ``sku_id``); a SKU is
 ``A`` while the cumulative share *before* it is below ``a_share`` (0.8), so the A SKUs are the
@@ -29,11 +37,14 @@ Product roles (:func:`product_roles`), among SKUs sold in the period, with thres
 of those SKUs (:class:`RoleRule`); the first rule that matches names the role:
 
 1. *image item* (形象款): average price (revenue / units) ≥ its ``image_price_quantile`` and units
-   ≤ their ``image_max_units_quantile``: expensive and rarely bought, there to set the brand;
-2. *traffic item* (引流款): viewers > 0 and ≥ their ``traffic_views_quantile`` and gross margin ≤
+   ≤ their ``image_max_units_quantile``: expensive and rarely bought, there to set the brand
+   (rarity is the rule itself, so it needs no minimum of buyers);
+2. ``not enough data``: fewer than ``min_buyers`` buyers (``role_min_buyers``, 3): the margin and
+   price of one or two sales say too little to call a SKU anything else;
+3. *traffic item* (引流款): viewers > 0 and ≥ their ``traffic_views_quantile`` and gross margin ≤
    its ``traffic_max_margin_quantile``: much looked at, little earned;
-3. *profit item* (利润款): gross margin ≥ its ``profit_margin_quantile``;
-4. otherwise a *regular item*.
+4. *profit item* (利润款): gross margin ≥ its ``profit_margin_quantile``;
+5. otherwise a *regular item*.
 
 Discounts (:func:`discount_loss`), per category: ``list_value`` = Σ quantity × list_price (the
 selling price when the list price is unknown); ``markdown = list_value − revenue`` (price cuts);
@@ -43,6 +54,10 @@ selling price when the list price is unknown); ``markdown = list_value − reven
 goods does not change; ``margin_at_list = (list_value − cost) / list_value``,
 ``margin_after_discounts = (net_revenue − cost) / net_revenue`` and ``margin_lost`` their
 difference (in shares, 0.05 = 5 points).
+
+The ``*_note`` functions are the sentences notebook 04 prints, each computed from one of these
+tables; :func:`counted_labels`, :func:`matrix_labels` and :func:`rating_trend_shown` make charts
+say how many observations a bar or cell rests on, or leave out what rests on too few.
 
 Reviews (optional table), for reviews written on a local day of the period: the rating
 distribution and weekly average by category (:func:`review_summary`, :func:`rating_trend`),
@@ -59,6 +74,7 @@ from dataclasses import asdict, dataclass
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from lib import parameters
@@ -73,7 +89,7 @@ from lib.definitions import (
     week_start,
 )
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
-from lib.stats import proportion_intervals, two_proportion_pvalue
+from lib.stats import interval_side, proportion_intervals, two_proportion_pvalue
 
 LEVELS = ("category", "sku")
 ENGAGEMENT_EVENTS = ("view_item_list", "select_item", "view_item")
@@ -81,16 +97,32 @@ ENGAGEMENT_EVENTS = ("view_item_list", "select_item", "view_item")
 PERFORMANCE_COLUMNS = list(parameters.choices("exposure_measure"))
 QUADRANTS = parameters.keys("target_mix")  # the quadrants, in display order
 NO_QUADRANT = "(no viewers)"
+NOT_ENOUGH_DATA = "not enough data"
+UNCLEAR = "unclear (near a split)"
+# the labels an item gets besides a quadrant, in display order after the quadrants
+UNPLACED = (UNCLEAR, NOT_ENOUGH_DATA, NO_QUADRANT)
 QUADRANT_ACTIONS = {
     "star": "keep it in stock and in the best slots; protect its price",
     "traffic driver": "use it as the way in: bundle it with profit items and fix what stops "
     "viewers from buying",
     "future star": "give it exposure: slots, search and ads bring buyers at a high rate",
     "question": "fix the offer or prune it; do not spend traffic on it",
+    UNCLEAR: "within the noise of a split: judge it again on a longer period before moving "
+    "stock or traffic",
+    NOT_ENOUGH_DATA: "too few viewers to place it: judge it once more people have seen it",
     NO_QUADRANT: "no viewers in the period: get it seen first",
 }
 DEFAULT_TARGET_MIX = parameters.default("target_mix")
+DEFAULT_QUADRANT_MIN_VIEWERS = parameters.default("quadrant_min_viewers")
+# Performance measures that are a proportion of a count, as (successes, trials): they get a
+# Wilson interval. The other measures are counts or money, measured rather than estimated.
+PROPORTIONS = {"ctr": ("clicks", "impressions"), "conversion_rate": ("buyers", "viewers")}
+# the shares among the measures, shown as percentages in label_basis
+SHARES = ("ctr", "conversion_rate", "gross_margin", "revenue_share")
 ROLES = ("image item", "traffic item", "profit item", "regular item")
+# the rows of role_summary: the roles, then the SKUs sold too rarely for one
+ROLE_ROWS = (*ROLES, NOT_ENOUGH_DATA)
+DEFAULT_ROLE_MIN_BUYERS = parameters.default("role_min_buyers")
 ABC_CLASSES = ("A", "B", "C")
 RATINGS = (1, 2, 3, 4, 5)
 SIGNIFICANCE_LEVEL = 0.05
@@ -200,17 +232,71 @@ def quadrant_splits(
     exposure: str = "impressions",
     exposure_split: float | None = None,
     conversion_split: float | None = None,
+    min_viewers: int = DEFAULT_QUADRANT_MIN_VIEWERS,
 ) -> tuple[float, float]:
     """``(exposure_split, conversion_split)``: the given values, or the medians over the items
-    with viewers (a conversion rate)."""
+    that get a quadrant (a conversion rate and at least ``min_viewers`` viewers)."""
     if exposure not in table.columns:
         raise ValueError(f"exposure={exposure!r} is not a column: {', '.join(table.columns)}")
-    rated = table[table["conversion_rate"].notna()]
+    parameters.check("quadrant_min_viewers", min_viewers, "min_viewers")
+    # the items too little seen to place are left out of the medians too: their rates are
+    # mostly noise (0 of 8 viewers) and would pull the conversion split down
+    placed = table[table["conversion_rate"].notna() & (table["viewers"] >= min_viewers)]
     if exposure_split is None:
-        exposure_split = float(rated[exposure].median()) if len(rated) else math.nan
+        exposure_split = float(placed[exposure].median()) if len(placed) else math.nan
     if conversion_split is None:
-        conversion_split = float(rated["conversion_rate"].median()) if len(rated) else math.nan
+        conversion_split = float(placed["conversion_rate"].median()) if len(placed) else math.nan
     return float(exposure_split), float(conversion_split)
+
+
+def _number(value: float, share: bool) -> str:
+    """A value as ``label_basis`` writes it: a share as a percentage, else a plain number."""
+    if share:
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:,.4g}"
+
+
+def _placement(table: pd.DataFrame, measure: str, split: float) -> pd.DataFrame:
+    """``level`` (high, low, near the split, or empty without a value), ``low``, ``high`` (the
+    95% Wilson interval of a proportion, else NaN) and ``text`` of ``measure`` against ``split``.
+
+    A proportion (:data:`PROPORTIONS`) is high or low only when its interval excludes the split;
+    a count or money is measured, and high at or above the split. A proportion whose successes
+    exceed its trials (more buyers in the period than viewers) has no interval: no level.
+    """
+    share = measure in SHARES
+    values = table[measure].astype("float64")
+    if measure in PROPORTIONS:
+        successes, trials = PROPORTIONS[measure]
+        low, high = proportion_intervals(table[successes], table[trials])
+        side = pd.Series(interval_side(low, high, split), index=table.index)
+        level = side.map({"above": "high", "below": "low", "within": "near the split", "": ""})
+        verb = side.map({"above": "above", "below": "below", "within": "includes", "": ""})
+        texts = [
+            f"{measure} {_number(v, share)} (95% {_number(lo, share)}–{_number(hi, share)}, "
+            f"{int(n):,} {trials}) {w} the split {_number(split, share)}"
+            if w
+            else f"{measure} {_number(v, share)} of {int(n):,} {trials}: no interval"
+            for v, lo, hi, n, w in zip(values, low, high, table[trials], verb, strict=True)
+        ]
+        return pd.DataFrame(
+            {"level": level, "low": low, "high": high, "text": texts}, index=table.index
+        )
+    high_side = values >= split
+    level = pd.Series(
+        np.where(values.isna() | math.isnan(split), "", np.where(high_side, "high", "low")),
+        index=table.index,
+    )
+    texts = [
+        f"{measure} {_number(v, share)} {'at or above' if h else 'below'} the split "
+        f"{_number(split, share)}"
+        if lv
+        else ""
+        for v, h, lv in zip(values, high_side, level, strict=True)
+    ]
+    return pd.DataFrame(
+        {"level": level, "low": math.nan, "high": math.nan, "text": texts}, index=table.index
+    )
 
 
 def with_quadrants(
@@ -218,28 +304,65 @@ def with_quadrants(
     exposure: str = "impressions",
     exposure_split: float | None = None,
     conversion_split: float | None = None,
+    min_viewers: int = DEFAULT_QUADRANT_MIN_VIEWERS,
 ) -> pd.DataFrame:
-    """``table`` (from :func:`item_performance`) with a ``quadrant`` column; a value at or above
-    its split is high (see the module docstring)."""
-    x_split, y_split = quadrant_splits(table, exposure, exposure_split, conversion_split)
-    high_exposure = table[exposure] >= x_split
-    high_conversion = table["conversion_rate"] >= y_split
-    quadrant = pd.Series(NO_QUADRANT, index=table.index, dtype="object")
+    """``table`` (from :func:`item_performance`: it needs ``buyers`` and ``viewers``, and
+    ``clicks`` and ``impressions`` when ``exposure`` is ``ctr``) with ``quadrant`` and, after it,
+    ``conversion_low``, ``conversion_high`` (95% Wilson interval of buyers / viewers; null
+    without viewers or with more buyers than viewers), ``exposure_level``, ``conversion_level``
+    (high, low, near the split, not enough data; empty without viewers) and ``label_basis``, the
+    comparison behind the label in words (see the module docstring)."""
+    x_split, y_split = quadrant_splits(
+        table, exposure, exposure_split, conversion_split, min_viewers
+    )
+    x = _placement(table, exposure, x_split)
+    y = _placement(table, "conversion_rate", y_split)
     rated = table["conversion_rate"].notna()
-    quadrant[rated & high_exposure & high_conversion] = "star"
-    quadrant[rated & high_exposure & ~high_conversion] = "traffic driver"
-    quadrant[rated & ~high_exposure & high_conversion] = "future star"
-    quadrant[rated & ~high_exposure & ~high_conversion] = "question"
-    return table.assign(quadrant=quadrant)
+    enough = rated & (table["viewers"] >= min_viewers)
+    clear = x["level"].isin(("high", "low")) & y["level"].isin(("high", "low"))
+    quadrant = pd.Series(NO_QUADRANT, index=table.index, dtype="object")
+    quadrant[rated] = NOT_ENOUGH_DATA
+    quadrant[enough] = UNCLEAR
+    names = {
+        ("high", "high"): "star",
+        ("high", "low"): "traffic driver",
+        ("low", "high"): "future star",
+        ("low", "low"): "question",
+    }
+    for (exposure_level, conversion_level), name in names.items():
+        quadrant[
+            enough & clear & (x["level"] == exposure_level) & (y["level"] == conversion_level)
+        ] = name
+    conversion_level = y["level"].where(enough, "")
+    conversion_level[rated & ~enough] = NOT_ENOUGH_DATA
+    basis = pd.Series("no viewers", index=table.index, dtype="object")
+    basis[enough] = y["text"][enough] + "; " + x["text"][enough]
+    basis[rated & ~enough] = [
+        f"{int(n):,} viewers, fewer than {min_viewers:,}" for n in table["viewers"][rated & ~enough]
+    ]
+    return table.assign(
+        quadrant=quadrant,
+        conversion_low=y["low"].where(rated),
+        conversion_high=y["high"].where(rated),
+        exposure_level=x["level"].where(rated, ""),
+        conversion_level=conversion_level,
+        label_basis=basis,
+    )
 
 
 def quadrant_actions() -> pd.DataFrame:
-    """``quadrant, exposure, conversion, action``: what each quadrant means and what to do."""
+    """``quadrant, exposure, conversion, action``: what each quadrant (and each label given
+    instead of one) means and what to do."""
     levels = {
         "star": ("high", "high"),
         "traffic driver": ("high", "low"),
         "future star": ("low", "high"),
         "question": ("low", "low"),
+        UNCLEAR: (
+            "high or low (near its split only for a rate, e.g. ctr)",
+            "near its split: its 95% interval includes it",
+        ),
+        NOT_ENOUGH_DATA: ("any", "fewer viewers than quadrant_min_viewers"),
     }
     return pd.DataFrame(
         [
@@ -250,9 +373,10 @@ def quadrant_actions() -> pd.DataFrame:
 
 
 def quadrant_mix(table: pd.DataFrame, target_mix: dict[str, float] | None = None) -> pd.DataFrame:
-    """Each quadrant's ``items, revenue, revenue_share`` against ``target_share`` (the target mix,
-    default :data:`DEFAULT_TARGET_MIX`); ``gap = revenue_share − target_share``. One row per
-    quadrant in :data:`QUADRANTS` order, plus ``(no viewers)`` when some items have no viewers."""
+    """Each quadrant's ``items, revenue, revenue_share`` (of all items' revenue) against
+    ``target_share`` (the target mix, default :data:`DEFAULT_TARGET_MIX`); ``gap = revenue_share
+    − target_share``. One row per quadrant in :data:`QUADRANTS` order, then one for each label of
+    :data:`UNPLACED` some items have (no target, no gap)."""
     target_mix = DEFAULT_TARGET_MIX if target_mix is None else target_mix
     unknown = sorted(set(target_mix) - set(QUADRANTS))
     if unknown:
@@ -261,7 +385,8 @@ def quadrant_mix(table: pd.DataFrame, target_mix: dict[str, float] | None = None
             f"quadrants: {', '.join(QUADRANTS)}"
         )
     parameters.check("target_mix", target_mix)  # each a share
-    order = list(QUADRANTS) + ([NO_QUADRANT] if (table["quadrant"] == NO_QUADRANT).any() else [])
+    present = set(table["quadrant"])
+    order = list(QUADRANTS) + [label for label in UNPLACED if label in present]
     grouped = table.groupby("quadrant").agg(items=("quadrant", "size"), revenue=("revenue", "sum"))
     mix = grouped.reindex(order).fillna(0).rename_axis("quadrant").reset_index()
     mix["items"] = mix["items"].astype("int64")
@@ -269,7 +394,7 @@ def quadrant_mix(table: pd.DataFrame, target_mix: dict[str, float] | None = None
     total = mix["revenue"].sum()
     mix["revenue_share"] = mix["revenue"] / total if total > 0 else math.nan
     mix["target_share"] = [float(target_mix.get(q, 0.0)) for q in mix["quadrant"]]
-    mix.loc[mix["quadrant"] == NO_QUADRANT, "target_share"] = math.nan
+    mix.loc[mix["quadrant"].isin(UNPLACED), "target_share"] = math.nan
     mix["gap"] = mix["revenue_share"] - mix["target_share"]
     mix["action"] = mix["quadrant"].map(QUADRANT_ACTIONS)
     return mix
@@ -369,31 +494,62 @@ def role_thresholds(sku_table: pd.DataFrame, rule: RoleRule | None = None) -> pd
     )
 
 
-def product_roles(sku_table: pd.DataFrame, rule: RoleRule | None = None) -> pd.DataFrame:
+def product_roles(
+    sku_table: pd.DataFrame,
+    rule: RoleRule | None = None,
+    min_buyers: int = DEFAULT_ROLE_MIN_BUYERS,
+) -> pd.DataFrame:
     """The SKUs sold in the period with their ``role`` (see the module docstring):
-    ``sku_id, category, role, price, units, viewers, revenue, cost, gross_margin``, sorted by role
-    (:data:`ROLES` order), revenue (largest first) and ``sku_id``."""
+    ``sku_id, category, role, price, units, viewers, revenue, cost, gross_margin, buyers,
+    label_basis`` (the rule and numbers behind the role), sorted by role (:data:`ROLE_ROWS`
+    order), revenue (largest first) and ``sku_id``. SKUs sold to fewer than ``min_buyers`` buyers
+    are image items or ``not enough data``."""
+    parameters.check("role_min_buyers", min_buyers, "min_buyers")
     thresholds = role_thresholds(sku_table, rule)["value"].tolist()
     min_price, max_units, min_viewers, traffic_margin, profit_margin = thresholds
     sold = _sold_skus(sku_table)
     margin = sold["gross_margin"]
     image = (sold["price"] >= min_price) & (sold["units"] <= max_units)
+    rare = sold["buyers"] < min_buyers
     traffic = (sold["viewers"] > 0) & (sold["viewers"] >= min_viewers) & (margin <= traffic_margin)
     profit = margin >= profit_margin
     sold["role"] = "regular item"
     sold.loc[profit, "role"] = "profit item"
     sold.loc[traffic, "role"] = "traffic item"
+    sold.loc[rare, "role"] = NOT_ENOUGH_DATA
     sold.loc[image, "role"] = "image item"  # the first rule wins: assigned last
-    sold["role_order"] = sold["role"].map({role: i for i, role in enumerate(ROLES)})
+
+    def basis(row: pd.Series) -> str:
+        role = row["role"]
+        if role == "image item":
+            return (
+                f"price {row['price']:,.2f} ≥ {min_price:,.2f} and units {int(row['units']):,} "
+                f"≤ {max_units:g}"
+            )
+        if role == NOT_ENOUGH_DATA:
+            buyers = int(row["buyers"])
+            return f"{buyers:,} buyer{'' if buyers == 1 else 's'}, fewer than {min_buyers:,}"
+        if role == "traffic item":
+            return (
+                f"viewers {int(row['viewers']):,} ≥ {min_viewers:,.4g} and gross margin "
+                f"{row['gross_margin']:.1%} ≤ {traffic_margin:.1%}"
+            )
+        if role == "profit item":
+            return f"gross margin {row['gross_margin']:.1%} ≥ {profit_margin:.1%}"
+        return "no rule matches"
+
+    sold["label_basis"] = [basis(row) for _, row in sold.iterrows()] if len(sold) else []
+    sold["role_order"] = sold["role"].map({role: i for i, role in enumerate(ROLE_ROWS)})
     sold = sold.sort_values(["role_order", "revenue", "sku_id"], ascending=[True, False, True])
     columns = ["sku_id", "category", "role", "price", "units", "viewers", "revenue"]
-    return sold[columns + ["cost", "gross_margin"]].reset_index(drop=True)
+    columns += ["cost", "gross_margin", "buyers", "label_basis"]
+    return sold[columns].reset_index(drop=True)
 
 
 def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
-    """Per role (every role of :data:`ROLES`): ``skus, sku_share`` (of the SKUs in ``roles``),
-    ``units, revenue, revenue_share, gross_margin = (revenue − cost) / revenue`` of the role's SKUs
-    (null without revenue)."""
+    """Per role, then ``not enough data`` (every row of :data:`ROLE_ROWS`): ``skus, sku_share``
+    (of the SKUs in ``roles``), ``units, revenue, revenue_share, gross_margin = (revenue − cost) /
+    revenue`` of the row's SKUs (null without revenue)."""
     # the cost is summed as sold, not rebuilt from margins: a SKU given away at price 0 has no
     # margin, yet its goods still cost money
     grouped = roles.groupby("role")
@@ -403,7 +559,7 @@ def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
         revenue=("revenue", "sum"),
         cost=("cost", "sum"),
     )
-    table = table.reindex(list(ROLES)).fillna(0).rename_axis("role").reset_index()
+    table = table.reindex(list(ROLE_ROWS)).fillna(0).rename_axis("role").reset_index()
     table = table.astype({"skus": "int64", "units": "int64"})
     table["sku_share"] = table["skus"] / len(roles) if len(roles) else math.nan
     total = table["revenue"].sum()
@@ -626,4 +782,208 @@ def rating_repurchase_test(
                 "significant": p_value < SIGNIFICANCE_LEVEL,
             }
         ]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Chart labels and the sentences the notebook prints, computed from this run's tables
+
+
+def counted_labels(
+    labels: pd.Series, counts: pd.Series, noun: str, separator: str = " "
+) -> pd.Series:
+    """``name (n noun)`` per row, e.g. ``phones (5 reviews)``: a bar's label that says how many
+    observations it rests on (``separator`` ``"\\n"`` puts the count on a line of its own, for
+    labels side by side). ``noun`` is a plural; a count of 1 takes its singular."""
+    singular = {"categories": "category", "SKUs": "SKU", "reviews": "review", "items": "item"}
+    return pd.Series(
+        [
+            f"{label}{separator}({int(n):,} {singular.get(noun, noun) if n == 1 else noun})"
+            for label, n in zip(labels, counts, strict=True)
+        ],
+        index=labels.index,
+    )
+
+
+def matrix_labels(table: pd.DataFrame, key: str = "category") -> pd.Series:
+    """The BCG chart's point labels (:func:`with_quadrants`' table): the item, with ``(unclear)``
+    when it is near a split and ``(n = viewers)`` when it has too few viewers to place, so that no
+    point reads as a verdict the data does not support."""
+    labels = table[key].astype(str)
+    unclear = table["quadrant"] == UNCLEAR
+    few = table["quadrant"] == NOT_ENOUGH_DATA
+    labels = labels.where(~unclear, labels + " (unclear)")
+    return labels.where(~few, labels + " (n = " + table["viewers"].astype(str) + ")")
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``; ``none`` for no name."""
+    if not names:
+        return "none"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def revenue_margin_note(table: pd.DataFrame, key: str = "category", top: int = 3) -> str:
+    """Which items lead by revenue (with their gross margins) and which by gross profit
+    (revenue − cost), and how many lead both, from :func:`item_performance`'s table."""
+    sold = table[table["revenue"] > 0].assign(profit=lambda t: t["revenue"] - t["cost"])
+    if sold.empty:
+        return "Nothing was sold in the period: no revenue or margin to rank."
+    top = min(top, len(sold))
+    by_revenue = sold.sort_values(["revenue", key], ascending=[False, True]).head(top)
+    by_profit = sold.sort_values(["profit", key], ascending=[False, True]).head(top)
+
+    margins = [
+        "no margin" if pd.isna(value) else f"{value:.0%}" for value in by_revenue["gross_margin"]
+    ]
+    both = len(set(by_revenue[key]) & set(by_profit[key]))
+    revenue, cost = sold["revenue"].sum(), sold["cost"].sum()
+    return (
+        f"By revenue the largest are {_listed(by_revenue[key].astype(str).tolist())}, at gross "
+        f"margins of {_listed(margins)}; by gross profit (revenue − cost) "
+        f"{_listed(by_profit[key].astype(str).tolist())}: {both} of the {top} lead both lists. "
+        f"The gross margin over everything sold is {(revenue - cost) / revenue:.0%}."
+    )
+
+
+def quadrant_note(table: pd.DataFrame, key: str = "category") -> str:
+    """The items of each quadrant of :func:`with_quadrants`' table, then those given no quadrant
+    (near a split, too few viewers), by revenue."""
+    ranked = table.sort_values(["revenue", key], ascending=[False, True])
+    plural = {
+        "star": "stars",
+        "traffic driver": "traffic drivers",
+        "future star": "future stars",
+        "question": "questions",
+    }
+    parts = [
+        f"{plural[q]}: {_listed(ranked.loc[ranked['quadrant'] == q, key].astype(str).tolist())}"
+        for q in QUADRANTS
+    ]
+    for label in (UNCLEAR, NOT_ENOUGH_DATA):
+        names = ranked.loc[ranked["quadrant"] == label, key].astype(str).tolist()
+        if names:
+            parts.append(f"{label}: {_listed(names)}")
+    text = "; ".join(parts)
+    return f"{text[0].upper()}{text[1:]}."
+
+
+def mix_note(mix: pd.DataFrame) -> str:
+    """The quadrant furthest from its target share in :func:`quadrant_mix`, and how much revenue
+    sits in items without a clear quadrant (which the four shares then leave out)."""
+    targeted = mix[mix["quadrant"].isin(QUADRANTS)].dropna(subset=["gap"])
+    if targeted.empty:
+        return "No revenue in the period: no mix to compare with the target."
+    # the first of equal gaps, in quadrant order: idxmax keeps the first
+    row = targeted.loc[targeted["gap"].abs().idxmax()]
+    text = (
+        f"The largest gap to the target is {row['quadrant']}: {row['revenue_share']:.0%} of "
+        f"revenue against a target of {row['target_share']:.0%} "
+        f"({row['gap'] * 100:+.0f} points)."
+    )
+    unplaced = mix.loc[mix["quadrant"].isin((UNCLEAR, NOT_ENOUGH_DATA)), "revenue_share"].sum()
+    if unplaced > 0:
+        text += (
+            f" {unplaced:.0%} of revenue is in items without a clear quadrant (near a split or "
+            f"too few viewers), so the four quadrants hold {targeted['revenue_share'].sum():.0%}."
+        )
+    return text
+
+
+def abc_note(summary: pd.DataFrame) -> str:
+    """How few SKUs make class A's revenue and how many sold nothing, from :func:`abc_summary`."""
+    rows = summary.set_index("abc_class")
+    a = rows.loc["A"]
+    unsold = int(rows["skus"].sum() - rows["sold_skus"].sum())
+    total = int(rows["skus"].sum())
+    if not a["sold_skus"]:
+        return f"Nothing was sold in the period: all {total:,} SKUs are class C."
+    of_sold = (
+        "" if pd.isna(a["share_of_sold_skus"]) else f", {a['share_of_sold_skus']:.0%} of those sold"
+    )
+    return (
+        f"Class A: {int(a['skus']):,} SKUs ({a['share_of_skus']:.0%} of the SKUs{of_sold}) make "
+        f"{a['revenue_share']:.0%} of revenue; {unsold:,} SKU{'' if unsold == 1 else 's'} "
+        f"({unsold / total:.0%}) sold "
+        "nothing in the period."
+    )
+
+
+def roles_note(summary: pd.DataFrame, min_buyers: int = DEFAULT_ROLE_MIN_BUYERS) -> str:
+    """How many sold SKUs got no role for want of buyers, and the revenue share and margin of the
+    traffic and profit items, from :func:`role_summary`."""
+    rows = summary.set_index("role")
+    sold = int(rows["skus"].sum())
+    if not sold:
+        return "No SKU was sold in the period: no roles."
+    few = int(rows.loc[NOT_ENOUGH_DATA, "skus"])
+    parts = []
+    for role in ("traffic item", "profit item"):
+        row = rows.loc[role]
+        if not row["skus"]:
+            parts.append(f"no SKU is a {role}")
+        elif pd.isna(row["gross_margin"]):
+            parts.append(f"{role}s bring no revenue")
+        else:
+            parts.append(
+                f"{role}s bring {row['revenue_share']:.0%} of revenue at a "
+                f"{row['gross_margin']:.0%} gross margin"
+            )
+    return (
+        f"{few:,} of the {sold:,} SKUs sold ({few / sold:.0%}) had fewer than {min_buyers} "
+        f"buyers and are not image items: not enough data for a role. "
+        f"{parts[0][0].upper()}{parts[0][1:]}; {parts[1]}."
+    )
+
+
+def discount_note(discounts: pd.DataFrame) -> str:
+    """Where discounts cost the most gross margin and the most revenue, from
+    :func:`discount_loss`."""
+    margins = discounts.dropna(subset=["margin_lost"])
+    if discounts.empty or not (discounts["revenue_lost"] > 0).any():
+        return "No price cut or coupon took anything off revenue in the period."
+    lost = discounts.sort_values(["revenue_lost", "category"], ascending=[False, True]).iloc[0]
+    text = (
+        f"Discounts took the most revenue from {lost['category']}: {lost['revenue_lost']:,.0f} "
+        f"({lost['discount_rate']:.0%} of its list value)"
+    )
+    if margins.empty:
+        return f"{text}."
+    worst = margins.sort_values(["margin_lost", "category"], ascending=[False, True]).iloc[0]
+    return (
+        f"{text}; the most gross margin from {worst['category']}: "
+        f"{worst['margin_at_list']:.0%} at list prices, {worst['margin_after_discounts']:.0%} "
+        f"after price cuts and coupons ({worst['margin_lost'] * 100:.1f} points)."
+    )
+
+
+def repurchase_note(test: pd.DataFrame, window_days: int) -> str:
+    """What :func:`rating_repurchase_test` found, in words: the two repurchase rates and whether
+    their difference is beyond the noise."""
+    row = test.iloc[0]
+    low = f"{row['low_ratings']} ({int(row['low_repurchased'])} of {int(row['low_reviews'])})"
+    high = f"{row['high_ratings']} ({int(row['high_repurchased'])} of {int(row['high_reviews'])})"
+    if pd.isna(row["p_value"]):
+        return (
+            f"Too few followed reviews to compare repurchase after ratings {low} and {high}: "
+            "not enough data."
+        )
+    rates = (
+        f"Within {window_days} days, {row['high_rate']:.0%} of reviews rated {high} were followed "
+        f"by another order, against {row['low_rate']:.0%} of those rated {low}"
+    )
+    if row["significant"]:
+        direction = "more" if row["difference"] > 0 else "less"
+        return (
+            f"{rates}: happier reviewers bought again {direction} often, beyond the noise "
+            f"(p = {row['p_value']:.3f})."
+        )
+    return f"{rates}: the difference may be chance (p = {row['p_value']:.2f}, not significant)."
+
+
+def rating_trend_shown(trend: pd.DataFrame, min_reviews: int) -> pd.DataFrame:
+    """:func:`rating_trend`'s table for the heatmap: the average of a category-week with fewer
+    than ``min_reviews`` reviews is blanked (null), as one or two ratings are not a trend."""
+    return trend.assign(
+        average_rating=trend["average_rating"].where(trend["reviews"] >= min_reviews)
     )

@@ -34,7 +34,8 @@ from lib.data import (
     raw_table,
     read_error,
 )
-from lib.periods import Period
+from lib.definitions import events_in
+from lib.periods import Period, to_timestamps
 
 EARLIEST_TIME = datetime(2000, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -459,3 +460,87 @@ def validate(
                 "are copies, drop them in the export (docs/reliability.md)"
             )
     return messages
+
+
+# --------------------------------------------------------------------------------------------
+# Do the events and the orders tell the same story? (shown in the overview, not a run check)
+
+PURCHASE_EVENT = "purchase"
+# Gaps the summary tolerates: a few late or test events are export noise, a whole share is not.
+RECONCILE_TOLERANCE = 0.02  # of the period's payments
+RECONCILE_DAY_TOLERANCE = 0.10  # of a day's payments, on days with at least RECONCILE_MIN_DAY
+RECONCILE_MIN_DAY = 20
+
+
+def purchase_reconciliation(events: ir.Table, orders: ir.Table, period: Period) -> pd.DataFrame:
+    """``date, purchase_events, payments, gap, gap_share`` per local day of the period.
+
+    ``payments`` are orders with a ``paid_time`` on that local day, whatever their status (a
+    purchase event records the payment; a later cancellation or refund does not undo it), so they
+    are the paid orders of every metric plus the paid orders cancelled later. ``gap`` is
+    purchase events − payments, ``gap_share`` the gap over the payments (null on a day without
+    any). Two honest definitions of a buyer rest on these two records (docs/metrics.md, "Rates"),
+    so they should agree.
+    """
+    inside = events_in(events, period)
+    purchases = inside.filter(inside.event_name == PURCHASE_EVENT)
+    lo, hi = period.utc_bounds()
+    paid = orders.filter(
+        orders.paid_time >= ibis.literal(lo, "timestamp"),
+        orders.paid_time < ibis.literal(hi, "timestamp"),
+    )
+    paid = paid.mutate(day=period.local_day(paid.paid_time))
+    days = pd.RangeIndex(period.start_day, period.end_day + 1)
+    table = pd.DataFrame(index=days)
+    for column, counted in (("purchase_events", purchases), ("payments", paid)):
+        per_day = counted.group_by("day").aggregate(n=counted.count()).to_pandas()
+        table[column] = per_day.set_index("day")["n"].reindex(days).fillna(0).astype("int64")
+    table["gap"] = table["purchase_events"] - table["payments"]
+    table["gap_share"] = table["gap"] / table["payments"].where(table["payments"] > 0)
+    table.insert(0, "date", to_timestamps(days).to_numpy())
+    return table.reset_index(drop=True)
+
+
+def reconciliation_note(table: pd.DataFrame) -> tuple[str, bool]:
+    """One sentence on :func:`purchase_reconciliation`'s table, and whether they disagree.
+
+    They disagree when the period's gap exceeds :data:`RECONCILE_TOLERANCE` of its payments, or a
+    day with at least :data:`RECONCILE_MIN_DAY` payments or purchase events is off by more than
+    :data:`RECONCILE_DAY_TOLERANCE`.
+    """
+    events, payments = int(table["purchase_events"].sum()), int(table["payments"].sum())
+    if events == 0 and payments == 0:
+        return "No purchase events and no payments in the period to compare.", False
+    if events == 0:
+        return (
+            f"The events hold no '{PURCHASE_EVENT}' event against {payments:,} payments in the "
+            "orders: event-based conversion (the funnel) cannot count buyers.",
+            True,
+        )
+    total_gap = (events - payments) / payments if payments else float("inf")
+    busy = table[table[["purchase_events", "payments"]].max(axis=1) >= RECONCILE_MIN_DAY]
+    off = busy[(busy["gap"].abs() > RECONCILE_DAY_TOLERANCE * busy["payments"])]
+    counts = f"{events:,} purchase events against {payments:,} payments in the orders"
+    if abs(total_gap) <= RECONCILE_TOLERANCE and off.empty:
+        return (
+            f"Purchase events and orders agree: {counts} (within {RECONCILE_TOLERANCE:.0%} over "
+            f"the period and {RECONCILE_DAY_TOLERANCE:.0%} on every day with "
+            f"{RECONCILE_MIN_DAY} or more).",
+            False,
+        )
+    gap = "more" if events > payments else "fewer"
+    text = f"Purchase events and orders disagree: {counts}"
+    if payments:
+        text += f" ({abs(total_gap):.0%} {gap} events)"
+    if not off.empty:
+        worst = off.loc[off["gap"].abs().idxmax()]
+        text += (
+            f"; {len(off)} day(s) differ by more than {RECONCILE_DAY_TOLERANCE:.0%}, most on "
+            f"{worst['date']:%Y-%m-%d} ({int(worst['purchase_events']):,} against "
+            f"{int(worst['payments']):,})"
+        )
+    return (
+        text + ". Buyers counted from events (the funnel) and from orders (GMV, products) differ "
+        "by as much.",
+        True,
+    )

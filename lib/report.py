@@ -20,7 +20,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from lib.sections import NOTE_METADATA
+from lib.sections import NOTE_METADATA, SUMMARY_METADATA
 
 # Extends the stock lab page: the head scripts and the page header change, and an image with an
 # "alt" in its output metadata (lib.outputs.save_figure) carries it as its alt text.
@@ -53,6 +53,7 @@ _CSS = """
 .report-failed { color: #b00020; font-weight: 600; }
 .report-skipped { color: #6c757d; font-style: italic; }
 .report-notebook-start { border-top: 3px solid #ccc; margin-top: 2.5em; }
+.report-summary { background: #f6f8fa; border-left: 4px solid #4c72b0; padding: 0.3em 1em; }
 """
 
 # Cells a notebook author wants out of the published page entirely.
@@ -153,6 +154,66 @@ def _skipped_text(notes: Sequence[str]) -> str:
     return f' <span class="report-skipped">(skipped: {reasons})</span>'
 
 
+# A link to a notebook of the folder, with an optional heading anchor (Jupyter's: spaces as "-").
+_HTML_LINK = re.compile(r'<a href="(\d\d_[\w-]+\.ipynb)(?:#([^"]*))?">(.*?)</a>', re.DOTALL)
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\((\d\d_[\w-]+\.ipynb)(?:#([^)]*))?\)")
+
+
+@dataclass
+class _Targets:
+    """Where a link to each notebook file goes on the page: its start, or one of its headings."""
+
+    starts: dict[str, str]  # file name -> the notebook's anchor
+    headings: dict[str, dict[str, str]]  # file name -> slug of a heading -> its anchor
+
+    def anchor(self, file: str, fragment: str | None) -> str | None:
+        """The page anchor of ``file#fragment``; None when the notebook is not on the page."""
+        if file not in self.starts:
+            return None
+        found = self.headings[file].get(_slug(fragment)) if fragment else None
+        return found or self.starts[file]
+
+
+def _local_links(text: str, targets: _Targets) -> str:
+    """Links between notebooks made links inside the page; a link to a notebook the page does
+    not hold (skipped, failed, not selected) becomes its plain text: nothing points nowhere."""
+
+    def html_link(match: re.Match) -> str:
+        anchor = targets.anchor(match.group(1), match.group(2))
+        return (
+            f'<a href="#{html.escape(anchor)}">{match.group(3)}</a>' if anchor else match.group(3)
+        )
+
+    def markdown_link(match: re.Match) -> str:
+        anchor = targets.anchor(match.group(2), match.group(3))
+        return f"[{match.group(1)}](#{anchor})" if anchor else match.group(1)
+
+    return _MARKDOWN_LINK.sub(markdown_link, _HTML_LINK.sub(html_link, text))
+
+
+def _summary_html(cell: nbformat.NotebookNode) -> str:
+    """The HTML of the run's summary if the cell displayed it (:func:`lib.executive.show`), and
+    the cell left with a pointer to the top of the page in its place."""
+    found = ""
+    for output in cell.get("outputs", []):
+        if output.get("metadata", {}).get(SUMMARY_METADATA) and not found:
+            found = str(output.get("data", {}).get("text/html", ""))
+            output["data"] = {"text/markdown": "The summary is at the top of this page."}
+            output["metadata"] = {}
+    return found
+
+
+def _link_cell(cell: nbformat.NotebookNode, targets: _Targets) -> None:
+    if cell.cell_type == "markdown":
+        cell.source = _local_links(cell.source, targets)
+        return
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        for kind in ("text/html", "text/markdown"):
+            if kind in data:
+                data[kind] = _local_links(str(data[kind]), targets)
+
+
 def build_report(
     path: Path,
     sections: Sequence[ReportSection],
@@ -161,6 +222,7 @@ def build_report(
     details: Mapping[str, str],
     base_dir: Path | None = None,
     skipped: Sequence[str] = (),
+    appendix: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write the report of ``sections`` to ``path``.
 
@@ -169,11 +231,17 @@ def build_report(
     as failed and skipped. ``base_dir`` is where relative Markdown image paths are looked up
     (the notebooks' source folder). The contents list the notebooks the run ``skipped`` (each a
     name and its reason, e.g. "products (no orders table)"), and, under each notebook, every
-    section that skipped itself, with the note it showed (:func:`lib.sections.show`).
+    section that skipped itself, with the note it showed (:func:`lib.sections.show`). The run's
+    summary (:func:`lib.executive.show`) goes above the contents, and links between notebooks
+    become links inside the page (:func:`_local_links`). Each ``appendix`` entry, a title and
+    its HTML (e.g. the glossary of rates, :func:`lib.rates.html_table`), ends the page and the
+    contents.
     """
     merged = nbformat.v4.new_notebook()
     toc: list[str] = []
     used: set[str] = set()
+    targets = _Targets({}, {})
+    summary = ""
     for section in sections:
         anchor = f"nb-{_slug(section.name)}"
         used.add(anchor)
@@ -202,7 +270,10 @@ def build_report(
                 notes.setdefault(headings[-1][0] if headings else anchor, []).extend(
                     _skipped_notes(cell)
                 )
+                summary = summary or _summary_html(cell)
             merged.cells.append(cell)
+        targets.starts[section.path.name] = anchor
+        targets.headings[section.path.name] = {_slug(h): a for a, h in headings}
         failed = ' <span class="report-failed">(failed)</span>' if section.failed else ""
         items = "".join(
             f'<li><a href="#{html.escape(a)}">{html.escape(h)}</a>{_skipped_text(notes.get(a, []))}'
@@ -218,13 +289,30 @@ def build_report(
     for entry in skipped:  # "products (no orders table)": the runner's note on a notebook
         name, _, reason = entry.removesuffix(")").partition(" (")
         toc.append(f"<li>{html.escape(name)}{_skipped_text([reason or 'not run'])}</li>")
+    for number, (heading, body) in enumerate(appendix, start=1):
+        anchor = f"appendix-{number}"
+        merged.cells.append(
+            nbformat.v4.new_markdown_cell(
+                f'<div id="{anchor}" class="report-notebook-start"></div>\n\n'
+                f"## {heading}\n\n{body}",
+                id=anchor,
+            )
+        )
+        toc.append(f'<li><a href="#{anchor}">{html.escape(heading)}</a></li>')
 
+    for cell in merged.cells:
+        _link_cell(cell, targets)
+    if summary:
+        summary = (
+            '<section class="report-summary"><h2>Summary</h2>'
+            f"{_local_links(summary, targets)}</section>"
+        )
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in details.items()
     )
     header = (
         f'<header class="report-header"><h1>{html.escape(title)}</h1>'
-        f'<table class="report-meta">{rows}</table>'
+        f'<table class="report-meta">{rows}</table>{summary}'
         f'<nav class="report-toc"><h2>Contents</h2><ol>{"".join(toc)}</ol></nav></header>'
     )
 

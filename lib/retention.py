@@ -40,7 +40,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib import parameters
+from lib import parameters, stats
 from lib.definitions import paid_orders, week_start
 from lib.periods import Period, check_lengths, to_timestamps
 
@@ -286,7 +286,9 @@ def early_behaviour_retention(users: ir.Table, max_count: int = 10) -> pd.DataFr
 
 def magic_number_thresholds(by_count: pd.DataFrame) -> pd.DataFrame:
     """Every threshold ``t`` above the smallest count: users at or above it and below it, their
-    retention, ``lift`` (retention above / below) and Youden's ``youden_j``."""
+    retention, ``lift`` (retention above / below), Youden's ``youden_j`` and ``p_value``, the
+    two-sided test that retention above and below differ (:func:`lib.stats.two_proportion_pvalue`).
+    """
     total_users = int(by_count["users"].sum())
     total_retained = int(by_count["retained_users"].sum())
     total_churned = total_users - total_retained
@@ -311,6 +313,10 @@ def magic_number_thresholds(by_count: pd.DataFrame) -> pd.DataFrame:
                     if total_retained and total_churned
                     else float("nan")
                 ),
+                "users_below": users_below,
+                "p_value": stats.two_proportion_pvalue(
+                    retained_above, users_above, retained_below, users_below
+                ),
             }
         )
     columns = [
@@ -321,18 +327,50 @@ def magic_number_thresholds(by_count: pd.DataFrame) -> pd.DataFrame:
         "retention_below",
         "lift",
         "youden_j",
+        "users_below",
+        "p_value",
     ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def magic_number(by_count: pd.DataFrame) -> pd.DataFrame:
-    """The threshold with the largest Youden's J (ties: the smaller threshold); one row, or none
-    when every user has the same count or nobody (or everybody) was retained."""
-    thresholds = magic_number_thresholds(by_count).dropna(subset=["youden_j"])
+def magic_number(
+    by_count: pd.DataFrame, min_users: int = 30, alpha: float = stats.ALPHA
+) -> pd.DataFrame:
+    """The threshold with the largest Youden's J (ties: the smaller threshold) among those that
+    leave at least ``min_users`` users on each side and whose retention above and below differ
+    at ``p < alpha``; one row, or none when no threshold qualifies (every user has the same
+    count, nobody or everybody was retained, or the difference is within the noise)."""
+    parameters.check("magic_min_users", min_users, "min_users")
+    thresholds = magic_number_thresholds(by_count).dropna(subset=["youden_j", "p_value"])
+    thresholds = thresholds[
+        (thresholds["users_above"] >= min_users)
+        & (thresholds["users_below"] >= min_users)
+        & (thresholds["p_value"] < alpha)
+    ]
     if thresholds.empty:
-        return thresholds
+        return thresholds.reset_index(drop=True)
     best = thresholds.sort_values(["youden_j", "threshold"], ascending=[False, True]).head(1)
     return best.reset_index(drop=True)
+
+
+def magic_number_note(best: pd.DataFrame, behaviour: str, k_days: int, day: int) -> str:
+    """The sentence on :func:`magic_number`'s row: the threshold, both retention rates, the
+    group sizes and the test; or that no threshold separates retained users beyond the noise."""
+    behaviour = behaviour.replace("_", " ")
+    if best.empty:
+        return (
+            f"No count of {behaviour} in the first {k_days} days separates users retained on or "
+            f"after day {day} from the others beyond the noise (with enough users on both sides):"
+            " no magic number here."
+        )
+    row = best.iloc[0]
+    p_text = "p < 0.001" if row["p_value"] < 0.001 else f"p = {row['p_value']:.3f}"
+    return (
+        f"Users with {int(row['threshold'])} or more {behaviour} in their first {k_days} days: "
+        f"{row['retention_above']:.0%} retained on or after day {day}, against "
+        f"{row['retention_below']:.0%} of the others (lift {row['lift']:.1f}; "
+        f"{int(row['users_above']):,} and {int(row['users_below']):,} users; {p_text})."
+    )
 
 
 def retention_phases(

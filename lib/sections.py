@@ -155,6 +155,9 @@ class Note(str):
 
 # The output metadata key that marks a section note (read by lib/report.py).
 NOTE_METADATA = "section_note"
+# The output metadata key of the run's summary, which report.html shows above its contents
+# (lib/executive.py displays it).
+SUMMARY_METADATA = "executive_summary"
 
 
 def skip_note(section: str, why: str) -> Note:

@@ -200,8 +200,16 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Seri
     return (1 + (5 * strictly_worse / len(values)).astype("int64")).clip(1, 5).astype("int64")
 
 
-def rfm_segment(r_score: int, fm_score: int) -> str:
-    """The named segment of an (R, FM) score pair (:data:`RFM_SEGMENTS`)."""
+def rfm_segment(r_score: int, fm_score: int, frequency: int = 2) -> str:
+    """The named segment of an (R, FM) score pair (:data:`RFM_SEGMENTS`).
+
+    A buyer with one paid order (``frequency`` 1) is named by recency alone (FM read as 1: new
+    customers, promising, about to sleep, hibernating): one order says nothing about loyalty, and
+    where nearly everyone buys once a high spend would otherwise make one-time buyers "loyal" or
+    "potential loyalists".
+    """
+    if frequency < 2:
+        fm_score = 1
     for name, recencies, values in RFM_SEGMENTS:
         if r_score in recencies and fm_score in values:
             return name
@@ -210,7 +218,8 @@ def rfm_segment(r_score: int, fm_score: int) -> str:
 
 def rfm_scores(orders: ir.Table, period: Period, lookback_days: int = 365) -> pd.DataFrame:
     """``user_id, recency_days, frequency, monetary, r_score, f_score, m_score, fm_score,
-    rfm_segment`` for the buyers of the ``lookback_days`` days ending on ``end``."""
+    rfm_segment`` for the buyers of the ``lookback_days`` days ending on ``end``; a one-order
+    buyer's segment rests on recency alone (:func:`rfm_segment`)."""
     window = Period(period.end - dt.timedelta(days=lookback_days - 1), period.end, period.timezone)
     paid = paid_orders_in(orders, window)
     table = (
@@ -227,7 +236,8 @@ def rfm_scores(orders: ir.Table, period: Period, lookback_days: int = 365) -> pd
     # half up, not Python's round-half-to-even: (3 + 4) / 2 scores 4
     table["fm_score"] = ((table["f_score"] + table["m_score"] + 1) // 2).astype("int64")
     table["rfm_segment"] = [
-        rfm_segment(r, fm) for r, fm in zip(table["r_score"], table["fm_score"], strict=True)
+        rfm_segment(r, fm, f)
+        for r, fm, f in zip(table["r_score"], table["fm_score"], table["frequency"], strict=True)
     ]
     columns = [
         "user_id",
@@ -542,3 +552,63 @@ def save_segment_tables(
     """Write each segment's members to ``tables/segment_<prefix><name>.csv``."""
     for name, members in groups.items():
         outputs.save_table(members, f"segment_{prefix}{name}", output_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences computed from the tables (the notebook states no direction of its own)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
+def activity_value_note(summary: pd.DataFrame) -> str:
+    """Which of the highly active and the low-activity users is worth more, per user (to date)
+    and in total (in the period), from :func:`segment_summary` of the activity segments; empty
+    without their value (no orders) or without both segments."""
+    if "gmv_in_period" not in summary.columns:
+        return ""
+    rows = summary.set_index("segment")
+    if not {"highly_active", "low_activity"} <= set(rows.index):
+        return ""
+    high, low = rows.loc["highly_active"], rows.loc["low_activity"]
+    if not (high["users"] and low["users"]):
+        return ""
+    per_user = (
+        f"Per user, the highly active are worth {_money(high['gmv_to_date_per_user'])} to date "
+        f"against {_money(low['gmv_to_date_per_user'])} for low-activity users"
+    )
+    high_gmv, low_gmv = float(high["gmv_in_period"]), float(low["gmv_in_period"])
+    if high_gmv == low_gmv:
+        total = f"in the period both groups brought {_money(high_gmv)} of GMV"
+    else:
+        larger = "low-activity" if low_gmv > high_gmv else "highly active"
+        total = (
+            f"in the period the {larger} users brought more GMV in total "
+            f"({_money(max(high_gmv, low_gmv))} against {_money(min(high_gmv, low_gmv))}; "
+            f"{int(low['users']):,} low-activity and {int(high['users']):,} highly active users)"
+        )
+    advice = (
+        ", so moving low-activity users up is worth as much as keeping the highly active."
+        if low_gmv >= high_gmv
+        else ", so keeping the highly active comes first."
+    )
+    return f"{per_user}; {total}{advice}"
+
+
+def lifecycle_note(table: pd.DataFrame) -> str:
+    """Whether the active base grew in the last window of :func:`lifecycle` (quick ratio above 1)
+    and in how many of the windows, from the table."""
+    rated = table.dropna(subset=["quick_ratio"])
+    if rated.empty:
+        return "No window has dormant users to compare with: no quick ratio."
+    last = rated.iloc[-1]
+    won = int(last["new"] + last["resurrected"])
+    verb = "grew" if last["quick_ratio"] > 1 else "shrank" if last["quick_ratio"] < 1 else "held"
+    growing = int((rated["quick_ratio"] > 1).sum())
+    return (
+        f"In the last window ({last['window_start']:%Y-%m-%d}..{last['window_end']:%Y-%m-%d}) the "
+        f"quick ratio was {last['quick_ratio']:.2f}: {won:,} new and resurrected users against "
+        f"{int(last['dormant']):,} dormant, so the active base {verb}; it grew in {growing} of "
+        f"{len(rated)} windows."
+    )

@@ -322,3 +322,40 @@ def hour_weekday_activity(events: ir.Table, period: Period) -> pd.DataFrame:
     table["avg_events"] = table["events"] / occurrences.where(occurrences > 0)
     table["weekday_name"] = table["weekday"].map(dict(enumerate(WEEKDAYS)))
     return table.astype({"events": "int64", "users": "int64", "hour": "int64", "weekday": "int64"})
+
+
+# An hour this much busier than the average hour is worth timing a push for; below it, the
+# day is nearly even and a schedule by hour gains little (the heatmap's colours still vary).
+MATERIAL_PEAK = 0.2
+
+
+def busiest_hours_note(activity: pd.DataFrame, top: int = 3) -> str:
+    """Which local hours and weekday are busiest, and by how much, from
+    :func:`hour_weekday_activity`'s ``avg_events``; when the busiest hour is less than
+    :data:`MATERIAL_PEAK` above the average hour, says the day is nearly even instead."""
+    by_hour = activity.groupby("hour")["avg_events"].sum()
+    mean = float(by_hour.mean())
+    if not mean > 0:
+        return "No events in the period: no busiest hour."
+    ranked = by_hour.sort_values(ascending=False, kind="stable")
+    excess = ranked / mean - 1
+    hours = [f"{int(h):02d}:00 ({excess[h]:+.0%})" for h in ranked.index[:top]]
+    if excess.iloc[0] < MATERIAL_PEAK:
+        text = (
+            f"Activity is nearly even across the day: the busiest hour, {hours[0]} against the "
+            "average hour, is less than "
+            f"{MATERIAL_PEAK:.0%} above it, so the hour of a push matters little here."
+        )
+    else:
+        quiet = ranked.index[-1]
+        text = (
+            f"The busiest local hours are {', '.join(hours)} against the average hour; the "
+            f"quietest is {int(quiet):02d}:00 ({excess[quiet]:+.0%})."
+        )
+    by_day = activity.groupby("weekday")["avg_events"].sum()
+    day_excess = by_day / float(by_day.mean()) - 1
+    busiest = int(day_excess.idxmax())
+    return (
+        f"{text} The busiest weekday is {WEEKDAYS[busiest]} "
+        f"({day_excess[busiest]:+.0%} against the average weekday)."
+    )

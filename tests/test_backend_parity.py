@@ -20,6 +20,7 @@ from lib import (
     gmv,
     overview,
     products,
+    quality,
     repurchase,
     retention,
     segments,
@@ -65,11 +66,22 @@ METRICS: dict[str, Metric] = {
     "retention": lambda s, p: retention.cohort_retention(s["events"], p),
     "repurchase": lambda s, p: repurchase.repurchase_summary(s["orders"], p),
     "overview": lambda s, p: overview.indicator_summary(p, s["events"], s["orders"]),
+    "purchase_reconciliation": lambda s, p: quality.purchase_reconciliation(
+        s["events"], s["orders"], p
+    ),
     "category_performance": lambda s, p: products.with_quadrants(
         products.item_performance(s["orders"], s["order_items"], s["products"], p, s["events"])
     ),
     "sku_performance": lambda s, p: products.item_performance(
         s["orders"], s["order_items"], s["products"], p, s["events"], "sku"
+    ),
+    # roles and their label_basis from the engine's counts (the quadrants' are in
+    # category_performance)
+    "product_roles": lambda s, p: products.product_roles(
+        products.item_performance(
+            s["orders"], s["order_items"], s["products"], p, s["events"], "sku"
+        ),
+        min_buyers=1,
     ),
     "discount_loss": lambda s, p: products.discount_loss(
         s["orders"], s["order_items"], s["products"], p
@@ -102,6 +114,17 @@ METRICS: dict[str, Metric] = {
         ),
     ),
     "supply_daily_units": lambda s, p: supply.daily_units(*_shop(s), p.end, p.timezone, 70),
+    # the backtest's baselines, verdict columns and interval coverage, and the data's peaks
+    "forecast_backtest": lambda s, p: supply.backtest_forecast(
+        supply.daily_units(*_shop(s), p.end, p.timezone, 70)
+    ),
+    # days above the median (not 3 ×): a period without a campaign still has some
+    "demand_peaks": lambda s, p: supply.peak_days(
+        supply.daily_units(*_shop(s), p.end, p.timezone, 28),
+        supply.calendar_days(p.end - pd.Timedelta(days=27), p.end, "CN"),
+        outlier_factor=1.0,
+        n=5,
+    ),
     "inventory_health": lambda s, p: _if_has(
         s,
         "inventory",
@@ -147,6 +170,13 @@ METRICS: dict[str, Metric] = {
             supply.delivered_orders(
                 s["orders"], s["order_items"], s["shipments"], p, s.optional("reviews")
             )
+        ),
+    ),
+    "delivery_times": lambda s, p: _if_has(
+        s,
+        "shipments",
+        lambda: supply.delivery_times(
+            supply.delivered_orders(s["orders"], s["order_items"], s["shipments"], p)
         ),
     ),
     "supplier_scorecard": lambda s, p: _if_has(

@@ -306,10 +306,19 @@ def test_sku_conversion_counts_purchases_of_that_item_inside_the_window():
     assert table["viewers"].tolist() == [2, 1]
     assert table["buyers"].tolist() == [1, 0]
     assert table["conversion_rate"].tolist() == [0.5, 0.0]
-    # only s1 has ≥ 2 viewers, so it is the one large-traffic item and the worst of them
+    # only s1 has ≥ 2 viewers, so it is the one large-traffic item; each item's comparison is
+    # the other's viewers pooled: s1 against s2's 0 of 1, s2 against s1's 1 of 2. s1's Wilson
+    # interval of 1 of 2 (9.5%–90.5%) is not below 0, so it is not flagged (tests/
+    # test_conversion_labels.py flags an item that is)
     assert table["large_traffic"].tolist() == [True, False]
-    assert table["worst"].tolist() == [True, False]
-    assert funnel.worst_items(table)["sku_id"].tolist() == ["s1"]
+    assert table["comparison_rate"].tolist() == [0.0, 0.5]
+    assert table["below_comparison"].tolist() == [False, False]
+    assert table["worst"].tolist() == [False, False]
+    assert table["label_basis"].tolist() == [
+        "95% 9.5%–90.5% above the other SKUs' 0.0%",
+        "1 viewer, fewer than 2: not enough data",
+    ]
+    assert funnel.worst_items(table).empty
 
     by_rate = funnel.item_conversion(
         ITEM_EVENTS, ITEM_ORDERS, ITEM_LINES, SHANGHAI, 2, sort_by="conversion_rate", ascending=True
@@ -490,6 +499,10 @@ def test_dropoff_behaviour_counts_events_until_conversion_or_window_end():
         ]
     )
     table = funnel.dropoff_behaviour(events, SHANGHAI, STEPS, "add_to_cart", 1)
+    # one dropper and one converter: the n of every share (the test of the shares is checked in
+    # tests/test_conversion_labels.py)
+    assert table["droppers"].tolist() == table["converters"].tolist() == [1] * 5
+    table = table.drop(columns=["droppers", "converters", "p_value", "significant"])
     assert table.to_dict("list") == {
         "event_name": ["add_to_cart", "claim_coupon", "page_view", "purchase", "view_item"],
         "droppers_with_event": [1, 0, 1, 0, 1],

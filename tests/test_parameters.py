@@ -15,6 +15,7 @@ import pytest
 
 from lib import (
     costs,
+    executive,
     funnel,
     overview,
     parameters,
@@ -57,9 +58,10 @@ def test_every_notebook_parameter_is_declared_once_and_the_runners_come_first() 
         assert set(parameters.RUN_PARAMETERS) <= set(spec.parameters[:6])
     used = {name for spec in parameters.NOTEBOOKS.values() for name in spec.parameters}
     assert used == set(parameters.PARAMETERS), "declared but in no notebook"
-    # as many as the runner's range table (_NUMBER_RANGES) had before it moved here
+    # as many as the runner's range table (_NUMBER_RANGES) had before it moved here, and the
+    # executive summary's two, the magic number's and the products' minimum counts (issue 15)
     bounded = [p for p in parameters.PARAMETERS.values() if p.bounds is not None]
-    assert len(bounded) == 45
+    assert len(bounded) == 50
 
 
 @pytest.mark.parametrize("param", parameters.PARAMETERS.values(), ids=lambda p: p.name)
@@ -92,6 +94,7 @@ LIB_DEFAULTS = [
     (retention.cohort_retention, "granularity", "cohort_granularity"),
     (retention.early_behaviour_by_user, "k_days", "magic_k_days"),
     (retention.early_behaviour_by_user, "retention_day", "magic_retention_day"),
+    (retention.magic_number, "min_users", "magic_min_users"),
     (retention.retention_phases, "volatile_below", "phase_volatile_below"),
     (retention.retention_phases, "stable_below", "phase_stable_below"),
     (repurchase.buyer_cohorts, "months", "buyer_cohort_months"),
@@ -105,7 +108,14 @@ LIB_DEFAULTS = [
     (costs.cost_ledger, "commission_rate", "commission_rate"),
     (costs.cost_growth, "top_n", "top_growing"),
     (overview.indicator_summary, "compare_to", "compare_to"),
+    (executive.significant_changes, "min_change", "summary_min_change"),
+    (executive.significant_changes, "max_items", "summary_items"),
+    (executive.executive_summary, "min_change", "summary_min_change"),
+    (executive.executive_summary, "max_items", "summary_items"),
     (products.low_rated_skus, "max_average", "low_rating_max"),
+    (products.with_quadrants, "min_viewers", "quadrant_min_viewers"),
+    (products.quadrant_splits, "min_viewers", "quadrant_min_viewers"),
+    (products.product_roles, "min_buyers", "role_min_buyers"),
     (products.low_rated_skus, "min_reviews", "min_reviews"),
     (products.rating_repurchase, "window_days", "repurchase_window_days"),
     (supply.inventory_health, "velocity_days", "velocity_days"),
@@ -124,6 +134,7 @@ LIB_DEFAULTS = [
     (supply.fulfilment, "ship_sla_hours", "ship_sla_hours"),
     (supply.delivery_effect, "slow_delivery_days", "slow_delivery_days"),
     (supply.delivered_orders, "repurchase_days", "repurchase_days"),
+    (supply.calendar_days, "country", "country"),
 ]
 
 

@@ -152,9 +152,13 @@ def test_category_with_zero_viewers_has_no_conversion_rate_and_no_quadrant():
     assert math.isnan(cameras["conversion_rate"])
     assert math.isnan(cameras["gross_margin"])  # no revenue
     assert cameras["quadrant"] == products.NO_QUADRANT
-    # rated: apparel (3 impressions, 100%) and books (1, 2/3); medians 2 and 5/6
-    assert table.loc["apparel", "quadrant"] == "star"
-    assert table.loc["books", "quadrant"] == "question"
+    # apparel (2 viewers) and books (3) are below the 30 viewers a quadrant needs
+    assert table.loc["apparel", "quadrant"] == table.loc["books", "quadrant"] == "not enough data"
+    # placed from 1 viewer: medians 2 impressions and 5/6; apparel's 2 of 2 has the Wilson
+    # interval 34%–100%, books' 2 of 3 21%–94%: both contain 5/6, so neither is placed
+    placed = products.with_quadrants(category_table(), min_viewers=1).set_index("category")
+    assert placed.loc["apparel", "quadrant"] == placed.loc["books", "quadrant"] == products.UNCLEAR
+    assert placed.loc["apparel", "conversion_low"] == pytest.approx(0.3424, abs=1e-4)
 
 
 def test_viewers_are_those_of_item_conversion():
@@ -205,16 +209,21 @@ def test_sku_performance_lists_every_catalogue_sku():
 # Quadrants and the category mix
 
 
-def matrix(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["category", "impressions", "conversion_rate", "revenue"])
+def matrix(rows: list[tuple], viewers: int = 10_000) -> pd.DataFrame:
+    """Items with ``viewers`` viewers each (none without a rate), so many that a rate 0.1 from
+    a split is far outside the noise (Wilson half-width under 1 point)."""
+    table = pd.DataFrame(rows, columns=["category", "impressions", "conversion_rate", "revenue"])
+    table["viewers"] = [0 if pd.isna(rate) else viewers for rate in table["conversion_rate"]]
+    table["buyers"] = (table["conversion_rate"].fillna(0) * table["viewers"]).round().astype(int)
+    return table
 
 
-def test_quadrants_at_the_medians_count_as_high():
+def test_exposure_at_its_median_counts_as_high_and_conversion_at_it_is_unclear():
     table = matrix(
         [
             ("p", 30, 0.1, 100.0),
-            ("q", 20, 0.2, 50.0),  # exactly at both medians (20, 0.2)
-            ("r", 10, 0.3, 30.0),
+            ("q", 20, 0.3, 50.0),  # exposure exactly at its median 20: a count, high
+            ("r", 10, 0.2, 30.0),  # conversion exactly at its median 0.2: within the noise
             ("s", 5, None, 20.0),  # no viewers: not in the medians
         ]
     )
@@ -223,7 +232,7 @@ def test_quadrants_at_the_medians_count_as_high():
     assert quadrants.to_dict() == {
         "p": "traffic driver",
         "q": "star",
-        "r": "future star",
+        "r": products.UNCLEAR,
         "s": products.NO_QUADRANT,
     }
 
@@ -243,7 +252,9 @@ def test_quadrant_mix_against_the_target():
                 ("r", 10, 0.3, 30.0),
                 ("s", 5, None, 20.0),
             ]
-        )
+        ),
+        exposure_split=20,
+        conversion_split=0.15,
     )
     target = {"star": 0.5, "traffic driver": 0.3, "future star": 0.2}
     mix = products.quadrant_mix(table, target).set_index("quadrant")
@@ -318,6 +329,8 @@ def test_product_roles_by_rule():
             "cost": [900.0, 90.0, 40.0, 63.0, 0.0],
             "viewers": [200, 100, 20, 30, 500],
             "gross_margin": [0.1, 0.1, 0.6, 0.3, None],
+            # enough buyers for a role (3, role_min_buyers); the image item s1 needs none
+            "buyers": [1, 5, 3, 3, 0],
         }
     )
     rule = products.RoleRule(
@@ -340,7 +353,7 @@ def test_product_roles_by_rule():
         "s4": "regular item",
     }
     summary = products.role_summary(products.product_roles(skus, rule)).set_index("role")
-    assert summary["skus"].tolist() == [1, 1, 1, 1]
+    assert summary["skus"].tolist() == [1, 1, 1, 1, 0]  # the last: not enough data
     assert summary.loc["image item", "revenue_share"] == pytest.approx(1000 / 1290)
     assert summary.loc["profit item", "gross_margin"] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="quantile"):
@@ -394,7 +407,7 @@ def test_role_summary_counts_the_cost_of_free_items():
         )
     )
     skus = products.item_performance(orders, items, catalogue, PERIOD, level="sku")
-    roles = products.product_roles(skus)
+    roles = products.product_roles(skus, min_buyers=1)  # one order: one buyer each
     # prices 300, 20, 20, 0: q90 = 20 + 0.7 × 280 = 216, so IMG (1 unit ≤ median 5) is the image
     # item; margins 2/3, 1/2, 1/2 (GIFT none): q75 = 0.5 + 0.5 × 1/6 > 0.5, so no profit item
     assert roles.set_index("sku_id")["role"].to_dict() == {
@@ -585,22 +598,44 @@ def test_month_with_no_costs_row():
 
 def test_unit_economics_and_break_even():
     economics = costs.unit_economics(ledger(), ORDERS, PERIOD).set_index("line")
-    # 4 paid orders from 3 buyers (u1, u2, u3); revenue is GMV 371
+    # 4 paid orders from 3 buyers (u1, u2, u3); revenue is paid revenue, GMV 371 (the line
+    # revenue, quantity × unit price, is 390)
     assert economics.loc["revenue", "amount"] == 371.0
+    assert economics.loc["revenue", "label"] == "paid revenue (GMV)"
     assert economics.loc["revenue", "per_order"] == 371 / 4
     assert economics.loc["revenue", "per_buyer"] == pytest.approx(371 / 3)
-    # variable: commission 37.1 + promotion 55 + goods 150; fixed: 200 + 20 + 400
-    assert economics.loc["variable_costs", "amount"] == 242.1
-    assert economics.loc["fixed_costs", "amount"] == 620.0
+    # variable: commission 37.1 + promotion 55 + cost of goods 110;
+    # fixed: store fee 200 + erp 20 + staff 400 + warehousing 40 (a goods item, but flat)
+    assert economics.loc["variable_costs", "amount"] == 202.1
+    assert economics.loc["fixed_costs", "amount"] == 660.0
     assert economics.loc["total_cost", "amount"] == 862.1
-    assert economics.loc["contribution_margin", "amount"] == 128.9
+    assert economics.loc["contribution_margin", "amount"] == 168.9
     assert economics.loc["net_profit", "amount"] == -491.1
     assert economics.loc["goods", "per_order"] == 37.5
+    goods = economics.loc["goods"]
+    assert (goods["cost_behaviour"], goods["variable_amount"], goods["fixed_amount"]) == (
+        "mixed",
+        110.0,
+        40.0,
+    )
+    assert economics.loc["people", "cost_behaviour"] == "fixed"
+    assert economics.loc["operating", "variable_amount"] == 55.0  # promotion; erp 20 fixed
+    assert economics.loc["platform", "fixed_amount"] == 200.0
+    assert economics.loc["variable_costs", "cost_behaviour"] == "variable"
+    assert economics.loc["fixed_costs", "cost_behaviour"] == "fixed"
+    assert economics.loc["net_profit", "cost_behaviour"] == ""
+    assert math.isnan(economics.loc["net_profit", "variable_amount"])
+    # March has costs rows: the costs are complete, so the last line is a profit (a loss here)
+    assert economics.loc["net_profit", "label"] == "net profit"
+    assert set(economics["cost_basis"]) == {"costs table, every month"}
+    assert list(economics.reset_index().columns) == costs.ECONOMICS_COLUMNS
     even = costs.break_even(costs.unit_economics(ledger(), ORDERS, PERIOD), ORDERS, PERIOD).iloc[0]
-    # 128.9 / 4 = 32.225 per order; 620 / 32.225 = 19.24 -> 20 orders
-    assert even["contribution_per_order"] == pytest.approx(32.225)
-    assert even["break_even_orders"] == 20
-    assert even["orders_vs_break_even"] == 0.2
+    # 168.9 / 4 = 42.225 per order; 660 / 42.225 = 15.63 -> 16 orders
+    assert even["contribution_per_order"] == pytest.approx(42.225)
+    assert even["fixed_costs"] == 660.0
+    assert even["break_even_orders"] == 16
+    assert even["orders_vs_break_even"] == 0.25
+    assert even["cost_basis"] == "costs table, every month"
 
 
 def test_break_even_is_null_when_orders_lose_money():
@@ -706,3 +741,4 @@ def test_cost_growth_flags_the_fastest_items():
     shown = costs.flagged_cost_items(growth)
     assert shown["item"].tolist() == ["b", "d"]
     assert shown.index.tolist() == [0, 1]
+    assert set(growth["cost_behaviour"]) == {"fixed"}  # a to d are unknown items

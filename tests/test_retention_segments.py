@@ -145,7 +145,11 @@ def test_magic_number_on_a_constructed_case():
         [1, 3, 1],
         [2, 3, 2],
     ]
-    best = retention.magic_number(by_count).iloc[0]
+    # three users a side are too few for a magic number (magic_min_users); the threshold's
+    # measures are still computed
+    assert retention.magic_number(by_count).empty
+    assert retention.magic_number(by_count, min_users=1).empty  # 2/3 against 1/3: p = 0.41
+    best = retention.magic_number_thresholds(by_count).iloc[0]
     assert best["threshold"] == 2
     assert best["share_above"] == 0.5
     assert best["retention_above"] == pytest.approx(2 / 3)
@@ -161,7 +165,7 @@ def test_magic_number_on_day_measure_and_other_behaviours():
     )
     by_count = retention.early_behaviour_retention(on_day)
     assert by_count["retained_users"].tolist() == [0, 2]  # u3 came back on day 4, not 3
-    best = retention.magic_number(by_count).iloc[0]
+    best = retention.magic_number_thresholds(by_count).iloc[0]
     assert best["youden_j"] == pytest.approx(1 - 1 / 4)  # 2/2 retained vs 1/4 churned above
     assert math.isnan(best["lift"])  # nobody below was retained
 
@@ -448,9 +452,10 @@ def test_rfm_scores_and_segments():
     assert table["f_score"].tolist() == [5, 1, 1, 1, 1]
     assert table["m_score"].tolist() == [5, 4, 3, 2, 1]
     assert table["fm_score"].tolist() == [5, 3, 2, 2, 1]  # (F + M) / 2 rounded half up
+    # B (R 4, FM 3) bought once: named by recency alone, promising, not a potential loyalist
     assert table["rfm_segment"].tolist() == [
         "champions",
-        "potential_loyalists",
+        "promising",
         "about_to_sleep",
         "hibernating",
         "hibernating",

@@ -17,7 +17,7 @@ EMPTY_DAILY = pd.DataFrame({"key": [], "date": [], "units": []})
 
 def test_the_package_re_exports_every_public_name_of_its_modules():
     # notebooks call ``supply.<name>`` for every metric, whichever module now defines it
-    for part in ("inventory", "stockouts", "forecast", "fulfilment", "suppliers"):
+    for part in ("inventory", "stockouts", "forecast", "fulfilment", "suppliers", "shop_calendar"):
         # import_module: ``lib.supply.fulfilment`` as an attribute is the function of that name
         module = importlib.import_module(f"lib.supply.{part}")
         defined = [
@@ -40,6 +40,9 @@ def test_the_package_re_exports_every_public_name_of_its_modules():
         (lambda: supply.forecast_demand(EMPTY_DAILY, horizon_days=0), "horizon_days=0 must be"),
         (lambda: supply.forecast_demand(EMPTY_DAILY, interval=1.0), "interval=1.0 must be"),
         (lambda: supply.backtest_forecast(EMPTY_DAILY, weeks=0), "weeks=0 must be"),
+        (lambda: supply.backtest_forecast(EMPTY_DAILY, interval=0), "interval=0 must be"),
+        (lambda: supply.delivery_times(None, slow_delivery_days=0), "slow_delivery_days=0"),
+        (lambda: supply.calendar_days(None, None, country=None), "country=None"),
         (lambda: supply.fulfilment(None, None, None, ship_sla_hours=0), "ship_sla_hours=0"),
         (lambda: supply.delivery_effect(None, slow_delivery_days=0), "slow_delivery_days=0"),
         (

@@ -108,7 +108,9 @@ def test_delivered_orders_ratings_and_repurchase():
     assert table["observed"].all()  # the data runs to 04-30
     assert bool(table.loc["s3", "repurchased"]) is True  # s9 on 03-20
     assert bool(table.loc["s1", "repurchased"]) is False
-    experience = supply.delivery_experience(table.reset_index()).set_index("delivery")
+    fixed = supply.DELIVERY_BUCKET_DAYS  # (2, 3, 4, 5): the labels of the fallback
+    experience = supply.delivery_experience(table.reset_index(), fixed).set_index("delivery")
+    assert experience.index.tolist() == list(supply.DELIVERY_BUCKETS)
     assert experience.loc["3–4 days", "orders"] == 2
     assert experience.loc["3–4 days", "repurchase_rate"] == pytest.approx(0.5)
     assert experience["orders"].sum() == 2
@@ -229,3 +231,107 @@ def test_delivery_effect_compares_fast_and_slow():
     assert effect.loc["repurchase", "fast"] == pytest.approx(0.5)
     assert effect.loc["repurchase", "slow"] == pytest.approx(0.0)  # the unobserved one is out
     assert effect.loc["repurchase", "slow_orders"] == 1
+
+
+def test_delivery_bucket_edges_are_the_datas_quintiles_in_whole_days():
+    days = pd.Series([float(day) for day in range(1, 11)])  # 1 … 10 days
+    # quintiles 2.8, 4.6, 6.4, 8.2 -> 3, 5, 6, 8
+    assert supply.delivery_bucket_edges(days) == (3, 5, 6, 8)
+    # a Brazilian marketplace's slow deliveries: the buckets end past its median, not at 5 days
+    slow = pd.Series([6.0, 8.0, 9.0, 10.0, 11.0, 12.0, 14.0, 16.0, 21.0, 30.0])
+    edges = supply.delivery_bucket_edges(slow)
+    assert edges == (9, 11, 13, 17) and edges[-1] > slow.median()
+    assert supply.delivery_bucket_edges(pd.Series([2.0, 3.0]), quantiles=(0.5,)) == (
+        3,
+    )  # halves up
+    # edges under 1 day go, repeats merge
+    assert supply.delivery_bucket_edges(pd.Series([0.2, 0.2, 0.2, 0.2, 3.0])) == (1,)
+    assert supply.delivery_bucket_edges(pd.Series([], dtype="float64")) == (2, 3, 4, 5)
+
+
+def test_delivery_bucket_labels():
+    assert supply.delivery_bucket_labels((3, 5, 6, 8)) == (
+        "< 3 days",
+        "3–5 days",
+        "5–6 days",
+        "6–8 days",
+        "≥ 8 days",
+    )
+    assert supply.delivery_bucket_labels((1,)) == ("< 1 day", "≥ 1 day")
+    assert supply.DELIVERY_BUCKETS == ("< 2 days", "2–3 days", "3–4 days", "4–5 days", "≥ 5 days")
+
+
+def test_delivery_experience_buckets_from_the_data():
+    delivered = pd.DataFrame(
+        {
+            "days_to_door": [float(day) for day in range(1, 11)],
+            "rating": [5.0, 5.0, 4.0, math.nan, 4.0, 3.0, 3.0, 2.0, 2.0, 1.0],
+            "observed": [True] * 9 + [False],
+            "repurchased": [True, False, True, True, False, False, False, False, True, True],
+        }
+    )
+    table = supply.delivery_experience(delivered)  # edges (3, 5, 6, 8), as above
+    assert table["delivery"].tolist() == [
+        "< 3 days",
+        "3–5 days",
+        "5–6 days",
+        "6–8 days",
+        "≥ 8 days",
+    ]
+    # a delivery of exactly 3 days opens the 3–5 bucket
+    assert table["orders"].tolist() == [2, 2, 1, 2, 3]
+    assert table["days_from"].tolist()[1:] == [3, 5, 6, 8] and math.isnan(table["days_from"][0])
+    assert table["days_to"].tolist()[:-1] == [3, 5, 6, 8] and math.isnan(table["days_to"][4])
+    assert table["reviewed_orders"].tolist() == [2, 1, 1, 2, 3]
+    assert table["mean_rating"].tolist() == pytest.approx([5.0, 4.0, 4.0, 3.0, 5 / 3])
+    # ≥ 8 days: 8 (no), 9 (yes) observed; 10 not observed
+    assert table["observed_orders"].tolist() == [2, 2, 1, 2, 2]
+    assert table["repurchase_rate"].tolist() == pytest.approx([0.5, 1.0, 0.0, 0.0, 0.5])
+
+
+def test_delivery_times_and_where_the_slow_threshold_falls():
+    delivered = pd.DataFrame({"days_to_door": [1.0, 2.0, 4.0, 5.0]})
+    times = supply.delivery_times(delivered, slow_delivery_days=3)
+    assert times.iloc[0].to_dict() == pytest.approx(
+        {
+            "orders": 4,
+            "days_to_door_p50": 3.0,
+            "days_to_door_p90": 4.7,
+            "slow_orders": 2,
+            "slow_share": 0.5,
+        }
+    )
+    assert supply.delivery_times_note(times, 3) == (
+        "Payment to door: median 3.0 days, 90th percentile 4.7 days over 4 delivered orders (the "
+        "buckets below are this period's quintiles); the slow threshold of 3+ days counts 50% of "
+        "them as slow."
+    )
+    # a threshold every order reaches: the note points to the median instead
+    every = supply.delivery_times(delivered, slow_delivery_days=1)
+    assert every["slow_share"].iloc[0] == 1.0
+    assert supply.delivery_times_note(every, 1).endswith(
+        "counts 100% of them as slow: nearly every order is on one side of it, so set "
+        "slow_delivery_days near the median (3 days) for a comparison that says something."
+    )
+    none = supply.delivery_times(delivered.iloc[0:0], 3)
+    assert "cannot be described" in supply.delivery_times_note(none, 3)
+
+
+def test_ship_sla_note_sets_the_target_beside_the_shops_own_times():
+    # all four: 48 h, 48 h 1 s, 12 h and 49 h; payment days 03-10 (p90 above 48 h), 03-11 (49 h)
+    # and 03-12 (no order)
+    carriers = supply.fulfilment(SHIP_ORDERS, SHIPMENTS, SHIP_PERIOD, 48)
+    daily = supply.fulfilment_daily(SHIP_ORDERS, SHIPMENTS, SHIP_PERIOD, 48)
+    assert supply.ship_sla_note(carriers, daily, 48) == (
+        "50% of shipped orders left within the 48 h target; the shop's own median is 48 h and "
+        "90th percentile 49 h, and 2 of 2 payment days had a 90th percentile above the target."
+    )
+    carriers = supply.fulfilment(SHIP_ORDERS, SHIPMENTS, SHIP_PERIOD, 24)
+    daily = supply.fulfilment_daily(SHIP_ORDERS, SHIPMENTS, SHIP_PERIOD, 24)
+    text = supply.ship_sla_note(carriers, daily, 24)
+    assert text.startswith("25% of shipped orders left within the 24 h target")
+    assert text.endswith(
+        "Most orders miss 24 h: unless that is the promise made to buyers, set ship_sla_hours to "
+        "it (the 90th percentile, 49 h, is what this shop achieves for nine orders in ten); the "
+        "on-time rates and the backlog are measured against 24 h."
+    )

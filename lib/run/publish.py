@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from lib import rates
 from lib.report import ReportSection, build_report
 from lib.run.errors import UsageError
 from lib.run.execute import Result, describe_failure, run_notebooks
@@ -238,6 +239,7 @@ def _run_in(tmp: Path, plan: Plan, started: dt.datetime) -> int:
             },
             base_dir=plan.notebooks_dir,
             skipped=plan.skipped,
+            appendix=[("Appendix: which rate is which", rates.html_table())],
         )
     except Exception as exc:
         report_error = f"report.html could not be built: {describe_failure(exc)}"

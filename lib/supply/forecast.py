@@ -1,5 +1,5 @@
 """Demand forecast and reorder points (补货): daily units, the weekday-mean forecast and its
-backtest against the seasonal naive forecast, safety stock and reorder points.
+backtest against naive forecasts, the shop's peaks, safety stock and reorder points.
 
 *Units sold*, *snapshots* and local days are defined in :mod:`lib.supply`; docs/metrics.md,
 "Supply chain", has every definition.
@@ -10,8 +10,11 @@ over the last ``level_days`` (28) days of history, leaving out *campaign days* (
 without such days takes the mean of all kept days. The interval is the forecast ± z × σ, σ the
 standard deviation (n − 1) of the kept days around their weekday means and z the normal quantile
 of the ``interval`` level; the lower end is clipped at 0. :func:`backtest_forecast` compares it
-with the seasonal naive forecast (the same weekday a week earlier) from weekly rolling origins,
-a week ahead each, by WAPE = Σ |actual − forecast| / Σ actual.
+with three naive forecasts (the same weekday a week earlier, last week's mean day, zero) from
+weekly rolling origins, a week ahead each, by WAPE = Σ |actual − forecast| / Σ actual, and
+counts how often its interval held the actual units; :func:`backtest_verdict` recommends the
+forecast only for the keys where it beats every naive forecast. :func:`peak_days` finds the
+shop's own campaign peaks, named by the calendar of :mod:`lib.supply.shop_calendar`.
 
 Reorder points (:func:`reorder_points`): ``reorder_point = μ × L + z × σ × √L`` with μ and σ the
 mean and standard deviation (n − 1) of the SKU's daily units over the ``velocity_days`` ending on
@@ -44,6 +47,7 @@ from lib.supply._shared import (
     daily_stock,
     paid_units,
 )
+from lib.supply.shop_calendar import name_day
 
 # The notebook parameters' declared defaults (lib/parameters.py), and two fixed settings.
 HORIZON_DAYS = parameters.default("horizon_days")
@@ -215,75 +219,259 @@ def forecast_demand(
     return table[["key", "date", "forecast", "low", "high"]]
 
 
+BASELINES = {
+    "seasonal_naive": "last week's same weekday",
+    "last_week_mean": "last week's average day",
+    "zero": "a forecast of zero",
+}
+"""The naive forecasts the backtest holds the method against, in the order a tie is settled."""
+
+BACKTEST_COLUMNS = [
+    "key",
+    "actual_units",
+    "wape_method",
+    "wape_seasonal_naive",
+    "beats_naive",
+    "wape_last_week_mean",
+    "wape_zero",
+    "best_baseline",
+    "wape_best_baseline",
+    "use_forecast",
+    "interval_coverage",
+]
+
+
 def backtest_forecast(
     daily: pd.DataFrame,
     weeks: int = BACKTEST_WEEKS,
     level_days: int = LEVEL_DAYS,
     outlier_factor: float = OUTLIER_FACTOR,
+    interval: float = FORECAST_INTERVAL,
 ) -> pd.DataFrame:
-    """Rolling-origin backtest: ``key, actual_units, wape_method, wape_seasonal_naive,
-    beats_naive`` per key and pooled (``all``), last row.
+    """Rolling-origin backtest against naive baselines, per key and pooled (``all``, last row):
+    ``key, actual_units, wape_method, wape_seasonal_naive, beats_naive, wape_last_week_mean,
+    wape_zero, best_baseline, wape_best_baseline, use_forecast, interval_coverage``.
 
     Origins are the last day of ``daily`` minus 7, 14, …, 7 × ``weeks`` days; from each, the
-    method (fitted on the ``level_days`` up to the origin) and the seasonal naive forecast (the
-    same weekday a week earlier) predict the 7 days after it. ``daily`` must hold
-    ``level_days + 7 × weeks`` days. WAPEs are null when the actual units add up to 0.
+    method (fitted on the ``level_days`` up to the origin, with its ``interval``) and three naive
+    forecasts predict the 7 days after it: the seasonal naive (the same weekday a week earlier),
+    last week's mean (the mean of the 7 days before the origin, every day) and zero. WAPE =
+    Σ |actual − forecast| / Σ actual over the weeks (so ``wape_zero`` is 1); null when the actual
+    units add up to 0. ``beats_naive``: the method's WAPE is below the seasonal naive's;
+    ``best_baseline``: the baseline with the lowest WAPE (ties in the order of
+    :data:`BASELINES`); ``use_forecast``: the method's WAPE is below every baseline's (null
+    without sales). ``interval_coverage``: the share of forecast days whose actual units lay
+    within the method's interval. ``daily`` must hold ``level_days + 7 × weeks`` days.
     """
     parameters.check("backtest_weeks", weeks, "weeks")
+    parameters.check("forecast_interval", interval, "interval")
+    z = _z(0.5 + interval / 2)
     needed = level_days + 7 * weeks
     rows = []
-    pooled = np.zeros(3)
+    pooled = np.zeros(6)
     for key, frame in daily.groupby("key", sort=True):
         frame = frame.sort_values("date")
         units = frame["units"].to_numpy(dtype="float64")
         dates = frame["date"].reset_index(drop=True)
         if len(units) < needed:
             raise ValueError(f"the backtest needs {needed} days of history, {key} has {len(units)}")
-        errors = np.zeros(3)  # actual, |error| of the method, |error| of the seasonal naive
+        # actual, |error| of the method, of the seasonal naive, of last week's mean; days inside
+        # the interval, days forecast
+        sums = np.zeros(6)
         for week in range(weeks, 0, -1):
             origin = len(units) - 7 * week  # index of the first day forecast
             history = slice(origin - level_days, origin)
-            means, _, _, _ = _weekday_means(dates.iloc[history], units[history], outlier_factor)
-            ahead = dates.iloc[origin : origin + 7]
+            fitted = _forecast_one(
+                dates.iloc[history], units[history], 7, level_days, z, outlier_factor
+            )
             actual = units[origin : origin + 7]
-            method = np.array([means[d.weekday()] for d in pd.to_datetime(ahead)])
-            naive = units[origin - 7 : origin]
-            errors += [actual.sum(), np.abs(actual - method).sum(), np.abs(actual - naive).sum()]
-        pooled += errors
-        rows.append(_wape_row(key, errors))
+            last_week = units[origin - 7 : origin]
+            inside = (actual >= fitted["low"].to_numpy()) & (actual <= fitted["high"].to_numpy())
+            sums += [
+                actual.sum(),
+                np.abs(actual - fitted["forecast"].to_numpy()).sum(),
+                np.abs(actual - last_week).sum(),
+                np.abs(actual - last_week.mean()).sum(),
+                inside.sum(),
+                len(actual),
+            ]
+        pooled += sums
+        rows.append(_wape_row(key, sums))
     rows.append(_wape_row(ALL, pooled))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
 
 
-def _wape_row(key: str, errors: np.ndarray) -> dict:
-    actual, method, naive = errors
-    wape_method = method / actual if actual > 0 else math.nan
-    wape_naive = naive / actual if actual > 0 else math.nan
-    beats = bool(wape_method < wape_naive) if actual > 0 else None
-    return {
-        "key": key,
-        "actual_units": int(actual),
-        "wape_method": wape_method,
-        "wape_seasonal_naive": wape_naive,
-        "beats_naive": beats,
-    }
+def _wape_row(key: str, sums: np.ndarray) -> dict:
+    actual, method, naive, flat, inside, days = sums
+    row = {"key": key, "actual_units": int(actual)}
+    if actual > 0:
+        baselines = {"seasonal_naive": naive / actual, "last_week_mean": flat / actual, "zero": 1.0}
+        best = min(baselines, key=baselines.__getitem__)  # the first of equal minima
+        row |= {
+            "wape_method": method / actual,
+            "beats_naive": bool(method / actual < baselines["seasonal_naive"]),
+            "best_baseline": best,
+            "wape_best_baseline": baselines[best],
+            "use_forecast": bool(method / actual < baselines[best]),
+        }
+        row |= {f"wape_{name}": value for name, value in baselines.items()}
+    else:
+        row |= {"best_baseline": None, "beats_naive": None, "use_forecast": None}
+        row |= {column: math.nan for column in BACKTEST_COLUMNS if column.startswith("wape_")}
+    row["interval_coverage"] = inside / days if days else math.nan
+    return row
 
 
-def backtest_verdict(backtest: pd.DataFrame, what: str) -> str:
-    """One sentence on whether the method beat the seasonal naive forecast (the ``all`` row)."""
-    row = backtest.set_index("key").loc[ALL]
+def _listed(names: pd.Index | list[str], limit: int = 8) -> str:
+    """``a, b and c``; past ``limit`` names, the first ones "and N more"."""
+    names = [str(name) for name in names]
+    if len(names) > limit:
+        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def backtest_verdict(backtest: pd.DataFrame, what: str, interval: float = FORECAST_INTERVAL) -> str:
+    """Whether to plan with the forecast, from :func:`backtest_forecast`: the pooled (``all``)
+    comparison with the naive baselines, the keys for which the method beats every baseline (the
+    only ones to use it for) and those for which it does worse than a forecast of zero, and how
+    often its ``interval`` held the actual units on the keys it is recommended for."""
+    table = backtest.set_index("key")
+    row = table.loc[ALL]
     if pd.isna(row["wape_method"]):
         return f"Nothing sold in the backtest weeks for {what}: the forecast cannot be judged."
-    method, naive = row["wape_method"], row["wape_seasonal_naive"]
-    if method < naive:
-        return (
-            f"For {what}, the weekday mean beats the seasonal naive forecast in the backtest "
-            f"(WAPE {method:.0%} against {naive:.0%}); use it, within its interval."
+    method = row["wape_method"]
+    against = _listed(
+        [f"{row[f'wape_{name}']:.0%} for {label}" for name, label in BASELINES.items()]
+    )
+    if row["use_forecast"]:
+        parts = [
+            f"Pooled over {what}, the weekday mean beats every naive baseline in the backtest "
+            f"(WAPE {method:.0%} against {against})."
+        ]
+    elif method >= row["wape_zero"]:
+        parts = [
+            f"Pooled over {what}, the weekday mean does NOT beat even a forecast of zero in the "
+            f"backtest (WAPE {method:.0%} against 100%: its errors add up to at least the units "
+            "sold); do not plan with it."
+        ]
+    else:
+        best = BASELINES[row["best_baseline"]]
+        parts = [
+            f"Pooled over {what}, the weekday mean does NOT beat {best} in the backtest (WAPE "
+            f"{method:.0%} against {row['wape_best_baseline']:.0%}): plan with {best} instead, "
+            "or improve the method before trusting it."
+        ]
+    keys = table.drop(index=ALL)
+    judged = keys[keys["wape_method"].notna()]
+    used = judged[judged["use_forecast"].astype(bool)] if len(judged) > 1 else table.loc[[ALL]]
+    if len(judged) > 1:
+        noun = what.removeprefix("the ")
+        if len(used):
+            parts.append(
+                f"One by one, it beats every baseline for {len(used)} of the {len(judged)} "
+                f"{noun} ({_listed(used.index)}): use the forecast for those only."
+            )
+        else:
+            parts.append(
+                f"One by one, it beats every baseline for none of the {len(judged)} {noun}: "
+                "use it for none of them."
+            )
+        worse = judged[judged["wape_method"] >= judged["wape_zero"]]
+        if len(worse):
+            shown = [f"{key} ({wape:.0%})" for key, wape in worse["wape_method"].items()]
+            parts.append(f"It does worse than a forecast of zero for {_listed(shown)}.")
+    if len(used) and bool(used["use_forecast"].astype(bool).all()):
+        # every key has the same number of forecast days, so the mean of the shares is the share
+        coverage = float(used["interval_coverage"].mean())
+        parts.append(
+            f"Where it is used, its {interval:.0%} interval held the actual units on "
+            f"{coverage:.0%} of the backtest days."
         )
+    return " ".join(parts)
+
+
+def forecast_labels(backtest: pd.DataFrame) -> dict[str, str]:
+    """A panel title per key of :func:`backtest_forecast`: the key, the method's WAPE and the
+    verdict ("use", "naive better", "worse than zero"), e.g. ``SKU1 · WAPE 62% (use)``."""
+    labels = {}
+    for key, row in backtest.set_index("key").drop(index=ALL).iterrows():
+        if pd.isna(row["wape_method"]):
+            labels[key] = f"{key} · no sales in the backtest"
+            continue
+        if row["use_forecast"]:
+            verdict = "use"
+        elif row["wape_method"] >= row["wape_zero"]:
+            verdict = "worse than zero"
+        else:
+            verdict = "naive better"
+        labels[key] = f"{key} · WAPE {row['wape_method']:.0%} ({verdict})"
+    return labels
+
+
+PEAK_COLUMNS = ["date", "units", "median_units", "times_median", "calendar"]
+PEAK_DAYS = 3
+
+
+def peak_days(
+    daily: pd.DataFrame,
+    calendar: pd.DataFrame,
+    days: int = LEVEL_DAYS,
+    outlier_factor: float = OUTLIER_FACTOR,
+    n: int = PEAK_DAYS,
+) -> pd.DataFrame:
+    """The shop's own peaks: the (at most ``n``) days of the last ``days`` days of ``daily``
+    whose units of all keys together exceed ``outlier_factor`` × the median day of that window
+    (the forecast's campaign-day rule, on the total), largest first (ties by date):
+    ``date, units, median_units, times_median, calendar`` (what
+    :func:`lib.supply.shop_calendar.name_day` says of the date, "" when nothing)."""
+    if daily.empty:
+        return pd.DataFrame(columns=PEAK_COLUMNS)
+    totals = daily.groupby("date", as_index=False)["units"].sum()
+    recent = totals[totals["date"] > totals["date"].max() - pd.Timedelta(days=days)]
+    median = float(recent["units"].median())
+    peaks = recent[recent["units"] > outlier_factor * median] if median > 0 else recent.iloc[0:0]
+    peaks = peaks.sort_values(["units", "date"], ascending=[False, True], kind="stable").head(n)
+    table = peaks.reset_index(drop=True).assign(median_units=median)
+    table["times_median"] = table["units"] / median if median > 0 else math.nan
+    table["calendar"] = [name_day(day, calendar) for day in table["date"]]
+    return table[PEAK_COLUMNS]
+
+
+def peaks_note(
+    peaks: pd.DataFrame, days: int = LEVEL_DAYS, outlier_factor: float = OUTLIER_FACTOR
+) -> str:
+    """One sentence naming the shop's peaks of :func:`peak_days` by the calendar."""
+    if peaks.empty:
+        return (
+            f"No day of the last {days} sold more than {outlier_factor:g} × the median day: "
+            "no campaign peak to name."
+        )
+    named = [
+        f"{row.date:%Y-%m-%d}, {row.units:,.0f} units ({row.times_median:.1f} ×), "
+        + (row.calendar or "a day the calendar does not name")
+        for row in peaks.itertuples()
+    ]
     return (
-        f"For {what}, the weekday mean does NOT beat the seasonal naive forecast in the backtest "
-        f"(WAPE {method:.0%} against {naive:.0%}): plan with last week's sales instead, or "
-        "improve the method before trusting it."
+        f"The peaks of the last {days} days (all keys, above {outlier_factor:g} × the median day "
+        f"of {peaks['median_units'].iloc[0]:,.0f} units): {'; '.join(named)}. The forecast "
+        "leaves such campaign days out."
+    )
+
+
+def horizon_note(calendar: pd.DataFrame, first: dt.date, last: dt.date, country: str) -> str:
+    """One sentence listing the calendar days of ``country`` from ``first`` to ``last`` (the
+    forecast's days), which the weekday mean does not foresee."""
+    within = calendar[
+        (calendar["date"] >= pd.Timestamp(first)) & (calendar["date"] <= pd.Timestamp(last))
+    ]
+    span = f"the forecast's days ({first:%Y-%m-%d} … {last:%Y-%m-%d})"
+    if within.empty:
+        return f"The {country} calendar names no day in {span}."
+    named = [f"{row.date:%Y-%m-%d} {row.name} ({row.kind})" for row in within.itertuples()]
+    count = len(within.drop_duplicates("date"))
+    return (
+        f"The {country} calendar names {count} day{'s' if count > 1 else ''} in {span}: "
+        f"{'; '.join(named)}. The weekday mean does not foresee them: plan these days separately."
     )
 
 

@@ -12,11 +12,17 @@ paid_time``; ``delivery days = delivered_time − shipped_time`` (delivered orde
 shipped within ``ship_sla_hours`` (48) of payment (exactly at it counts); ``shipping_cost_share =
 Σ shipping_cost / Σ paid_amount``. Percentiles interpolate linearly (numpy's default).
 :func:`shipping_backlog`: paid orders of the period that had not shipped by the end of ``end``
-although more than ``ship_sla_hours`` had passed since payment.
+although more than ``ship_sla_hours`` had passed since payment. :func:`ship_sla_note` sets the
+target beside the shop's own shipping times and says when most orders miss it.
+
+Delivery (:func:`delivery_experience`): payment-to-door days in buckets that end, by default, at
+this period's quintiles of those days, rounded to whole days (:func:`delivery_bucket_edges`), so
+the buckets follow the shop's own delivery times wherever it sells.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import ibis
@@ -266,22 +272,67 @@ def _ratings_after_delivery(
     return table["order_id"].map(ratings).astype("float64").to_numpy()
 
 
-DELIVERY_BUCKETS = ("< 2 days", "2–3 days", "3–4 days", "4–5 days", "≥ 5 days")
+# Where the buckets of payment-to-door days end by default: the quintiles of the period's
+# delivered orders, so the last bucket holds the slowest fifth wherever the shop sells (a fixed
+# "≥ 5 days" holds nearly every order of a marketplace whose median is ten days).
+DELIVERY_QUANTILES = (0.2, 0.4, 0.6, 0.8)
+# The edges when there is no delivered order to take quantiles of.
+DELIVERY_BUCKET_DAYS = (2, 3, 4, 5)
 
 
-def delivery_experience(delivered: pd.DataFrame) -> pd.DataFrame:
-    """Per bucket of payment-to-door days (:data:`DELIVERY_BUCKETS`): ``delivery, orders,
-    reviewed_orders, mean_rating, observed_orders, repurchased_orders, repurchase_rate``."""
-    bucket = np.clip(np.floor(delivered["days_to_door"].to_numpy()), 1, 5).astype(int) - 1
+def delivery_bucket_edges(
+    days_to_door: pd.Series, quantiles: tuple[float, ...] = DELIVERY_QUANTILES
+) -> tuple[int, ...]:
+    """Whole-day edges of the delivery buckets from the data: the ``quantiles`` (linear
+    interpolation) of ``days_to_door``, each rounded to the nearest whole day (halves up),
+    without repeats and without edges below 1 day; :data:`DELIVERY_BUCKET_DAYS` when no order
+    was delivered."""
+    values = pd.Series(days_to_door, dtype="float64").dropna()
+    if values.empty:
+        return DELIVERY_BUCKET_DAYS
+    found = np.floor(np.quantile(values, quantiles) + 0.5).astype(int)
+    return tuple(sorted({int(edge) for edge in found if edge >= 1}))
+
+
+def delivery_bucket_labels(edges: tuple[int, ...]) -> tuple[str, ...]:
+    """``< a days``, ``a–b days``, …, ``≥ z days`` for ascending whole-day ``edges``."""
+    if not edges:
+        return ("all days",)
+
+    def days(count: int) -> str:
+        return f"{count} day" if count == 1 else f"{count} days"
+
+    middle = [f"{low}–{days(high)}" for low, high in itertools.pairwise(edges)]
+    return (f"< {days(edges[0])}", *middle, f"≥ {days(edges[-1])}")
+
+
+DELIVERY_BUCKETS = delivery_bucket_labels(DELIVERY_BUCKET_DAYS)
+
+
+def delivery_experience(
+    delivered: pd.DataFrame, edges: tuple[int, ...] | None = None
+) -> pd.DataFrame:
+    """Per bucket of payment-to-door days: ``delivery, days_from, days_to, orders,
+    reviewed_orders, mean_rating, observed_orders, repurchased_orders, repurchase_rate``. A
+    bucket holds the orders with ``days_from ≤ days_to_door < days_to`` (null: unbounded).
+    ``edges`` are the whole days where buckets end; None takes them from the data
+    (:func:`delivery_bucket_edges`)."""
+    if edges is None:
+        edges = delivery_bucket_edges(delivered["days_to_door"])
+    edges = tuple(sorted(edges))
+    bucket = np.searchsorted(np.asarray(edges, dtype="float64"), delivered["days_to_door"], "right")
     frame = delivered.assign(bucket=bucket)
+    bounds = [math.nan, *edges, math.nan]
     rows = []
-    for index, label in enumerate(DELIVERY_BUCKETS):
+    for index, label in enumerate(delivery_bucket_labels(edges)):
         part = frame[frame["bucket"] == index]
         observed = part[part["observed"]]
         rated = part["rating"].dropna()
         rows.append(
             {
                 "delivery": label,
+                "days_from": bounds[index],
+                "days_to": bounds[index + 1],
                 "orders": len(part),
                 "reviewed_orders": len(rated),
                 "mean_rating": float(rated.mean()) if len(rated) else math.nan,
@@ -293,6 +344,82 @@ def delivery_experience(delivered: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def delivery_times(
+    delivered: pd.DataFrame, slow_delivery_days: float = SLOW_DELIVERY_DAYS
+) -> pd.DataFrame:
+    """One row on the delivered orders of :func:`delivered_orders`: ``orders,
+    days_to_door_p50, days_to_door_p90`` (linear interpolation), ``slow_orders`` (taking
+    ``slow_delivery_days`` or more) and ``slow_share``."""
+    parameters.check("slow_delivery_days", slow_delivery_days)
+    days = delivered["days_to_door"]
+    slow = int((days >= slow_delivery_days).sum())
+    return pd.DataFrame(
+        {
+            "orders": [len(days)],
+            "days_to_door_p50": [_percentile(days, 50)],
+            "days_to_door_p90": [_percentile(days, 90)],
+            "slow_orders": [slow],
+            "slow_share": [slow / len(days) if len(days) else math.nan],
+        }
+    )
+
+
+# A slow threshold that leaves fewer than this share of orders on one side compares almost
+# every order with a handful.
+ONE_SIDED_SHARE = 0.2
+
+
+def delivery_times_note(times: pd.DataFrame, slow_delivery_days: float) -> str:
+    """One sentence on the payment-to-door days of :func:`delivery_times` and where the slow
+    threshold falls in them; it suggests the median as the threshold when fewer than
+    :data:`ONE_SIDED_SHARE` of the orders are on one side of it."""
+    row = times.iloc[0]
+    if row["orders"] == 0:
+        return "No order of the period was delivered: delivery times cannot be described."
+    text = (
+        f"Payment to door: median {row['days_to_door_p50']:.1f} days, 90th percentile "
+        f"{row['days_to_door_p90']:.1f} days over {int(row['orders']):,} delivered orders (the "
+        f"buckets below are this period's quintiles); the slow threshold of "
+        f"{slow_delivery_days:g}+ days counts {row['slow_share']:.0%} of them as slow"
+    )
+    share = row["slow_share"]
+    if share < ONE_SIDED_SHARE or share > 1 - ONE_SIDED_SHARE:
+        median = math.floor(row["days_to_door_p50"] + 0.5)
+        text += (
+            ": nearly every order is on one side of it, so set slow_delivery_days near the "
+            f"median ({median:g} days) for a comparison that says something"
+        )
+    return text + "."
+
+
+def ship_sla_note(carriers: pd.DataFrame, daily: pd.DataFrame, ship_sla_hours: float) -> str:
+    """One sentence on the shipping target against the shop's own shipping times: the share of
+    orders shipped within ``ship_sla_hours`` and the median and 90th percentile of
+    payment-to-shipment hours (the ``all`` row of :func:`fulfilment`), the days of
+    :func:`fulfilment_daily` whose 90th percentile was above the target, and, when most orders
+    missed it, that the target does not describe this shop's shipping. ``carriers`` and
+    ``daily`` must have been computed with the same ``ship_sla_hours``."""
+    row = carriers.set_index("carrier").loc[ALL]
+    if row["orders"] == 0:
+        return "No paid order of the period shipped: shipping times cannot be described."
+    rate, p50, p90 = row["on_time_ship_rate"], row["ship_hours_p50"], row["ship_hours_p90"]
+    shipped = daily[daily["orders"] > 0]
+    over = int((shipped["ship_hours_p90"] > ship_sla_hours).sum())
+    text = (
+        f"{rate:.0%} of shipped orders left within the {ship_sla_hours:g} h target; the shop's "
+        f"own median is {p50:.0f} h and 90th percentile {p90:.0f} h, and {over} of "
+        f"{len(shipped)} payment days had a 90th percentile above the target."
+    )
+    if rate < 0.5:
+        text += (
+            f" Most orders miss {ship_sla_hours:g} h: unless that is the promise made to buyers, "
+            f"set ship_sla_hours to it (the 90th percentile, {p90:.0f} h, is what this "
+            "shop achieves for nine orders in ten); the on-time rates and the backlog are "
+            f"measured against {ship_sla_hours:g} h."
+        )
+    return text
 
 
 def delivery_effect(
