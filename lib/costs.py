@@ -32,8 +32,21 @@ Each item is *variable* (it moves with the period's orders) or *fixed* (it does 
 4. any other item of the ``costs`` table is fixed: a monthly amount is billed per month, not per
    order. Tables name the rule that decided (``behaviour_rule``), so such an assumption shows.
 
-*Revenue* here is always **paid revenue**, the GMV: the sum of ``paid_amount`` of the paid orders
-(after discounts), never the line revenue Σ quantity × unit_price of :mod:`lib.products`.
+*Revenue* depends on the ``business_model`` (:func:`shop_revenue`, :class:`Revenue`):
+
+- ``retailer`` (the default): the shop sells its own goods, so its revenue is **paid revenue**,
+  the GMV: the sum of ``paid_amount`` of the paid orders (after discounts), never the line revenue
+  Σ quantity × unit_price of :mod:`lib.products`; the goods sold are its cost.
+- ``marketplace``: the shop is a platform taking a commission on its sellers' sales, so its
+  revenue is **commission revenue**, ``commission_rate × GMV``: the rate is then its *take rate*,
+  an assumption, unless ``commission_rate`` is None and the ``costs`` table's
+  ``platform_commission`` rows carry the commission income. The commission is then no cost, and
+  the sellers' goods (:func:`sellers_cost`: the cost of goods sold and the other variable
+  ``goods`` items, logistics, packaging, damage) are not its costs: the ledger leaves them out,
+  so they drop out of the unit economics, the break-even and the cost ratio, which is set
+  against the commission revenue (``cost_trend`` gets a ``revenue`` column). GMV stays the volume
+  measure; channel ROI keeps the sellers' return and adds the marketplace's (``revenue``,
+  ``revenue_roi``).
 
 - :func:`cost_breakdown` (``tables/cost_breakdown.csv``): ``month, component, item, amount,
   share`` per local calendar month clipped to the period; ``share`` is of the month's total cost;
@@ -78,6 +91,8 @@ COMMISSION_ITEM = "platform_commission"
 COGS_ITEM = "cost_of_goods_sold"
 PROMOTION_PREFIX = "promotion_"
 DEFAULT_COMMISSION_RATE = parameters.default("commission_rate")
+RETAILER, MARKETPLACE = parameters.choices("business_model")
+DEFAULT_BUSINESS_MODEL = parameters.default("business_model")
 LEDGER_COLUMNS = ["date", "component", "item", "amount", "source"]
 BREAKDOWN_COLUMNS = ["month", "component", "item", "amount", "share"]
 BREAKDOWN_COLUMNS += ["cost_behaviour", "behaviour_rule"]
@@ -185,11 +200,16 @@ def cost_ledger(
     costs: ir.Table | None = None,
     marketing_spend: ir.Table | None = None,
     commission_rate: float | None = DEFAULT_COMMISSION_RATE,
+    business_model: str = DEFAULT_BUSINESS_MODEL,
 ) -> pd.DataFrame:
     """Every cost of the period per local day: ``date, component, item, amount, source`` (the
     table it comes from, or ``commission rate``). See the module docstring; sorted by date,
-    component (ROPG order) and item. Amounts are not rounded here: sums of them are."""
+    component (ROPG order) and item. Amounts are not rounded here: sums of them are.
+
+    For a ``marketplace`` the commission is its revenue (:func:`shop_revenue`), not a cost, and
+    the sellers' goods (:func:`sellers_cost`) are the sellers' costs: both are left out."""
     parameters.check("commission_rate", commission_rate)  # None: the costs table's rows
+    parameters.check("business_model", business_model)
     pieces = []
     lines = paid_lines(orders, order_items, products, period)
     cogs = lines.group_by("day").aggregate(amount=lines.cost.sum()).to_pandas()
@@ -214,13 +234,35 @@ def cost_ledger(
         pieces.append(_promotion_spend(marketing_spend, period))
     pieces = [p for p in pieces if len(p)]
     if not pieces:
-        return pd.DataFrame(columns=LEDGER_COLUMNS)
+        return _empty_ledger()
     ledger = pd.concat([p[["day", "component", "item", "amount", "source"]] for p in pieces])
+    if business_model == MARKETPLACE:
+        kept = [
+            not (c == "platform" and i == COMMISSION_ITEM) and not sellers_cost(c, i)
+            for c, i in zip(ledger["component"], ledger["item"], strict=True)
+        ]
+        ledger = ledger[kept].copy()
+        if ledger.empty:
+            return _empty_ledger()
     ledger["amount"] = ledger["amount"].astype("float64")
     ledger["order"] = ledger["component"].map(_component_order)
     ledger = ledger.sort_values(["day", "order", "component", "item", "source"])
     ledger.insert(0, "date", to_timestamps(ledger.pop("day")).to_numpy())
     return ledger[LEDGER_COLUMNS].reset_index(drop=True)
+
+
+def _empty_ledger() -> pd.DataFrame:
+    """A ledger without lines, typed like a full one: the tables built on it use its dates (a
+    marketplace without a costs table or spend has no cost at all)."""
+    return pd.DataFrame(
+        {
+            "date": pd.Series(dtype="datetime64[ns]"),
+            "component": pd.Series(dtype=object),
+            "item": pd.Series(dtype=object),
+            "amount": pd.Series(dtype="float64"),
+            "source": pd.Series(dtype=object),
+        }
+    )
 
 
 def _component_order(component: str) -> int:
@@ -256,8 +298,10 @@ def cost_breakdown(ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def component_totals(breakdown: pd.DataFrame) -> pd.DataFrame:
-    """``month, component, amount, share`` from :func:`cost_breakdown` (amounts are sums of the
-    rounded items, so they add up to the month's total), plus a ``total`` row per month."""
+    """``month, component, amount, share, is_total`` from :func:`cost_breakdown` (amounts are
+    sums of the rounded items, so they add up to the month's total), plus a ``total`` row per
+    month, the one row whose ``is_total`` is true (a component of the costs table may itself be
+    called "total")."""
     table = breakdown.groupby(["month", "component"], as_index=False)["amount"].sum()
     table["amount"] = table["amount"].round(MONEY_DECIMALS)
     totals = table.groupby("month", as_index=False)["amount"].sum().assign(component="total")
@@ -266,13 +310,9 @@ def component_totals(breakdown: pd.DataFrame) -> pd.DataFrame:
     table["share"] = table["amount"] / month_total.where(month_total > 0)
     totals["share"] = 1.0
     table = _sorted(table, ["month", "component"])
-    out = pd.concat([table, totals[["month", "component", "amount", "share"]]])
-    out["_total"] = out["component"] == "total"
-    return (
-        out.sort_values(["month", "_total"], kind="stable")
-        .drop(columns="_total")
-        .reset_index(drop=True)
-    )
+    columns = ["month", "component", "amount", "share"]
+    out = pd.concat([table[columns].assign(is_total=False), totals[columns].assign(is_total=True)])
+    return out.sort_values(["month", "is_total"], kind="stable").reset_index(drop=True)
 
 
 def months_without_costs(ledger: pd.DataFrame, period: Period) -> list[str]:
@@ -299,6 +339,15 @@ def cost_behaviour(item: str) -> str:
     """``"variable"`` when ``item`` moves with the period's orders, else ``"fixed"`` (by
     :func:`behaviour_rule`)."""
     return VARIABLE if behaviour_rule(item) in (RULE_BY_DEFINITION, RULE_VARIABLE) else FIXED
+
+
+def sellers_cost(component: str, item: str) -> bool:
+    """Whether a cost is the sellers' when the shop is a marketplace: the cost of the goods sold
+    and every other *variable* goods item (logistics, packaging, damage: they move with the
+    sellers' goods). The fixed goods items (warehousing, the backlog) stay the platform's: a
+    monthly fee is billed to whoever runs the warehouse, so a marketplace whose sellers bear it
+    leaves it out of its costs table."""
+    return component == "goods" and cost_behaviour(item) == VARIABLE
 
 
 def is_variable(component: str, item: str) -> bool:
@@ -376,10 +425,12 @@ class CostBasis:
             )
         return f"there are no costs table rows for {', '.join(self.missing)}"
 
-    def assumption(self, commission_rate: float | None) -> str:
-        """The defaults that stand in for the shop's costs, for a chart title ("" when none)."""
+    def assumption(self, commission_rate: float | None, business_model: str = RETAILER) -> str:
+        """The defaults that stand in for the shop's costs, for a chart title ("" when none); for
+        a marketplace the rate is its take rate, an assumed revenue rather than a cost."""
+        what = "take rate" if business_model == MARKETPLACE else "commission"
         rate = (
-            f"commission assumed at {_percent(commission_rate)} of GMV"
+            f"{what} assumed at {_percent(commission_rate)} of GMV"
             if commission_rate is not None
             else ""
         )
@@ -392,14 +443,19 @@ class CostBasis:
         )
         return "; ".join(part for part in (gap, rate) if part)
 
-    def title(self, title: str, commission_rate: float | None) -> str:
+    def title(
+        self, title: str, commission_rate: float | None, business_model: str = RETAILER
+    ) -> str:
         """``title`` with the assumptions it rests on named on a second line."""
-        assumption = self.assumption(commission_rate)
+        assumption = self.assumption(commission_rate, business_model)
         return f"{title}\n({assumption})" if assumption else title
 
-    def sentence(self, commission_rate: float | None) -> str:
+    def sentence(self, commission_rate: float | None, business_model: str = RETAILER) -> str:
         """One sentence for the reader: what the costs below rest on, naming the defaults."""
-        if commission_rate is not None:
+        if business_model == MARKETPLACE:
+            # the commission is then the marketplace's revenue (Revenue.sentence names its source)
+            commission = "the commission is the marketplace's revenue, not one of its costs"
+        elif commission_rate is not None:
             commission = (
                 f"the platform commission is an assumed {_percent(commission_rate)} of GMV "
                 "(commission_rate), not the platform's bill"
@@ -416,9 +472,14 @@ class CostBasis:
                 f"{commission}."
             )
         if self.without_costs_table:
+            counted = (
+                "only any promotion spend is counted (the sellers' goods are not its cost)"
+                if business_model == MARKETPLACE
+                else "only the cost of goods sold and any promotion spend are counted"
+            )
             return (
-                "No costs table rows for the period: only the cost of goods sold and any "
-                f"promotion spend are counted, and {commission}. Platform fees, software, people "
+                f"No costs table rows for the period: {counted}, and {commission}. "
+                "Platform fees, software, people "
                 "and warehousing are missing, so the margins below rest on default rates and are "
                 "not a profit."
             )
@@ -431,6 +492,133 @@ class CostBasis:
 
 def _percent(rate: float) -> str:
     return f"{100 * rate:.3g}%"
+
+
+@dataclass(frozen=True, eq=False)
+class Revenue:
+    """The shop's revenue per local day, by its business model (:func:`shop_revenue`).
+
+    A ``retailer`` sells its own goods: its revenue is the amount paid, the GMV. A
+    ``marketplace`` takes a commission on its sellers' sales: its revenue is that commission,
+    ``commission_rate × GMV`` (the rate is then its *take rate*, an assumption), or with
+    ``commission_rate=None`` the ``platform_commission`` rows of the ``costs`` table read as
+    commission income. GMV stays the volume measure either way. ``daily``: ``date, gmv, revenue``
+    (unrounded for the commission: sums of it are rounded)."""
+
+    business_model: str
+    commission_rate: float | None
+    daily: pd.DataFrame
+
+    @property
+    def marketplace(self) -> bool:
+        """Whether the revenue is a commission on the sellers' GMV."""
+        return self.business_model == MARKETPLACE
+
+    @property
+    def gmv(self) -> float:
+        """The period's GMV (amount paid), the volume measure of both models."""
+        return round(float(self.daily["gmv"].sum()), MONEY_DECIMALS)
+
+    @property
+    def total(self) -> float:
+        """The period's revenue, rounded to cents."""
+        return round(float(self.daily["revenue"].sum()), MONEY_DECIMALS)
+
+    @property
+    def take_rate(self) -> float:
+        """Revenue / GMV: 1 for a retailer, the commission's share of GMV for a marketplace (the
+        effective rate when it comes from the costs table); null without GMV."""
+        return self.total / self.gmv if self.gmv > 0 else math.nan
+
+    @property
+    def short(self) -> str:
+        """The revenue's name in a ratio or an axis: ``GMV`` or ``commission revenue``."""
+        return "commission revenue" if self.marketplace else "GMV"
+
+    def name(self) -> str:
+        """The revenue's name in a sentence: ``paid revenue`` or ``commission revenue``."""
+        return "commission revenue" if self.marketplace else "paid revenue"
+
+    def label(self) -> str:
+        """The revenue line's label: it says what the revenue is."""
+        if not self.marketplace:
+            return "paid revenue (GMV)"
+        if self.commission_rate is None:
+            return "commission revenue (costs table)"
+        return "commission revenue (take rate × GMV)"
+
+    def heading(self) -> str:
+        """:meth:`label` capitalised, to open a chart title."""
+        return _capitalised(self.label())
+
+    def roi_title(self) -> str:
+        """The channel ROI chart's title: for a marketplace it shows its sellers' return (GMV and
+        their goods; the chart's axes name them), its own return is in ``revenue_roi``."""
+        if self.marketplace:
+            return "Sellers' return on promotion spend by channel and billing model"
+        return "Return on promotion spend by channel and billing model"
+
+    def series_label(self) -> str:
+        """The daily revenue's name on a chart's legend."""
+        return "commission revenue (take rate × GMV)" if self.marketplace else "GMV (amount paid)"
+
+    def column(self) -> str:
+        """The column of :func:`cost_trend` holding the daily revenue."""
+        return "revenue" if self.marketplace else "gmv"
+
+    def sentence(self) -> str:
+        """One sentence for the reader: which revenue the costs are set against, and why."""
+        if not self.marketplace:
+            return (
+                "Business model: retailer. Revenue is paid revenue, the GMV (the amount paid for "
+                "the paid orders), and the goods sold are the shop's cost."
+            )
+        if self.commission_rate is not None:
+            source = (
+                f"an assumed take rate of {_percent(self.commission_rate)} of GMV "
+                "(commission_rate), not commission income booked by the shop"
+            )
+        elif self.total > 0:
+            rate = f" (a take rate of {self.take_rate:.2%})" if self.gmv > 0 else ""
+            source = f"the costs table's platform_commission rows, read as commission income{rate}"
+        else:
+            source = (
+                "the costs table's platform_commission rows, but it has none for the period, so "
+                "the revenue is 0 (set commission_rate to assume a take rate)"
+            )
+        return (
+            "Business model: marketplace. Revenue is the commission on the sellers' sales, "
+            f"{self.total:,.2f} on a GMV of {self.gmv:,.2f}, from {source}. The sellers' goods "
+            "(cost of goods sold, logistics, packaging, damage) are not the marketplace's cost and "
+            "are left out; GMV stays the volume measure."
+        )
+
+
+def shop_revenue(
+    orders: ir.Table,
+    period: Period,
+    business_model: str = DEFAULT_BUSINESS_MODEL,
+    commission_rate: float | None = DEFAULT_COMMISSION_RATE,
+    costs: ir.Table | None = None,
+) -> Revenue:
+    """The period's :class:`Revenue` per local day: the GMV of :func:`lib.gmv.gmv_daily` for a
+    ``retailer``; for a ``marketplace`` ``commission_rate × GMV``, or with ``None`` the
+    ``platform_commission`` rows of ``costs`` spread over their month's days (0 without them)."""
+    parameters.check("business_model", business_model)
+    parameters.check("commission_rate", commission_rate)
+    days = gmv_daily(orders, period)[["date", "gmv"]].copy()
+    if business_model == RETAILER:
+        days["revenue"] = days["gmv"]
+    elif commission_rate is not None:
+        days["revenue"] = commission_rate * days["gmv"]
+    else:
+        income = pd.Series(0.0, index=[epoch_day(d.date()) for d in days["date"]])
+        if costs is not None:
+            rows = _monthly_rows(costs, period, None)
+            rows = rows[(rows["component"] == "platform") & (rows["item"] == COMMISSION_ITEM)]
+            income = income.add(rows.groupby("day")["amount"].sum(), fill_value=0.0)
+        days["revenue"] = income.to_numpy(dtype="float64")
+    return Revenue(business_model, commission_rate, days.reset_index(drop=True))
 
 
 def cost_basis(ledger: pd.DataFrame, period: Period) -> CostBasis:
@@ -446,9 +634,12 @@ def _behaviour_of(variable: float, fixed: float) -> str:
     return VARIABLE if variable else FIXED
 
 
-def unit_economics(ledger: pd.DataFrame, orders: ir.Table, period: Period) -> pd.DataFrame:
+def unit_economics(
+    ledger: pd.DataFrame, orders: ir.Table, period: Period, revenue: Revenue | None = None
+) -> pd.DataFrame:
     """``line, amount, per_order, per_buyer, share_of_revenue`` for the lines ``revenue`` (paid
-    revenue: GMV, the amount paid), each component present, ``variable_costs, fixed_costs,
+    revenue: GMV, the amount paid; or ``revenue``'s, for a marketplace its commission, labelled
+    :meth:`Revenue.label`), each component present, ``variable_costs, fixed_costs,
     total_cost, contribution_margin, net_profit`` (see the module docstring), then:
 
     - ``label``: the line's name for a reader; ``net_profit`` is "net profit" only when the
@@ -462,11 +653,9 @@ def unit_economics(ledger: pd.DataFrame, orders: ir.Table, period: Period) -> pd
 
     Per-order and per-buyer values are null without paid orders."""
     summary = gmv_summary(orders, period).iloc[0]
-    revenue, n_orders, n_buyers = (
-        float(summary["gmv"]),
-        int(summary["orders"]),
-        int(summary["buyers"]),
-    )
+    n_orders, n_buyers = int(summary["orders"]), int(summary["buyers"])
+    income = float(summary["gmv"]) if revenue is None else revenue.total
+    income_label = "paid revenue (GMV)" if revenue is None else revenue.label()
     basis = cost_basis(ledger, period)
     items = _period_costs(ledger)
     parts = items.assign(
@@ -479,7 +668,7 @@ def unit_economics(ledger: pd.DataFrame, orders: ir.Table, period: Period) -> pd
     total = float(items["amount"].sum())
     fixed = total - variable
     # (line, amount, label, behaviour, variable part, fixed part)
-    lines = [("revenue", revenue, "paid revenue (GMV)", "", math.nan, math.nan)]
+    lines = [("revenue", income, income_label, "", math.nan, math.nan)]
     for component in components:
         v, f = float(by_component.at[component, "v"]), float(by_component.at[component, "f"])
         label = COMPONENT_LABELS.get(component, component)
@@ -495,8 +684,8 @@ def unit_economics(ledger: pd.DataFrame, orders: ir.Table, period: Period) -> pd
             variable,
             fixed,
         ),
-        ("contribution_margin", revenue - variable, "contribution margin", "", math.nan, math.nan),
-        ("net_profit", revenue - total, basis.margin_name(), "", math.nan, math.nan),
+        ("contribution_margin", income - variable, "contribution margin", "", math.nan, math.nan),
+        ("net_profit", income - total, basis.margin_name(), "", math.nan, math.nan),
     ]
     table = pd.DataFrame(
         lines,
@@ -506,7 +695,7 @@ def unit_economics(ledger: pd.DataFrame, orders: ir.Table, period: Period) -> pd
         table[money] = table[money].astype("float64").round(MONEY_DECIMALS)
     table["per_order"] = table["amount"] / n_orders if n_orders else math.nan
     table["per_buyer"] = table["amount"] / n_buyers if n_buyers else math.nan
-    table["share_of_revenue"] = table["amount"] / revenue if revenue else math.nan
+    table["share_of_revenue"] = table["amount"] / income if income else math.nan
     table["cost_basis"] = basis.describe()
     return table[ECONOMICS_COLUMNS]
 
@@ -557,10 +746,16 @@ def channel_roi(
     order_items: ir.Table,
     products: ir.Table,
     period: Period,
+    revenue: Revenue | None = None,
 ) -> pd.DataFrame:
     """Per channel and billing model with spend in the period: :data:`ROI_COLUMNS` (see the
     module docstring). Channels without spend have no return on it and are left out. Sorted by
-    channel and billing model."""
+    channel and billing model.
+
+    ``roi`` is the return after the goods: a retailer's, or for a marketplace its sellers'. For a
+    marketplace (``revenue``) two columns follow: ``revenue``, its commission on the channel's
+    GMV at the period's take rate (:attr:`Revenue.take_rate`), and ``revenue_roi = (revenue −
+    spend) / spend``, the marketplace's own return on the spend."""
     inside = _spend_in(marketing_spend, period)
     spend = (
         inside.group_by(["channel", "billing_model"])
@@ -607,19 +802,32 @@ def channel_roi(
     table["ctr"] = ratio(table["clicks"], table["impressions"])
     table["cpc"] = ratio(table["spend"], table["clicks"])
     table["cpm"] = 1000 * ratio(table["spend"], table["impressions"])
-    for money in ("gmv", "goods_cost"):
-        table[money] = table[money].round(MONEY_DECIMALS)
+    columns = list(ROI_COLUMNS)
+    if revenue is not None and revenue.marketplace:
+        # the commission on the channel's (unrounded) GMV share, at the period's take rate
+        take = revenue.take_rate if not math.isnan(revenue.take_rate) else 0.0
+        commission = take * table["gmv"]
+        table["revenue_roi"] = ratio(commission - table["spend"], table["spend"])
+        table["revenue"] = commission
+        columns += ["revenue", "revenue_roi"]
+    for money in ("gmv", "goods_cost", "revenue"):
+        if money in table.columns:
+            table[money] = table[money].round(MONEY_DECIMALS)
     table = table.sort_values(["channel", "billing_model"])
-    return table[ROI_COLUMNS].reset_index(drop=True)
+    return table[columns].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
 # Trend and growth
 
 
-def cost_trend(ledger: pd.DataFrame, gmv_days: pd.DataFrame) -> pd.DataFrame:
+def cost_trend(
+    ledger: pd.DataFrame, gmv_days: pd.DataFrame, revenue: Revenue | None = None
+) -> pd.DataFrame:
     """``date, gmv``, the cost of each ROPG component, ``total_cost`` and ``cost_ratio = total_cost
-    / gmv`` per local day (``gmv_days`` from :func:`lib.gmv.gmv_daily`)."""
+    / gmv`` per local day (``gmv_days`` from :func:`lib.gmv.gmv_daily`). For a marketplace
+    (``revenue``) a ``revenue`` column (its commission) follows ``gmv`` and ``cost_ratio =
+    total_cost / revenue``: the costs against what it earns, not against its sellers' sales."""
     wide = ledger.pivot_table(index="date", columns="component", values="amount", aggfunc="sum")
     components = sorted(wide.columns, key=lambda c: (_component_order(c), c))
     for component in COMPONENTS:
@@ -630,7 +838,12 @@ def cost_trend(ledger: pd.DataFrame, gmv_days: pd.DataFrame) -> pd.DataFrame:
     table = gmv_days[["date", "gmv"]].set_index("date").join(wide[components]).fillna(0.0)
     table[components] = table[components].round(MONEY_DECIMALS)
     table["total_cost"] = table[components].sum(axis=1).round(MONEY_DECIMALS)
-    table["cost_ratio"] = table["total_cost"] / table["gmv"].where(table["gmv"] > 0)
+    base = "gmv"
+    if revenue is not None and revenue.marketplace:
+        income = revenue.daily.set_index("date")["revenue"].reindex(table.index).fillna(0.0)
+        table.insert(1, "revenue", income.round(MONEY_DECIMALS))
+        base = "revenue"
+    table["cost_ratio"] = table["total_cost"] / table[base].where(table[base] > 0)
     return table.reset_index()
 
 
@@ -684,7 +897,7 @@ def _names(values: list[str], most: int = 5) -> str:
 def component_note(totals: pd.DataFrame, basis: CostBasis) -> str:
     """Which component was the largest cost of each month, and its share of the month's cost,
     from :func:`component_totals` (ties go to the first in R, O, P, G order)."""
-    parts = totals[(totals["component"] != "total") & (totals["amount"] > 0)]
+    parts = totals[~totals["is_total"].astype(bool) & (totals["amount"] > 0)]
     if parts.empty:
         return "No cost in the period."
     parts = parts.assign(_order=parts["component"].map(_component_order))
@@ -724,32 +937,47 @@ def behaviour_note(breakdown: pd.DataFrame) -> str:
     )
 
 
-def economics_note(economics: pd.DataFrame, basis: CostBasis) -> str:
-    """Per paid order: paid revenue, variable costs, the contribution margin and what is left
-    after all the costs counted, called net profit (or loss) only on complete costs."""
+def economics_note(
+    economics: pd.DataFrame, basis: CostBasis, revenue: Revenue | None = None
+) -> str:
+    """Per paid order: paid revenue (or ``revenue``'s: a marketplace's commission, with the GMV
+    it is taken on), variable costs, the contribution margin and what is left after all the costs
+    counted, called net profit (or loss) only on complete costs."""
     rows = economics.set_index("line")
     if rows["per_order"].isna().all():
         return "No paid orders in the period: nothing to share per order."
-    revenue = float(rows.at["revenue", "per_order"])
+    name = "paid revenue" if revenue is None else revenue.name()
+    income = float(rows.at["revenue", "per_order"])
     variable = float(rows.at["variable_costs", "per_order"])
+    if income <= 0:
+        return (
+            f"No {name} in the period: each paid order only adds its variable costs of "
+            f"{variable:,.2f}."
+        )
+    on_gmv = ""
+    if revenue is not None and revenue.marketplace and revenue.take_rate > 0:
+        # the commission per order is the take rate of the sellers' GMV per order
+        on_gmv = (
+            f" (on a GMV of {income / revenue.take_rate:,.2f}, take rate {revenue.take_rate:.1%})"
+        )
     margin = float(rows.at["contribution_margin", "per_order"])
     left = float(rows.at["net_profit", "per_order"])
     left_share = rows.at["net_profit", "share_of_revenue"]
     margin_share = rows.at["contribution_margin", "share_of_revenue"]
     contribution = (
-        f"a contribution margin of {margin:,.2f} ({margin_share:.1%} of paid revenue)"
+        f"a contribution margin of {margin:,.2f} ({margin_share:.1%} of {name})"
         if margin >= 0
         else f"a loss of {-margin:,.2f} before any fixed cost"
     )
     text = (
-        f"Per paid order: paid revenue {revenue:,.2f}, variable costs {variable:,.2f}, so "
+        f"Per paid order: {name} {income:,.2f}{on_gmv}, variable costs {variable:,.2f}, so "
         f"{contribution}"
     )
     if basis.complete:
         after = "net profit" if left >= 0 else "net loss"
         return (
             f"{text}; after the fixed costs a {after} of {abs(left):,.2f} "
-            f"({abs(left_share):.1%} of paid revenue)."
+            f"({abs(left_share):.1%} of {name})."
         )
     return (
         f"{text}; {basis.margin_name()} {left:,.2f} ({left_share:.1%}), which is not a profit: "
@@ -757,18 +985,23 @@ def economics_note(economics: pd.DataFrame, basis: CostBasis) -> str:
     )
 
 
-def break_even_note(breakeven: pd.DataFrame, basis: CostBasis) -> str:
-    """Whether the period's paid orders covered its fixed costs, from :func:`break_even`."""
+def break_even_note(
+    breakeven: pd.DataFrame, basis: CostBasis, revenue: Revenue | None = None
+) -> str:
+    """Whether the period's paid orders covered its fixed costs, from :func:`break_even`; for a
+    marketplace (``revenue``) the contribution is its commission less its variable costs."""
     row = breakeven.iloc[0]
     orders, fixed = int(row["orders"]), float(row["fixed_costs"])
     per_order = float(row["contribution_per_order"])
     if orders == 0:
         return "No paid orders in the period: no break-even."
+    # a marketplace's contribution is its commission, not the order's GMV, less variable costs
+    of = " (commission revenue less variable costs)" if revenue and revenue.marketplace else ""
     if per_order <= 0:
         each = "contributes nothing" if per_order == 0 else f"loses {-per_order:,.2f}"
         return (
-            f"Each paid order {each} before fixed costs, so no number of orders covers the fixed "
-            f"costs of {fixed:,.2f}."
+            f"Each paid order {each}{of} before fixed costs, so no number of orders covers the "
+            f"fixed costs of {fixed:,.2f}."
         )
     if fixed == 0:
         if basis.complete:
@@ -786,8 +1019,8 @@ def break_even_note(breakeven: pd.DataFrame, basis: CostBasis) -> str:
         verdict = f"not covered ({needed - orders:,} orders short)"
     text = (
         f"{orders:,} paid orders against the {needed:,} needed to cover the fixed costs of "
-        f"{fixed:,.2f} at a contribution of {per_order:,.2f} per order ({ratio:.2f}×): the fixed "
-        f"costs were {verdict}."
+        f"{fixed:,.2f} at a contribution of {per_order:,.2f} per order{of} ({ratio:.2f}×): the "
+        f"fixed costs were {verdict}."
     )
     if basis.complete:
         return text
@@ -798,9 +1031,28 @@ def break_even_note(breakeven: pd.DataFrame, basis: CostBasis) -> str:
     )
 
 
-def roi_note(roi: pd.DataFrame) -> str:
+def roi_note(roi: pd.DataFrame, revenue: Revenue | None = None) -> str:
     """Which channel and billing models earned back their goods and spend (ROI > 0), the best
-    one, and those that did not (worst first), from :func:`channel_roi`."""
+    one, and those that did not (worst first), from :func:`channel_roi`. For a marketplace
+    (``revenue``) that is its sellers' return, and a second sentence gives its own: the channels
+    whose commission earned back the spend (``revenue_roi`` > 0)."""
+    text = _goods_roi_note(roi)
+    if revenue is None or not revenue.marketplace or "revenue_roi" not in roi.columns:
+        return text
+    rated = roi[roi["revenue_roi"].notna()]
+    if rated.empty:
+        return text
+    best = rated.loc[rated["revenue_roi"].idxmax()]
+    positive = int((rated["revenue_roi"] > 0).sum())
+    return (
+        f"Sellers' view (GMV less their goods): {text} The marketplace's own "
+        f"return, its commission ({revenue.take_rate:.1%} of GMV) less the spend, is positive for "
+        f"{positive} of {len(rated)}, highest for {best['channel']} · {best['billing_model']} "
+        f"({best['revenue_roi']:.2f})."
+    )
+
+
+def _goods_roi_note(roi: pd.DataFrame) -> str:
     rated = roi[roi["roi"].notna()]
     if rated.empty:
         return "No promotion spend with a return to measure in the period."
@@ -826,21 +1078,27 @@ def roi_note(roi: pd.DataFrame) -> str:
 
 def cost_ratio_note(trend: pd.DataFrame, basis: CostBasis) -> str:
     """The period's cost per unit of GMV (amount paid), the days whose costs exceeded their GMV
-    and the highest day, from :func:`cost_trend`."""
-    gmv_total = float(trend["gmv"].sum()) if len(trend) else 0.0
-    if gmv_total <= 0:
-        return "No GMV in the period: no cost ratio."
-    ratio = float(trend["total_cost"].sum()) / gmv_total
+    and the highest day, from :func:`cost_trend`; per unit of commission revenue when the table
+    has a marketplace's ``revenue`` column."""
+    # the table names its revenue: a marketplace's trend carries its commission as ``revenue``
+    column, short, long = "gmv", "GMV", "GMV (amount paid)"
+    if "revenue" in trend.columns:
+        column, short = "revenue", "commission revenue"
+        long = "commission revenue (take rate × GMV)"
+    income = float(trend[column].sum()) if len(trend) else 0.0
+    if income <= 0:
+        return f"No {short} in the period: no cost ratio."
+    ratio = float(trend["total_cost"].sum()) / income
     above = int((trend["cost_ratio"] > 1).sum())
     peak = trend.loc[trend["cost_ratio"].idxmax()]
     counted = "total cost was" if basis.complete else "the costs counted were"
     days = (
-        f"costs exceeded GMV on {above} of {len(trend)} days, most"
+        f"costs exceeded {short} on {above} of {len(trend)} days, most"
         if above
-        else f"no day's costs exceeded its GMV (of {len(trend)} days); the highest ratio was"
+        else f"no day's costs exceeded its {short} (of {len(trend)} days); the highest ratio was"
     )
     text = (
-        f"Over the period, {counted} {ratio:.1%} of GMV (amount paid); {days} on "
+        f"Over the period, {counted} {ratio:.1%} of {long}; {days} on "
         f"{peak['date']:%Y-%m-%d} ({peak['cost_ratio']:.1%})."
     )
     if basis.complete:

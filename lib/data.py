@@ -74,6 +74,11 @@ class Column:
     # sections that use one (events.coupon_id, inventory.location) do so when it is there. Like
     # any extra column it is neither checked nor normalised; the sample carries it.
     optional: bool = False
+    # An optional column the metrics read wherever its table is used (products.unit_cost and
+    # list_price): checked and normalised like a required one when present, read as nulls when
+    # absent, so nothing fails for want of it. The sections whose numbers rest on its values
+    # declare it (lib.sections.Needs columns) and say so when the source lacks them.
+    absent_as_null: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,12 @@ class TableSpec:
     def columns(self) -> tuple[Column, ...]:
         """The required columns: every source of the table has them (checked and normalised)."""
         return tuple(column for column in self.all_columns if not column.optional)
+
+    @property
+    def read_columns(self) -> tuple[Column, ...]:
+        """The columns checked and normalised when present: the required ones and those read as
+        nulls when absent (:attr:`Column.absent_as_null`)."""
+        return tuple(c for c in self.all_columns if not c.optional or c.absent_as_null)
 
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema the sample's Parquet file of this table has (:mod:`lib.simulate`):
@@ -153,13 +164,12 @@ CONTRACT: dict[str, TableSpec] = {
         ),
         TableSpec(
             "products",
-            _cols(
-                "sku_id:id",
-                "category:string",
-                "unit_cost:number?",
-                "list_price:number?",
-                "[brand:string?]",
-                "[product_name:string?]",
+            (
+                *_cols("sku_id:id", "category:string"),
+                # optional: a catalogue export often has no costs (Taobao's has neither)
+                Column("unit_cost", "number", nullable=True, optional=True, absent_as_null=True),
+                Column("list_price", "number", nullable=True, optional=True, absent_as_null=True),
+                *_cols("[brand:string?]", "[product_name:string?]"),
             ),
             description="the catalogue",
         ),
@@ -256,7 +266,9 @@ def _kind_accepts(kind: Kind, dtype: dt.DataType) -> bool:
         "string": dtype.is_string(),
         "number": dtype.is_numeric() or dtype.is_decimal(),
         "integer": dtype.is_integer(),
-        "date": dtype.is_date() or dtype.is_timestamp(),
+        # ISO date text (and YYYY-MM for a month column) is parsed by _normalise; other text
+        # becomes null there, and lib.quality names its table, column and an example
+        "date": dtype.is_date() or dtype.is_timestamp() or dtype.is_string(),
     }[kind]
 
 
@@ -270,11 +282,47 @@ _KIND_NAMES = {
 }
 
 
-def _normalise(table: ir.Table, spec: TableSpec) -> ir.Table:
-    """Give contract columns one type on every backend: string ids, naive-UTC timestamps."""
+# Date columns holding a month, which exports often write as text "2025-03": read as the
+# month's first day (the day the costs module files a month's costs under).
+MONTH_COLUMNS = {("costs", "month")}
+# The only date text read, on every engine alike: each engine's own cast accepts other forms
+# (Spark reads "2025-3" and "2025" as dates, DuckDB does not), which would make them differ.
+_ISO_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
+_MONTH_TEXT = r"^\d{4}-\d{2}$"
+# Where raw_table(..., keep_text=True) keeps a text date column's original text.
+TEXT_SUFFIX = "__text"
+
+
+def date_from_text(text: ir.StringValue, month: bool = False) -> ir.DateValue:
+    """ISO date text (``2025-03-01``, spaces around it ignored) as a date; with ``month``, also
+    ``2025-03`` as the month's first day. Any other text is null (a date the calendar lacks,
+    ``2025-02-30``, too): :func:`lib.quality.check_values` counts such values as errors."""
+    value = text.strip()
+    if month:
+        value = value.re_search(_MONTH_TEXT).ifelse(value.concat("-01"), value)
+    return value.re_search(_ISO_DATE_TEXT).ifelse(value.try_cast("date"), ibis.null("date"))
+
+
+_IBIS_TYPES = {
+    "timestamp": "timestamp",
+    "id": "string",
+    "string": "string",
+    "number": "float64",
+    "integer": "int64",
+    "date": "date",
+}
+
+
+def _normalise(table: ir.Table, spec: TableSpec, keep_text: bool = False) -> ir.Table:
+    """Give contract columns one type on every backend: string ids, naive-UTC timestamps, dates
+    from ISO text (:func:`date_from_text`). ``keep_text`` keeps each text date column's original
+    text as ``<name>__text`` too (for the value checks). Columns read as nulls when absent
+    (:attr:`Column.absent_as_null`) are added, typed, when the table lacks them."""
     changes = {}
-    for col in spec.columns:
+    for col in spec.read_columns:
         if col.name not in table.columns:
+            if col.absent_as_null:
+                changes[col.name] = ibis.null(_IBIS_TYPES[col.kind])
             continue
         dtype = table[col.name].type()
         if col.kind in ("id", "string") and not dtype.is_string():
@@ -282,13 +330,31 @@ def _normalise(table: ir.Table, spec: TableSpec) -> ir.Table:
         elif col.kind == "timestamp" and (dtype.is_null() or dtype.timezone is not None):
             # Ibis pins the session zone to UTC, so dropping the zone keeps the UTC wall time.
             changes[col.name] = table[col.name].cast("timestamp")
+        elif col.kind == "number" and dtype.is_string():
+            # only a column of blanks gets here (check_tables): every value reads as null
+            changes[col.name] = table[col.name].try_cast("float64")
         elif col.kind == "number" and not dtype.is_floating():
             changes[col.name] = table[col.name].cast("float64")
         elif col.kind == "integer" and dtype.is_null():
             changes[col.name] = table[col.name].cast("int64")
+        elif col.kind == "date" and dtype.is_string():
+            month = (spec.name, col.name) in MONTH_COLUMNS
+            changes[col.name] = date_from_text(table[col.name], month)
+            if keep_text:
+                changes[col.name + TEXT_SUFFIX] = table[col.name]
         elif col.kind == "date" and not dtype.is_date():
             changes[col.name] = table[col.name].cast("date")
     return table.mutate(**changes) if changes else table
+
+
+def _blank_text(table: ir.Table, column: str) -> bool:
+    """Whether ``column`` is text with no value but blanks: a CSV reader types a column it finds
+    empty throughout as text. One count, asked only of such a column (products: small)."""
+    if not table[column].type().is_string():
+        return False
+    text = table[column].strip()
+    filled = table.aggregate(n=(text.notnull() & (text != "")).sum()).to_pandas()["n"].iloc[0]
+    return as_count(filled) == 0
 
 
 def check_tables(tables: dict[str, ir.Table]) -> list[str]:
@@ -305,7 +371,9 @@ def check_tables(tables: dict[str, ir.Table]) -> list[str]:
                 f"table '{name}' is missing column(s) {', '.join(missing)} "
                 f"(has: {', '.join(schema.names)})"
             )
-        for col in spec.columns:
+        for col in spec.read_columns:
+            if col.absent_as_null and col.name in schema and _blank_text(table, col.name):
+                continue  # read as nulls: a CSV column left empty throughout is text
             if col.name in schema and not _kind_accepts(col.kind, schema[col.name]):
                 problems.append(
                     f"table '{name}' column '{col.name}' should be {_KIND_NAMES[col.kind]} "
@@ -325,6 +393,9 @@ class Source:
     dedupe_events: bool = False
     # The file or folder each table was read from, when it was (for error messages).
     paths: dict[str, Path] = field(default_factory=dict)
+    # Files besides ``paths`` whose change changes the tables (a source mapping and all its raw
+    # files, lib/mapping.py): part of the key of the coverage and event-name memos.
+    depends_on: tuple[Path, ...] = ()
     # What kind of data it is, when that explains a missing table (e.g. "Taobao user-behaviour
     # data": no orders); shown in :func:`lib.sections.note`.
     kind: str = ""
@@ -333,9 +404,29 @@ class Source:
     event_names: tuple[str, ...] | None = None
     _normalised: dict[str, ir.Table] = field(default_factory=dict, repr=False)
     _found_event_names: tuple[str, ...] | None = field(default=None, repr=False)
+    _column_values: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
         return name in self.tables
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether the source has ``table`` with ``column`` holding at least one value: a column
+        absent or empty throughout (``unit_cost`` of a catalogue without costs) is not had. One
+        count over the table the first time a column of it is asked (columns that ask it are
+        those of small tables: products)."""
+        if table not in self.tables:
+            return False
+        if column not in self.tables[table].columns:
+            return False
+        key = (table, column)
+        if key not in self._column_values:
+            values = self.table(table)[column]  # normalised: a CSV column of blanks is null
+            try:
+                count = values.count().to_pandas()
+            except Exception as exc:
+                raise read_error(self, table, exc) from None
+            self._column_values[key] = as_count(count) > 0
+        return self._column_values[key]
 
     def possible_event_names(self) -> tuple[str, ...]:
         """The event names the source can have: :attr:`event_names` when its format fixes them,
@@ -613,6 +704,31 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str,
     return con, {name: con.table(view) for name, view in views.items()}, paths
 
 
+def _connect_url(url: str) -> BaseBackend:
+    """The backend of a database URL (``${VAR}`` already expanded); a :class:`DataError` whose
+    message holds no secret of the URL when it cannot be opened."""
+    description = redact(url)
+    # Notebooks run in parallel kernels; two read-write handles on one DuckDB file collide.
+    options = {"read_only": True} if url.startswith("duckdb://") else {}
+    try:
+        return ibis.connect(url, **options)
+    except Exception as exc:
+        detail = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
+        detail = detail.replace(url, description)
+        for secret in url_secrets(url):
+            detail = detail.replace(secret, "***").replace(unquote(secret), "***")
+        raise DataError(
+            f"cannot connect to {description}: {type(exc).__name__}: {detail}"
+        ) from None
+
+
+def _mapping_path(source: str) -> Path | None:
+    """The file of a source mapping (``shop.yaml``, see lib/mapping.py), else None."""
+    from lib import mapping  # imported here: lib.mapping imports this module
+
+    return Path(source).expanduser() if mapping.is_mapping(source) else None
+
+
 def open_source(
     source: str | os.PathLike | BaseBackend | None = None, *, dedupe_events: bool = False
 ) -> Source:
@@ -626,6 +742,7 @@ def open_source(
     if bundled:
         source = SAMPLE_DIR
     paths: dict[str, Path] = {}  # files behind the tables, for folder sources
+    depends_on: tuple[Path, ...] = ()  # further files the tables depend on (a mapping's)
     kind = ""
     event_names: tuple[str, ...] | None = None
     if isinstance(source, BaseBackend):
@@ -648,6 +765,15 @@ def open_source(
         description = f"Taobao user behaviour ({csv_path})"
         kind = taobao.KIND
         event_names = taobao.EVENT_NAMES
+    elif mapping_file := _mapping_path(expanded):
+        # A source mapping (lib/mapping.py): the shop's raw files renamed and converted into the
+        # contract's tables, lazily, on an embedded DuckDB; checked below like any other source.
+        from lib import mapping
+
+        mapped = mapping.open_tables(mapping_file, duckdb_connect, _connect_url)
+        con, tables, depends_on = mapped.backend, mapped.tables, mapped.depends_on
+        paths.update(mapped.paths)
+        description = f"{mapping_file} (source mapping)"
     elif "://" not in expanded:
         folder = Path(expanded).expanduser()
         if not folder.is_dir():
@@ -659,18 +785,7 @@ def open_source(
     else:
         url = expanded
         description = redact(url)
-        # Notebooks run in parallel kernels; two read-write handles on one DuckDB file collide.
-        options = {"read_only": True} if url.startswith("duckdb://") else {}
-        try:
-            con = ibis.connect(url, **options)
-        except Exception as exc:
-            detail = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
-            detail = detail.replace(url, description)
-            for secret in url_secrets(url):
-                detail = detail.replace(secret, "***").replace(unquote(secret), "***")
-            raise DataError(
-                f"cannot connect to {description}: {type(exc).__name__}: {detail}"
-            ) from None
+        con = _connect_url(url)
         tables = {name: con.table(name) for name in con.list_tables() if name in CONTRACT}
 
     tables = {name: t for name, t in tables.items() if name in CONTRACT}
@@ -708,6 +823,7 @@ def open_source(
         paths=paths,
         kind=kind,
         event_names=event_names,
+        depends_on=depends_on,
     )
 
 
@@ -817,9 +933,10 @@ def _csv_row_problem(path: Path, con: BaseBackend, spec: TableSpec) -> str | Non
 PERIOD_COLUMNS = {"events": "event_time", "orders": "order_time"}
 
 
-def raw_table(source: Source, name: str) -> ir.Table:
-    """A table normalised but never de-duplicated: checks look at the data as it is."""
-    return _normalise(source.tables[name], CONTRACT[name])
+def raw_table(source: Source, name: str, keep_text: bool = False) -> ir.Table:
+    """A table normalised but never de-duplicated: checks look at the data as it is.
+    ``keep_text`` keeps the original text of text date columns (see :func:`_normalise`)."""
+    return _normalise(source.tables[name], CONTRACT[name], keep_text)
 
 
 def read_error(source: Source, name: str, exc: BaseException) -> DataError:
@@ -879,8 +996,8 @@ def _files_key(source: Source, names: Sequence[str]) -> tuple | None:
     """The path, size and modification time of every file the tables ``names`` were read from;
     None when one was not read from files (a database: nothing to tell a change by)."""
     items = []
-    for name in names:
-        path = source.paths.get(name)
+    for name in [*names, *source.depends_on]:
+        path = source.paths.get(name) if isinstance(name, str) else name
         if path is None:
             return None
         try:

@@ -556,6 +556,15 @@ _DECLARED = [
         none=True,
     ),
     Param(
+        "business_model",
+        str,
+        "retailer",
+        "retailer: revenue is the amount paid (GMV) and the goods sold are the shop's cost; "
+        "marketplace: revenue is commission_rate × GMV (the take rate) and the sellers' goods are "
+        "not its cost",
+        choices=("retailer", "marketplace"),  # costs.cost_ledger, costs.shop_revenue
+    ),
+    Param(
         "top_growing",
         int,
         3,
@@ -693,7 +702,7 @@ _CATALOGUE = [
     # alone, conversion on events alone
     NotebookSpec(
         "overview",
-        ("currency", "compare_to", "summary_items", "summary_min_change"),
+        ("currency", "country", "compare_to", "summary_items", "summary_min_change"),
         ("events|orders",),
     ),
     NotebookSpec("traffic", ("currency", "attribution_hours"), ("events",)),
@@ -761,7 +770,7 @@ _CATALOGUE = [
     ),
     NotebookSpec(
         "costs",
-        ("currency", "commission_rate", "top_growing", "compare_to"),
+        ("currency", "commission_rate", "business_model", "top_growing", "compare_to"),
         ("orders", "order_items", "products"),
     ),
     NotebookSpec(

@@ -698,10 +698,14 @@ def daily_lines(
     labels: Sequence[str] | None = None,
     percent: bool = False,
     reference: tuple[float, str] | None = None,
+    marks: pd.DataFrame | None = None,
 ) -> Chart:
     """Lines of ``columns`` over ``table['date']``; a percent axis starts at 0.
 
     ``reference`` draws a horizontal line at a value, named in the legend (e.g. break-even).
+    ``marks`` (``date, name``: e.g. :func:`lib.shop_calendar.calendar_days`) draws a dashed
+    vertical line on each named day inside the dates, with its name, so a peak can be read
+    against the calendar instead of a fixed holiday name in the text.
     Not drawn (:class:`NoChart`) for no day, one day, one value on every day, or columns that
     are identical on every day; columns identical to another are drawn once, named together.
     """
@@ -716,6 +720,8 @@ def daily_lines(
         ax.plot(table["date"], table[column], marker="o", markersize=3, label=name)
     if reference is not None:
         ax.axhline(reference[0], color=_ALERT, linestyle=":", linewidth=1.2, label=reference[1])
+    if marks is not None:
+        _mark_days(ax, marks, table["date"].min(), table["date"].max())
     if len(kept) > 1 or reference is not None:  # one line needs no legend: the axis names it
         _legend_outside(ax)
     if percent:
@@ -724,6 +730,25 @@ def daily_lines(
         ylabel = _percent_label(ylabel)
     _date_axis(ax)
     return _finish(fig, ax, title, "date (local)", ylabel)
+
+
+def _mark_days(ax: plt.Axes, marks: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> None:
+    """A dashed line and the name (several names of one day joined) on each marked day."""
+    inside = marks[(marks["date"] >= first) & (marks["date"] <= last)]
+    for day, names in inside.groupby("date", sort=True)["name"]:
+        ax.axvline(day, color="grey", linestyle="--", linewidth=0.8, alpha=0.7)
+        ax.annotate(
+            " / ".join(dict.fromkeys(names)),
+            xy=(day, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            rotation=90,
+            va="top",
+            fontsize="x-small",
+            color="dimgrey",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.5},
+        )
 
 
 @_chart
@@ -1882,7 +1907,7 @@ def week_heatmap(
 def component_bars(totals: pd.DataFrame, title: str) -> Chart:
     """Monthly cost stacked by ROPG component (from :func:`lib.costs.component_totals`)."""
     xlabel, ylabel = "month (local; partial months hold only the period's days)", "cost [currency]"
-    parts = totals[totals["component"] != "total"]
+    parts = totals[~totals["is_total"].astype(bool)]
     if parts.empty:
         return _no_data(title)
     wide = parts.pivot(index="month", columns="component", values="amount").fillna(0.0)
@@ -2042,12 +2067,20 @@ def labelled_scatter(
     labels that would overlap are moved apart (:func:`_label_points`); beyond :data:`TOP_N`
     points only the largest by ``size`` are labelled.
 
-    ``reference`` is the ``label`` of a row that sums up the others (``lib.supply.ALL``): it is
-    drawn as dotted lines through its x and y, not as one more point (the table keeps it).
+    ``reference`` names a row that sums up the others (``lib.supply.ALL``): it is drawn as dotted
+    lines through its x and y, not as one more point (the table keeps it). That row is the one
+    whose ``is_total`` is true when the table has that column (a point may bear the same label,
+    e.g. a carrier called "all"), else the one whose ``label`` is ``reference``.
     """
     shown = table.dropna(subset=[x, y])
-    summary = shown[shown[label] == reference].head(1)
-    shown = shown[shown[label] != reference]
+    if reference is None:
+        is_total = pd.Series(False, index=shown.index)
+    elif "is_total" in shown.columns:
+        is_total = shown["is_total"].astype(bool)
+    else:
+        is_total = shown[label] == reference
+    summary = shown[is_total].head(1)
+    shown = shown[~is_total]
     if y_percent:
         ylabel = _percent_label(ylabel)
     if shown.empty:

@@ -211,6 +211,12 @@ def item_performance(
     return table[item_columns + PERFORMANCE_COLUMNS].reset_index(drop=True)
 
 
+def without_costs(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`item_performance`'s table with ``cost`` and ``gross_margin`` empty (NaN), for a
+    catalogue without ``unit_cost``: a SKU without a cost adds 0, so they would read 0 and 100%."""
+    return table.assign(**{c: math.nan for c in ("cost", "gross_margin") if c in table.columns})
+
+
 def _with_rates(table: pd.DataFrame) -> pd.DataFrame:
     def ratio(top: pd.Series, bottom: pd.Series) -> pd.Series:
         return (top / bottom.where(bottom > 0)).astype("float64")

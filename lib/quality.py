@@ -5,7 +5,8 @@ values, docs/reliability.md lists every check:
 
 - :func:`check_values`: nulls in required columns, negative amounts and quantities, repeated
   keys (:data:`UNIQUE_KEYS`: ``order_id``, ``sku_id`` of products, …), unknown order statuses,
-  timestamps before 2000 or in the future, empty tables. Each table is scanned by one aggregate
+  Unix-epoch placeholder timestamps or ones in the future, empty tables (timestamps before 2000
+  are a warning: :func:`early_time_warnings`). Each table is scanned by one aggregate
   query that computes every count at once, in the engine; nothing is pulled into pandas. A key
   of several columns takes one grouped query more (small tables only, never ``events``).
 - :func:`unknown_event_names`, :func:`duplicate_events`, :func:`exact_copies`: counted and
@@ -26,7 +27,9 @@ import pandas as pd
 from lib.data import (
     CONTRACT,
     EVENT_NAMES,
+    MONTH_COLUMNS,
     ORDER_STATUSES,
+    TEXT_SUFFIX,
     DataError,
     Source,
     as_count,
@@ -37,7 +40,11 @@ from lib.data import (
 from lib.definitions import events_in
 from lib.periods import Period, to_timestamps
 
+# Timestamps before this are rare enough to deserve a warning (a wrong time unit turns
+# milliseconds into 1970s dates), but a shop's history may really start in the 1990s: they are
+# kept. Exactly the Unix epoch is an export's placeholder for "no time", never a real event.
 EARLIEST_TIME = datetime(2000, 1, 1)
+EPOCH = datetime(1970, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=1)
 # Amounts and quantities that are never negative (a refund is status 'refunded').
 NON_NEGATIVE: dict[str, tuple[str, ...]] = {
@@ -181,7 +188,11 @@ class TableProfile:
     repeats: Repeats | None = None
     bad_status: int = 0
     bad_status_example: str | None = None
-    too_early: dict[str, int] = field(default_factory=dict)
+    too_early: dict[str, int] = field(default_factory=dict)  # before 2000, the epoch excepted
+    epoch: dict[str, int] = field(default_factory=dict)  # exactly 1970-01-01 00:00:00
+    # date columns held as text: values that are not ISO dates (nor YYYY-MM for a month), and one
+    not_dates: dict[str, int] = field(default_factory=dict)
+    not_date_example: dict[str, str] = field(default_factory=dict)
     too_late: dict[str, int] = field(default_factory=dict)
     first: dict[str, datetime | None] = field(default_factory=dict)
     last: dict[str, datetime | None] = field(default_factory=dict)
@@ -195,7 +206,7 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
     """Count the value problems of one contract table with a single aggregate query (and a
     grouped one for a key of several columns, or for an example of a repeated id)."""
     spec = CONTRACT[name]
-    table = raw_table(source, name)
+    table = raw_table(source, name, keep_text=True)
     limit = (now or datetime.now(UTC).replace(tzinfo=None)) + FUTURE_TOLERANCE
     measures: dict[str, ir.Scalar] = {"rows": table.count()}
     keys: dict[tuple[str, str], str] = {}
@@ -205,16 +216,29 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
         keys[(kind, column)] = f"m{len(measures)}"
         measures[keys[(kind, column)]] = expr
 
-    present = [c for c in spec.columns if c.name in table.columns]
+    # the optional columns read when present (products.unit_cost) are scanned too; absent, the
+    # normalised table holds them as nulls, which there is nothing to check in
+    raw = source.tables[name].columns
+    present = [c for c in spec.read_columns if c.name in raw]
     for col in present:
         value = table[col.name]
         # counting every contract column also makes a CSV reader convert each of its values
         measure("present", col.name, value.count())
         if col.kind == "timestamp":
-            measure("early", col.name, (value < ibis.literal(EARLIEST_TIME, "timestamp")).sum())
+            epoch = value == ibis.literal(EPOCH, "timestamp")
+            measure("epoch", col.name, epoch.sum())
+            early = (value < ibis.literal(EARLIEST_TIME, "timestamp")) & ~epoch
+            measure("early", col.name, early.sum())
+            # the earliest real value, for the warning: the placeholder is reported on its own
+            measure("first", col.name, value.min(where=~epoch))
             measure("late", col.name, (value > ibis.literal(limit, "timestamp")).sum())
-            measure("first", col.name, value.min())
             measure("last", col.name, value.max())
+        if (text_name := col.name + TEXT_SUFFIX) in table.columns:
+            # text that did not parse as a date reads as null: count it apart from real nulls
+            text = table[text_name]
+            unread = text.notnull() & (text.strip() != "") & value.isnull()
+            measure("not_dates", col.name, unread.sum())
+            measure("not_date_example", col.name, text.min(where=unread))
         if col.name in NON_NEGATIVE.get(name, ()):
             measure("negative", col.name, (value < 0).sum())
     key = unique_key(name, table.columns)
@@ -236,10 +260,15 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
     rows = as_count(row["rows"])
     profile = TableProfile(name, rows)
     for col in present:
+        if ("not_dates", col.name) in keys:
+            profile.not_dates[col.name] = as_count(get("not_dates", col.name))
+            profile.not_date_example[col.name] = str(get("not_date_example", col.name))
         if not col.nullable:
-            profile.nulls[col.name] = rows - as_count(get("present", col.name))
+            missing = rows - as_count(get("present", col.name))
+            profile.nulls[col.name] = missing - profile.not_dates.get(col.name, 0)
         if col.kind == "timestamp":
             profile.too_early[col.name] = as_count(get("early", col.name))
+            profile.epoch[col.name] = as_count(get("epoch", col.name))
             profile.too_late[col.name] = as_count(get("late", col.name))
             profile.first[col.name] = _instant(get("first", col.name))
             profile.last[col.name] = _instant(get("last", col.name))
@@ -267,6 +296,18 @@ def _problems(profile: TableProfile, limit: datetime) -> list[str]:
             problems.append(
                 f"{t} column '{column}' is empty (null) in {_rows(n)} of {profile.rows:,}, but "
                 "it is required; fill it in or drop those rows in the export"
+            )
+    for column, n in profile.not_dates.items():
+        if n:
+            forms = "YYYY-MM-DD" + (
+                " or YYYY-MM (read as the month's first day)"
+                if (profile.name, column) in MONTH_COLUMNS
+                else ""
+            )
+            problems.append(
+                f"{t} column '{column}' holds text that is not a date in {_rows(n)} (e.g. "
+                f"{profile.not_date_example[column]!r}); write dates as {forms}, or as the "
+                "file format's date type"
             )
     for column, n in profile.negative.items():
         if n:
@@ -296,12 +337,12 @@ def _problems(profile: TableProfile, limit: datetime) -> list[str]:
             f"{_rows(profile.bad_status)} (e.g. {profile.bad_status_example!r}); map those "
             "values to one of the four"
         )
-    for column, n in profile.too_early.items():
+    for column, n in profile.epoch.items():
         if n:
             problems.append(
-                f"{t} column '{column}' is before {EARLIEST_TIME:%Y-%m-%d} in {_rows(n)} "
-                f"(earliest {profile.first[column]}); check the export's time unit (seconds or "
-                "milliseconds) and drop placeholder dates such as 1970-01-01"
+                f"{t} column '{column}' is exactly {EPOCH:%Y-%m-%d %H:%M:%S} (the Unix epoch, a "
+                f"placeholder for a missing time) in {_rows(n)}; fix those rows in the export: "
+                "leave the time empty (null) where the column allows it, or drop them"
             )
     for column, n in profile.too_late.items():
         if n:
@@ -334,13 +375,29 @@ def _value_problems(source: Source, profiles: list[TableProfile], limit: datetim
     return problems
 
 
+def early_time_warnings(profiles: Sequence[TableProfile]) -> list[str]:
+    """``warning:`` lines for timestamps before :data:`EARLIEST_TIME` (the epoch placeholder is
+    an error of its own): the count and the earliest value, per table and column. They are kept,
+    so a run over the 1990s works; a wrong time unit shows up here as 1970s dates."""
+    return [
+        f"warning: table '{p.name}' column '{column}' is before {EARLIEST_TIME:%Y-%m-%d} in "
+        f"{_rows(n)} (earliest {p.first[column]}); they are kept: if the shop's data does not go "
+        "back that far, check the export's time unit (seconds or milliseconds)"
+        for p in profiles
+        for column, n in p.too_early.items()
+        if n
+    ]
+
+
 def check_values(source: Source, now: datetime | None = None) -> list[str]:
     """Every value problem of the source's contract tables, one line each (empty when none).
 
     Required columns without nulls; no negative ``quantity``, ``unit_price`` or ``paid_amount``;
-    unique keys (:data:`UNIQUE_KEYS`); ``status`` one of :data:`ORDER_STATUSES`; timestamps from
-    :data:`EARLIEST_TIME` to ``now`` (UTC, default the clock) + :data:`FUTURE_TOLERANCE`; no
-    empty table. One aggregate query per table; an unreadable row raises :class:`DataError`.
+    unique keys (:data:`UNIQUE_KEYS`); ``status`` one of :data:`ORDER_STATUSES`; no timestamp
+    exactly at :data:`EPOCH` or after ``now`` (UTC, default the clock) + :data:`FUTURE_TOLERANCE`;
+    no empty table (timestamps before :data:`EARLIEST_TIME` are :func:`early_time_warnings`); no
+    date text that is not a date. One aggregate query per table; an unreadable row raises
+    :class:`DataError`.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     return _value_problems(source, _profiles(source, now), now + FUTURE_TOLERANCE)
@@ -418,7 +475,8 @@ def validate(
     """Run the value checks once, before any notebook: raise one :class:`DataError` naming every
     problem, or return the notes and warnings to show (each line starts ``note:``/``warning:``).
 
-    Notes: events with unknown names (kept, counted), duplicate events (kept, counted; within
+    Warnings: timestamps before 2000 (kept, :func:`early_time_warnings`). Notes: events with
+    unknown names (kept, counted), duplicate events (kept, counted; within
     ``period`` when given) and exact copies of rows in the tables without a key
     (:data:`EXACT_COPY_EFFECTS`). How the data covers ``period`` is
     :func:`lib.run.coverage_warnings`'s.
@@ -431,7 +489,7 @@ def validate(
             f"the source ({source.description}) fails the value checks "
             "(docs/reliability.md):\n  - " + "\n  - ".join(problems)
         )
-    messages = []
+    messages = early_time_warnings(profiles)
     unknown_rows, unknown_names, listed = unknown_event_names(source)
     if unknown_rows:
         shown = ", ".join(f"{name!r} {rows:,}" for name, rows in listed)
@@ -543,4 +601,51 @@ def reconciliation_note(table: pd.DataFrame) -> tuple[str, bool]:
         text + ". Buyers counted from events (the funnel) and from orders (GMV, products) differ "
         "by as much.",
         True,
+    )
+
+
+def purchase_reconciliation_by_item(
+    events: ir.Table, orders: ir.Table, order_items: ir.Table, period: Period
+) -> pd.DataFrame:
+    """``sku_id, purchase_events, payment_lines, gap`` per SKU, where the purchase events carry
+    a ``sku_id`` (GA4 exports one purchase row per item; the sample logs one per order, without
+    it): purchase events of the SKU in the period against the lines of that SKU in orders paid
+    in the period (any status, as :func:`purchase_reconciliation`). Sorted by the size of the gap,
+    largest first; empty when no purchase event names a SKU."""
+    inside = events_in(events, period)
+    purchases = inside.filter(inside.event_name == PURCHASE_EVENT, inside.sku_id.notnull())
+    per_event = purchases.group_by("sku_id").aggregate(purchase_events=purchases.count())
+    columns = ["sku_id", "purchase_events", "payment_lines", "gap"]
+    found = per_event.to_pandas()
+    if found.empty:
+        return pd.DataFrame(columns=columns)
+    lo, hi = period.utc_bounds()
+    paid = orders.filter(
+        orders.paid_time >= ibis.literal(lo, "timestamp"),
+        orders.paid_time < ibis.literal(hi, "timestamp"),
+    ).select("order_id")
+    lines = order_items.join(paid, "order_id")
+    per_line = lines.group_by("sku_id").aggregate(payment_lines=lines.count()).to_pandas()
+    table = found.merge(per_line, on="sku_id", how="outer").fillna(0)
+    table[["purchase_events", "payment_lines"]] = table[
+        ["purchase_events", "payment_lines"]
+    ].astype("int64")
+    table["gap"] = table["purchase_events"] - table["payment_lines"]
+    table["size"] = table["gap"].abs()
+    table = table.sort_values(["size", "sku_id"], ascending=[False, True])
+    return table.reset_index(drop=True)[columns]
+
+
+def item_reconciliation_note(table: pd.DataFrame) -> str:
+    """One sentence on :func:`purchase_reconciliation_by_item`'s table."""
+    if table.empty:
+        return "The purchase events name no SKU: no check per item."
+    off = table[table["gap"] != 0]
+    if off.empty:
+        return f"Per item, purchase events and paid order lines agree for all {len(table):,} SKUs."
+    worst = off.iloc[0]
+    return (
+        f"Per item, purchase events and paid order lines differ for {len(off):,} of "
+        f"{len(table):,} SKUs, most for {worst['sku_id']} ({int(worst['purchase_events']):,} "
+        f"events against {int(worst['payment_lines']):,} lines)."
     )

@@ -85,8 +85,9 @@ RATES: tuple[Rate, ...] = (
         "distinct users with a paid order paid in the period (from orders; no event needed)",
         "distinct users with any event on a local day of the period (period UV), each once",
         "The headline. Every visitor counts, not only product viewers, and any paid order counts, "
-        "with no path or window. A visitor counts once however many days they came, so it is far "
-        "above the daily rate. Buyers without events (phone orders) can lift it above 1.",
+        "with no path or window. A visitor counts once however many days they came, so it is not "
+        "the average of the daily rates (usually above them). Buyers without events (phone "
+        "orders) can lift it above 1.",
     ),
     Rate(
         "conversion",
@@ -95,7 +96,8 @@ RATES: tuple[Rate, ...] = (
         "distinct users with a paid order paid on the local day",
         "distinct users with any event on that local day (UV = DAU)",
         "Per day: a visitor who comes on five days is in five denominators but usually buys on "
-        "one of them, so daily rates sit far below the period rate, and their average is not it.",
+        "one of them, so daily rates usually sit below the period rate, and their average is not "
+        "it.",
     ),
     Rate(
         "conversion",

@@ -27,6 +27,11 @@ the :attr:`lib.data.Source.kind` that explains why a table is missing):
 - ``optional``: tables the section runs without, each with what it then leaves out. Note, one
   line per missing table: "No purchase_orders table in this source<kind>: the inventory health
   leaves out received units and sell-through."
+- ``columns``: optional contract columns (``"products.unit_cost"``) whose values the section
+  cannot do without; they imply their table. A column absent or empty throughout is missing
+  (:meth:`lib.data.Source.has_column`): "No unit_cost in this source<kind>: product roles is
+  skipped." An ``optional`` entry may name such a column too: "No unit_cost in this source: the
+  inventory health leaves out stock value."
 
 A section that needs several notes' worth (a required table and an optional one missing) gets the
 skip note only: nothing runs, so nothing is left out.
@@ -47,6 +52,32 @@ class Tables(Protocol):
     def has(self, name: str) -> bool: ...
 
 
+def _has_column(source: Tables, entry: str) -> bool:
+    """Whether the source has ``"table.column"`` with values; a source that cannot say (no
+    ``has_column``, e.g. a test's stand-in) is taken to have it when it has the table."""
+    table, column = entry.split(".", 1)
+    has_column = getattr(source, "has_column", None)
+    if has_column is None:
+        return source.has(table)
+    return bool(has_column(table, column))
+
+
+def _is_column(entry: str) -> bool:
+    return "." in entry
+
+
+def _had(source: Tables, entry: str) -> bool:
+    """Whether the source meets one ``optional`` entry: a table (or alternatives) or a column."""
+    if _is_column(entry):
+        return _has_column(source, entry)
+    return any(source.has(name) for name in entry.split("|"))
+
+
+def _what(entry: str) -> str:
+    """How a note names a missing entry: ``unit_cost`` for a column, ``x table`` for tables."""
+    return entry.split(".", 1)[1] if _is_column(entry) else f"{entry_text(entry)} table"
+
+
 @dataclass(frozen=True)
 class Needs:
     """What one section (or notebook) needs from the source; see the module docstring.
@@ -61,17 +92,26 @@ class Needs:
     tables: tuple[str, ...] = ()
     optional: tuple[tuple[str, str], ...] = ()
     events: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
 
     def __init__(
         self,
         tables: str | Sequence[str] = (),
         optional: Mapping[str, str] | Sequence[tuple[str, str]] = (),
         events: str | Sequence[str] = (),
+        columns: str | Sequence[str] = (),
     ) -> None:
         required = _entries(tables)
         wanted = _entries(events)
         if wanted and EVENTS_TABLE not in required:
             required = (*required, EVENTS_TABLE)
+        needed = _entries(columns)
+        for entry in needed:
+            if not _is_column(entry) or not all(part.strip() for part in entry.split(".", 1)):
+                raise ValueError(f"a column is written 'table.column', not {entry!r}")
+            table = entry.split(".", 1)[0]
+            if table not in required:
+                required = (*required, table)
         pairs = tuple(optional.items()) if isinstance(optional, Mapping) else tuple(optional)
         for entry in (*required, *wanted, *(table for table, _ in pairs)):
             if not entry or any(not name.strip() for name in entry.split("|")):
@@ -80,6 +120,7 @@ class Needs:
         object.__setattr__(self, "tables", required)
         object.__setattr__(self, "optional", tuple((str(t), str(what)) for t, what in pairs))
         object.__setattr__(self, "events", wanted)
+        object.__setattr__(self, "columns", needed)
 
     @property
     def table_texts(self) -> list[str]:
@@ -126,6 +167,11 @@ def missing_events(source: Tables, needs: Needs) -> list[str]:
     ]
 
 
+def missing_columns(source: Tables, needs: Needs) -> list[str]:
+    """The required columns the source lacks or holds no value in, by name (``"unit_cost"``)."""
+    return [_what(entry) for entry in needs.columns if not _has_column(source, entry)]
+
+
 def missing(source: Tables, needs: Needs) -> list[str]:
     """What the source lacks for the section to run at all, as text; empty when it runs.
 
@@ -137,7 +183,9 @@ def missing(source: Tables, needs: Needs) -> list[str]:
     tables = missing_tables(source, needs)
     if tables:
         return tables
-    return [f"{text} events" for text in missing_events(source, needs)]
+    return [f"{text} events" for text in missing_events(source, needs)] + missing_columns(
+        source, needs
+    )
 
 
 class Note(str):
@@ -181,10 +229,13 @@ def note(source: Tables, needs: Needs, section: str) -> Note | None:
     events = missing_events(source, needs)
     if events:
         return Note(f"No {_listed(events)} events {where}: {section} is skipped.", skipped=True)
+    columns = missing_columns(source, needs)
+    if columns:
+        return Note(f"No {_listed(columns)} {where}: {section} is skipped.", skipped=True)
     lines = [
-        f"No {entry_text(table)} table {where}: {section} leaves out {what}."
-        for table, what in needs.optional
-        if not any(source.has(name) for name in table.split("|"))
+        f"No {_what(entry)} {where}: {section} leaves out {what}."
+        for entry, what in needs.optional
+        if not _had(source, entry)
     ]
     return Note("\n".join(lines), skipped=False) if lines else None
 

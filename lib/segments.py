@@ -338,9 +338,11 @@ def coupon_segments(events: ir.Table, orders: ir.Table, period: Period) -> dict[
     coupons_used, last_claim_date``)."""
     claims = events_in(events, period).filter(lambda t: t.event_name == "claim_coupon")
     has_ids = "coupon_id" in claims.columns
-    # Without coupon ids on the events, every claim of a user is one "coupon" matched to any
-    # coupon order; with them, a claim is redeemed only by an order carrying the same id.
-    coupon = claims.coupon_id.cast("string") if has_ids else ibis.literal("(any)")
+    # With coupon ids on the events, a coupon is its id (claimed again on another day, it is
+    # still one coupon) and only an order carrying that id redeems it. Without them, each local
+    # day's claims are one coupon (claims on different days are different coupons, not merged),
+    # redeemed by any coupon order of the user placed after the claim.
+    coupon = claims.coupon_id.cast("string") if has_ids else claims.day.cast("string")
     pairs = (
         claims.mutate(coupon=coupon)
         .group_by(["user_id", "coupon"])
@@ -348,9 +350,10 @@ def coupon_segments(events: ir.Table, orders: ir.Table, period: Period) -> dict[
     )
     paid = paid_orders(orders)
     paid = paid.filter(paid.coupon_id.notnull(), paid.paid_time < _end_bound(period))
-    paid = paid.mutate(coupon=paid.coupon_id.cast("string") if has_ids else ibis.literal("(any)"))
+    keys = ["user_id", "coupon"] if has_ids else ["user_id"]
+    paid = paid.mutate(coupon=paid.coupon_id.cast("string")).select(*keys, "order_time")
     used = (
-        pairs.join(paid, ["user_id", "coupon"])
+        pairs.join(paid, keys)
         .filter(lambda t: t.order_time >= t.claim_time)
         .select("user_id", "coupon")
         .distinct()

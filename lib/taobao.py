@@ -32,7 +32,7 @@ Row rules (tested in tests/test_taobao.py):
 - ``?days=YYYY-MM-DD..YYYY-MM-DD`` keeps only rows on those local days in ``?tz=`` (default
   ``Asia/Shanghai``, Beijing time, the zone the data set was collected in). The public file has a
   few rows outside its collection window, which would otherwise shift users' first-seen days and
-  the retention horizon (and rows before 2000 fail the runner's value checks).
+  the retention horizon (and rows before 2000 make the runner warn).
 - A timestamp that is not an integer, or a row with a wrong number of fields, is an error naming
   the line, raised by the first query that reads it (the runner's value check does).
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import ibis
 import pandas as pd
+import pytest
 
-from lib import costs
+from lib import costs, data
+from lib.gmv import gmv_daily
 from lib.periods import Period
 
-from .conftest import shop_orders
+from .conftest import printed, shop_orders
 from .test_products_costs import CATALOGUE, ORDERS, PERIOD, ledger
 
 # --------------------------------------------------------------------------------------------
@@ -170,7 +173,10 @@ def _totals(november: dict[str, float]) -> pd.DataFrame:
         rows += [(month, c, a, a / total) for c, a in amounts.items()]
         rows.append((month, "total", total, 1.0))
     table = pd.DataFrame(rows, columns=["month", "component", "amount", "share"])
-    return table.assign(month=pd.to_datetime(table["month"]))
+    # as lib.costs.component_totals marks its total rows
+    return table.assign(
+        month=pd.to_datetime(table["month"]), is_total=table["component"] == "total"
+    )
 
 
 def test_component_note_names_the_largest_cost_of_each_month():
@@ -362,3 +368,255 @@ def test_cost_growth_note_sets_items_against_gmv():
     # within a point of GMV's growth an item follows GMV (a commission at a rate, rounded)
     follows = costs.cost_growth_note(_growth(), 179.5, 100.0)
     assert follows.endswith("grew faster: a (+200%, variable). New since the baseline: d.")
+
+
+# --------------------------------------------------------------------------------------------
+# Business model: a retailer's revenue is the GMV, a marketplace's its commission
+
+# 4 paid orders of A1 at 100 (unit cost 20) on 2025-03-10: GMV 400, goods 80. March's rows
+# (31 days) count 2/31 in the period: store fee 20, payment fee 4, logistics 8, warehousing 20,
+# staff 40; the table's commission income 10. Search spend 12 (CPC, 10 clicks).
+MODEL_COSTS = ibis.memtable(
+    pd.DataFrame(
+        [
+            (dt.date(2025, 3, 1), "platform", "store_fee", 310.0),
+            (dt.date(2025, 3, 1), "platform", "payment_processing_fee", 62.0),
+            (dt.date(2025, 3, 1), "platform", "platform_commission", 155.0),
+            (dt.date(2025, 3, 1), "goods", "logistics", 124.0),
+            (dt.date(2025, 3, 1), "goods", "warehousing", 310.0),
+            (dt.date(2025, 3, 1), "people", "staff", 620.0),
+        ],
+        columns=["month", "component", "item", "amount"],
+    )
+)
+MODEL_SPEND = ibis.memtable(
+    pd.DataFrame(
+        [(dt.date(2025, 3, 10), "search", "CPC", 100, 10, 12.0)],
+        columns=["date", "channel", "billing_model", "impressions", "clicks", "spend"],
+    )
+)
+
+
+def _shop(model: str, rate: float | None = 0.1):
+    orders, items = _orders_of_one_sku(4)
+    entries = costs.cost_ledger(
+        orders, items, CATALOGUE, PERIOD, MODEL_COSTS, MODEL_SPEND, rate, model
+    )
+    revenue = costs.shop_revenue(orders, PERIOD, model, rate, MODEL_COSTS)
+    economics = costs.unit_economics(entries, orders, PERIOD, revenue)
+    even = costs.break_even(economics, orders, PERIOD)
+    return orders, items, entries, revenue, economics, even
+
+
+def test_a_retailer_sets_its_costs_against_the_gmv():
+    orders, items, entries, revenue, economics, even = _shop("retailer")
+    assert (revenue.total, revenue.gmv, revenue.take_rate) == (400.0, 400.0, 1.0)
+    # the default: passing the retailer's Revenue changes nothing
+    assert economics.equals(costs.unit_economics(entries, orders, PERIOD))
+    rows = economics.set_index("line")
+    assert rows.at["revenue", "label"] == "paid revenue (GMV)"
+    # variable: commission 40 + payment fee 4 + promotion 12 + goods 80 + logistics 8 = 144;
+    # fixed: store fee 20 + staff 40 + warehousing 20 = 80
+    assert rows.loc["revenue":"goods", "amount"].tolist() == [400.0, 64.0, 12.0, 40.0, 108.0]
+    assert (rows.at["variable_costs", "amount"], rows.at["fixed_costs", "amount"]) == (144.0, 80.0)
+    assert rows.at["contribution_margin", "amount"] == 256.0  # 400 − 144
+    assert rows.at["net_profit", "amount"] == 176.0  # 400 − 224
+    # 64 per order covers the fixed 80 with ⌈80 / 64⌉ = 2 orders
+    assert even.iloc[0][["contribution_per_order", "break_even_orders"]].tolist() == [64.0, 2]
+    trend = costs.cost_trend(entries, gmv_daily(orders, PERIOD), revenue)
+    assert "revenue" not in trend.columns  # the retailer's table is as it always was
+    assert trend["total_cost"].sum() == 224.0
+    # 03-10: 178 of costs (commission 40, goods 80, logistics 4, ...) on a GMV of 400
+    assert costs.cost_ratio_note(trend, costs.cost_basis(entries, PERIOD)) == (
+        "Over the period, total cost was 56.0% of GMV (amount paid); no day's costs exceeded its "
+        "GMV (of 2 days); the highest ratio was on 2025-03-10 (44.5%)."
+    )
+    roi = costs.channel_roi(MODEL_SPEND, orders, items, CATALOGUE, PERIOD, revenue)
+    assert list(roi.columns) == costs.ROI_COLUMNS  # no marketplace columns
+    assert revenue.sentence().startswith("Business model: retailer. Revenue is paid revenue")
+
+
+def test_a_marketplace_earns_its_commission_and_not_its_sellers_goods():
+    orders, items, entries, revenue, economics, even = _shop("marketplace")
+    # revenue: the 10% take rate of the GMV of 400; GMV stays the volume measure
+    assert (revenue.total, revenue.gmv, revenue.take_rate) == (40.0, 400.0, 0.1)
+    # the ledger holds no commission (its revenue) and no sellers' goods (goods 80, logistics 8)
+    assert sorted(entries["item"].unique()) == [
+        "payment_processing_fee",
+        "promotion_search",
+        "staff",
+        "store_fee",
+        "warehousing",
+    ]
+    rows = economics.set_index("line")
+    assert rows.at["revenue", "label"] == "commission revenue (take rate × GMV)"
+    # variable: payment fee 4 + promotion 12 = 16; fixed 80 as for the retailer
+    assert rows.at["revenue", "amount"] == 40.0
+    assert (rows.at["variable_costs", "amount"], rows.at["fixed_costs", "amount"]) == (16.0, 80.0)
+    assert rows.at["contribution_margin", "amount"] == 24.0  # 40 − 16, 6 per order
+    assert rows.at["net_profit", "amount"] == -56.0  # 40 − 96
+    assert rows.at["net_profit", "share_of_revenue"] == -1.4  # of the commission, not of GMV
+    # 6 per order needs ⌈80 / 6⌉ = 14 orders, not the retailer's 2
+    assert even.iloc[0][["contribution_per_order", "break_even_orders"]].tolist() == [6.0, 14]
+    basis = costs.cost_basis(entries, PERIOD)
+    assert costs.economics_note(economics, basis, revenue) == (
+        "Per paid order: commission revenue 10.00 (on a GMV of 100.00, take rate 10.0%), "
+        "variable costs 4.00, so a contribution margin of 6.00 (60.0% of commission revenue); "
+        "after the fixed costs a net loss of 14.00 (140.0% of commission revenue)."
+    )
+    assert costs.break_even_note(even, basis, revenue) == (
+        "4 paid orders against the 14 needed to cover the fixed costs of 80.00 at a contribution "
+        "of 6.00 per order (commission revenue less variable costs) (0.29×): the fixed costs were "
+        "not covered (10 orders short)."
+    )
+    # cost against revenue: 03-10 costs 54 (store 10, fee 2, promotion 12, staff 20,
+    # warehousing 10) on a commission of 40; 03-11 costs 42 and earns nothing
+    trend = costs.cost_trend(entries, gmv_daily(orders, PERIOD), revenue)
+    assert list(trend.columns[:3]) == ["date", "gmv", "revenue"]
+    assert trend["revenue"].tolist() == [40.0, 0.0]
+    assert trend["total_cost"].tolist() == [54.0, 42.0]
+    assert trend["cost_ratio"].iloc[0] == 1.35 and math.isnan(trend["cost_ratio"].iloc[1])
+    assert costs.cost_ratio_note(trend, basis) == (
+        "Over the period, total cost was 240.0% of commission revenue (take rate × GMV); costs "
+        "exceeded commission revenue on 1 of 2 days, most on 2025-03-10 (135.0%)."
+    )
+    # channel ROI: the sellers' (400 − 80 − 12) / 12, and the marketplace's (40 − 12) / 12
+    roi = costs.channel_roi(MODEL_SPEND, orders, items, CATALOGUE, PERIOD, revenue).iloc[0]
+    assert roi["roi"] == pytest.approx(308 / 12)
+    assert roi["revenue"] == 40.0 and roi["revenue_roi"] == pytest.approx(28 / 12)
+    assert costs.roi_note(pd.DataFrame([roi]), revenue) == (
+        "Sellers' view (GMV less their goods): ROI after goods cost is positive for 1 of 1 "
+        "channel and billing models, highest for search · CPC (25.67); none is negative. The "
+        "marketplace's own return, its commission (10.0% of GMV) less the spend, is positive for "
+        "1 of 1, highest for search · CPC (2.33)."
+    )
+    assert revenue.roi_title().startswith("Sellers' return on promotion spend")
+    # every chart and sentence names the revenue and the rate as a take rate
+    assert revenue.heading() == "Commission revenue (take rate × GMV)"
+    assert (revenue.short, revenue.column()) == ("commission revenue", "revenue")
+    assert basis.title("T", 0.1, "marketplace") == "T\n(take rate assumed at 10% of GMV)"
+    assert "assumed take rate of 10% of GMV (commission_rate)" in revenue.sentence()
+    assert "not one of its costs" in basis.sentence(0.1, "marketplace")
+
+
+def test_a_marketplace_without_a_rate_reads_its_commission_income_from_the_costs_table():
+    orders, items, entries, revenue, economics, even = _shop("marketplace", None)
+    # the table's platform_commission row is income: 155 × 2/31 = 10, a take rate of 2.5%
+    assert (revenue.total, revenue.take_rate) == (10.0, 0.025)
+    assert "platform_commission" not in set(entries["item"])  # not also a cost
+    assert revenue.label() == "commission revenue (costs table)"
+    assert "read as commission income (a take rate of 2.50%)" in revenue.sentence()
+    rows = economics.set_index("line")
+    # 10 of revenue against 16 of variable costs: each order loses 1.50 before fixed costs
+    assert rows.at["contribution_margin", "amount"] == -6.0
+    assert math.isnan(even.iloc[0]["break_even_orders"])
+    note = costs.break_even_note(even, costs.cost_basis(entries, PERIOD), revenue)
+    assert note.startswith("Each paid order loses 1.50 (commission revenue less variable costs)")
+    # no such rows: no income, said so, and the sentences do not divide by it
+    none = costs.shop_revenue(orders, PERIOD, "marketplace", None, WAREHOUSE_ONLY)
+    assert none.total == 0.0 and "so the revenue is 0" in none.sentence()
+    empty = costs.unit_economics(entries, orders, PERIOD, none)
+    assert costs.economics_note(empty, costs.cost_basis(entries, PERIOD), none) == (
+        "No commission revenue in the period: each paid order only adds its variable costs of 4.00."
+    )
+
+
+def test_the_business_model_is_a_declared_choice():
+    orders, items = _orders_of_one_sku(1)
+    with pytest.raises(ValueError, match="business_model='shop'"):
+        costs.shop_revenue(orders, PERIOD, "shop")
+    with pytest.raises(ValueError, match="business_model"):
+        costs.cost_ledger(orders, items, CATALOGUE, PERIOD, business_model="platform")
+    assert (costs.RETAILER, costs.MARKETPLACE) == ("retailer", "marketplace")
+    assert costs.sellers_cost("goods", "logistics") and costs.sellers_cost("goods", "damage_loss")
+    assert not costs.sellers_cost("goods", "warehousing")  # a fixed fee stays the platform's
+    assert not costs.sellers_cost("platform", "payment_processing_fee")
+
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_costs.ipynb"
+
+
+def test_the_costs_notebook_runs_as_a_marketplace_on_the_sample(tmp_path):
+    import papermill
+
+    out = tmp_path / "out"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(tmp_path / "05_costs.ipynb"),
+        parameters={"business_model": "marketplace", "output_dir": str(out)},
+        cwd=str(NOTEBOOK.parent.parent),
+        progress_bar=False,
+    )
+    tables = out / "tables"
+    economics = pd.read_csv(tables / "unit_economics.csv").set_index("line")
+    trend = pd.read_csv(tables / "cost_trend.csv")
+    # the revenue is the 3% take rate of the sample's GMV, day by day and in total
+    assert economics.at["revenue", "label"] == "commission revenue (take rate × GMV)"
+    assert trend["revenue"].to_numpy() == pytest.approx(0.03 * trend["gmv"].to_numpy(), abs=0.006)
+    assert economics.at["revenue", "amount"] == pytest.approx(0.03 * trend["gmv"].sum(), abs=0.01)
+    assert trend["cost_ratio"].to_numpy() == pytest.approx(
+        (trend["total_cost"] / trend["revenue"]).to_numpy()
+    )
+    # the costs are the retailer's less the commission and the sellers' goods, item by item
+    src = data.open_source(None)
+    period = Period("2025-10-15", "2025-11-14", "Asia/Shanghai")
+    shop = (src["orders"], src["order_items"], src["products"], period)
+    retailer = costs.cost_breakdown(
+        costs.cost_ledger(*shop, src.optional("costs"), src.optional("marketing_spend"))
+    )
+    kept = [
+        item != costs.COMMISSION_ITEM and not costs.sellers_cost(component, item)
+        for component, item in zip(retailer["component"], retailer["item"], strict=True)
+    ]
+    marketplace = pd.read_csv(tables / "cost_breakdown.csv")
+    assert marketplace["item"].tolist() == retailer.loc[kept, "item"].tolist()
+    assert marketplace["amount"].tolist() == retailer.loc[kept, "amount"].tolist()
+    assert {"cost_of_goods_sold", "logistics", "platform_commission"}.isdisjoint(
+        marketplace["item"]
+    )
+    roi = pd.read_csv(tables / "channel_roi.csv")
+    assert list(roi.columns[-2:]) == ["revenue", "revenue_roi"]
+    said = printed(tmp_path / "05_costs.ipynb")
+    assert "Business model: marketplace. Revenue is the commission" in said
+    assert "% of commission revenue (take rate × GMV)" in said
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("rate", [0.03, None])
+def test_a_marketplace_gives_the_same_tables_on_duckdb_and_pyspark(rate):
+    from .test_backend_parity import assert_same
+
+    period = Period("2025-11-05", "2025-11-14", "Asia/Shanghai")
+    tables = []
+    for source in (data.open_source(None), data.open_source(f"spark://{data.SAMPLE_DIR}")):
+        orders, spend, costs_table = source["orders"], source["marketing_spend"], source["costs"]
+        shop = (orders, source["order_items"], source["products"], period)
+        entries = costs.cost_ledger(*shop, costs_table, spend, rate, "marketplace")
+        revenue = costs.shop_revenue(orders, period, "marketplace", rate, costs_table)
+        economics = costs.unit_economics(entries, orders, period, revenue)
+        tables.append(
+            [
+                economics,
+                costs.break_even(economics, orders, period),
+                costs.cost_trend(entries, gmv_daily(orders, period), revenue),
+                costs.channel_roi(spend, *shop, revenue),
+            ]
+        )
+    for duck, spark in zip(*tables, strict=True):
+        assert_same(duck, spark)
+    assert tables[0][0].at[0, "amount"] > 0  # a commission was earned, either way
+
+
+def test_a_marketplace_without_costs_or_spend_has_no_cost_yet_its_tables_build():
+    orders, items = _orders_of_one_sku(2)
+    entries = costs.cost_ledger(orders, items, CATALOGUE, PERIOD, None, None, 0.1, "marketplace")
+    # its only costs would be the goods and the commission, neither of them its own
+    assert entries.empty and pd.api.types.is_datetime64_any_dtype(entries["date"])
+    assert costs.months_without_costs(entries, PERIOD) == ["2025-03"]
+    revenue = costs.shop_revenue(orders, PERIOD, "marketplace", 0.1)
+    economics = costs.unit_economics(entries, orders, PERIOD, revenue).set_index("line")
+    assert economics.at["revenue", "amount"] == 20.0  # 10% of 2 × 100
+    assert economics.at["total_cost", "amount"] == 0.0
+    assert economics.at["net_profit", "label"] == "margin after default cost rates (assumed)"
+    trend = costs.cost_trend(entries, gmv_daily(orders, PERIOD), revenue)
+    assert trend["revenue"].tolist() == [20.0, 0.0] and trend["total_cost"].sum() == 0.0

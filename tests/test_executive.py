@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -289,4 +290,45 @@ def test_money_in_a_sentence_names_the_currency():
     )
     assert executive.change_sentence(row, "CNY") == (
         "Average order value rose 25 % (CNY 200 → CNY 250; 95 % interval +10 % to +40 %)."
+    )
+
+
+def test_purchase_reconciliation_by_item_where_events_name_the_sku():
+    period = Period("2025-03-01", "2025-03-01", "UTC")
+    events = events_table(
+        [
+            ("2025-03-01 10:00", "a", "purchase", None, "s1"),
+            ("2025-03-01 10:00", "a", "purchase", None, "s2"),
+            ("2025-03-01 11:00", "b", "purchase", None, "s1"),
+            ("2025-03-01 12:00", "c", "purchase", None, "s3"),  # no order line of s3
+        ]
+    )
+    orders = orders_table(
+        [
+            ("o1", "a", "2025-03-01 09:59", "2025-03-01 10:00", "paid", 10.0),
+            ("o2", "b", "2025-03-01 10:59", "2025-03-01 11:00", "refunded", 5.0),
+            ("o3", "d", "2025-02-28 10:00", "2025-02-28 10:01", "paid", 5.0),  # before
+        ]
+    )
+    items = ibis.memtable(
+        pd.DataFrame(
+            {
+                "order_id": ["o1", "o1", "o2", "o3"],
+                "sku_id": ["s1", "s2", "s1", "s1"],
+                "quantity": [1, 1, 1, 1],
+                "unit_price": [5.0, 5.0, 5.0, 5.0],
+            }
+        )
+    )
+    table = quality.purchase_reconciliation_by_item(events, orders, items, period)
+    assert table.values.tolist() == [["s3", 1, 0, 1], ["s1", 2, 2, 0], ["s2", 1, 1, 0]]
+    assert quality.item_reconciliation_note(table) == (
+        "Per item, purchase events and paid order lines differ for 1 of 3 SKUs, most for s3 "
+        "(1 events against 0 lines)."
+    )
+    unnamed = events_table([("2025-03-01 10:00", "a", "purchase")])
+    empty = quality.purchase_reconciliation_by_item(unnamed, orders, items, period)
+    assert empty.empty
+    assert quality.item_reconciliation_note(empty) == (
+        "The purchase events name no SKU: no check per item."
     )

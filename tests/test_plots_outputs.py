@@ -708,3 +708,20 @@ def test_grouped_bars_write_each_bars_n():
     )
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks == ["2025-08\nn = 12,000 · 12,000", "2025-09\nn = 55 · 0"]
+
+
+def test_daily_lines_mark_the_calendars_days_inside_the_dates():
+    table = pd.DataFrame(
+        {"date": pd.date_range("2025-11-09", periods=4), "gmv": [10.0, 30.0, 90.0, 20.0]}
+    )
+    marks = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-11-11", "2025-11-11", "2025-12-12"]),
+            "name": ["Singles' Day", "Singles' Day", "Double 12"],  # a day listed twice
+        }
+    )
+    fig = plots.daily_lines(table, ["gmv"], "Daily GMV", "GMV [currency]", marks=marks)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["Singles' Day"]  # 12-12 lies outside
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1

@@ -535,6 +535,23 @@ def test_coupon_segments_without_coupon_ids_on_events():
     assert groups["coupon_claimed_not_used"]["user_id"].tolist() == ["k2", "k3"]
 
 
+def test_claims_on_different_days_are_different_coupons_without_ids():
+    events = coupon_events(
+        [
+            ("2025-03-10 01:00", "m", "claim_coupon", None, None),
+            ("2025-03-10 03:00", "m", "claim_coupon", None, None),  # same day: the same coupon
+            ("2025-03-11 01:00", "m", "claim_coupon", None, None),  # next day: another one
+        ]
+    ).drop("coupon_id")
+    orders = coupon_orders([("o1", "m", "2025-03-10 04:55", "2025-03-10 05:00", "paid", 9.0, "C1")])
+    groups = segments.coupon_segments(events, orders, UTC_DAYS)
+    used = groups["coupon_claimed_and_used"].set_index("user_id")
+    assert used.loc["m", ["coupons_claimed", "coupons_used"]].tolist() == [2, 1]
+    unused = groups["coupon_claimed_not_used"].set_index("user_id")
+    assert unused.loc["m", ["coupons_claimed", "coupons_unused"]].tolist() == [2, 1]
+    assert unused.loc["m", "last_claim_date"] == pd.Timestamp("2025-03-11")
+
+
 def test_category_propensity():
     events = events_table(
         [

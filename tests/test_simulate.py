@@ -191,7 +191,8 @@ def test_optional_columns_the_sample_carries_are_not_required(sample):
     }
     assert {name: cols for name, cols in optional.items() if cols} == {
         "events": ["coupon_id"],
-        "products": ["brand", "product_name"],
+        # unit_cost and list_price: many marketplaces publish no costs (issue 16)
+        "products": ["unit_cost", "list_price", "brand", "product_name"],
         "inventory": ["location"],
     }
     # a source without them passes the checks, and they are no key of the events' copies

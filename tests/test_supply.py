@@ -17,9 +17,10 @@ EMPTY_DAILY = pd.DataFrame({"key": [], "date": [], "units": []})
 
 def test_the_package_re_exports_every_public_name_of_its_modules():
     # notebooks call ``supply.<name>`` for every metric, whichever module now defines it
-    for part in ("inventory", "stockouts", "forecast", "fulfilment", "suppliers", "shop_calendar"):
+    parts = ("inventory", "stockouts", "forecast", "fulfilment", "suppliers")
+    for name in [f"lib.supply.{part}" for part in parts] + ["lib.shop_calendar"]:
         # import_module: ``lib.supply.fulfilment`` as an attribute is the function of that name
-        module = importlib.import_module(f"lib.supply.{part}")
+        module = importlib.import_module(name)
         defined = [
             node.name if isinstance(node, ast.FunctionDef) else node.targets[0].id
             for node in ast.parse(inspect.getsource(module)).body

@@ -1,4 +1,4 @@
-"""The shop's calendar (lib/supply/shop_calendar.py): holidays from the holidays package and the
+"""The shop's calendar (lib/shop_calendar.py): holidays from the holidays package and the
 table of shopping days, for the market of the ``country`` parameter."""
 
 from __future__ import annotations

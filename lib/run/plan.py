@@ -29,9 +29,10 @@ from lib.run.values import FLAG_FOR, check_source_values, user_parameters
 
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 DEFAULT_TIMEZONE = "UTC"
-# Years a run may cover. Timestamps before 2000 fail the value checks, so earlier ranges cannot
-# hold data; the bounds also keep every local midnight the metrics compute (a period widened by
-# lib.periods.OFFSET_MARGIN_DAYS) inside what datetime can represent, near year 1 and 9999.
+# Years a run may cover: from the Unix epoch (timestamps before 2000 are a warning, not an
+# error, so a run over the 1990s works; the epoch itself is a placeholder). The bounds also keep
+# every local midnight the metrics compute (a period widened by lib.periods.OFFSET_MARGIN_DAYS)
+# inside what datetime can represent, near year 1 and 9999.
 MIN_YEAR, MAX_YEAR = 1970, 2200
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

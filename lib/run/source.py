@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from lib import mapping
 from lib.data import redact, url_secrets
 from lib.run.errors import UsageError
 
@@ -82,7 +83,9 @@ class SourceSpec:
         if "://" not in expanded:
             # kernels run in the notebooks folder, so a relative folder must be made absolute
             folder = str(Path(expanded).expanduser().absolute())
-            return cls(raw, folder, {}, folder, ())
+            # a source mapping's database URL may expand a ${VAR} secret (lib/mapping.py)
+            hidden = mapping.secrets(folder) if mapping.is_mapping(folder) else ()
+            return cls(raw, folder, {}, folder, hidden)
         url = absolute_file_url(expanded)
         values = url_secrets(expanded)
         # a very short secret would blank out ordinary text; the URL itself still is hidden

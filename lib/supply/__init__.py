@@ -18,8 +18,8 @@ One module per subdomain, each with the definitions of its metrics in its docstr
 - :mod:`lib.supply.fulfilment`: shipping SLA, delivery times, carriers, ratings and repurchase
   after delivery;
 - :mod:`lib.supply.suppliers`: purchase orders, lead times and the supplier scorecard;
-- :mod:`lib.supply.shop_calendar`: the holidays and shopping days of the ``country`` parameter,
-  which name the shop's peaks and the forecast's days.
+- :mod:`lib.shop_calendar` (in ``lib``: other notebooks mark holidays too): the holidays and
+  shopping days of the ``country`` parameter, which name the shop's peaks and the forecast's days.
 
 Their public names are re-exported here, so ``from lib import supply; supply.inventory_health(…)``
 works as it did when this was one module. ``supply.fulfilment`` is the function (imported after
@@ -29,9 +29,21 @@ with ``from lib.supply.fulfilment import …``.
 
 from __future__ import annotations
 
+from lib.shop_calendar import (
+    CALENDAR_COLUMNS,
+    COUNTRY,
+    KINDS,
+    NEAR_DAYS,
+    SHOPPING,
+    SHOPPING_DAYS,
+    calendar_days,
+    days_label,
+    name_day,
+)
 from lib.supply._shared import (
     ALL,
     DAYS,
+    TOTAL_FLAG,
     UNKNOWN_CATEGORY,
     VELOCITY_DAYS,
     daily_stock,
@@ -103,17 +115,6 @@ from lib.supply.inventory import (
     status_summary,
     stock_status,
 )
-from lib.supply.shop_calendar import (
-    CALENDAR_COLUMNS,
-    COUNTRY,
-    KINDS,
-    NEAR_DAYS,
-    SHOPPING,
-    SHOPPING_DAYS,
-    calendar_days,
-    days_label,
-    name_day,
-)
 from lib.supply.stockouts import (
     LOST_SALES_COLUMNS,
     lost_sales,
@@ -124,6 +125,7 @@ from lib.supply.suppliers import SUPPLIER_COLUMNS, supplier_scorecard
 
 __all__ = [
     "ALL",
+    "TOTAL_FLAG",
     "BACKTEST_COLUMNS",
     "BACKTEST_WEEKS",
     "BASELINES",

@@ -19,7 +19,10 @@ from lib.definitions import UNKNOWN, paid_orders_in
 from lib.periods import EPOCH, Period
 
 UNKNOWN_CATEGORY = UNKNOWN
+# The label of a table's total row (pooled backtest, all carriers). A category, SKU or carrier
+# may be called "all" too, so a total row is found by its ``is_total`` column, never by label.
 ALL = "all"
+TOTAL_FLAG = "is_total"
 DAYS = pd.Timedelta(days=1)
 
 # The declared default (lib/parameters.py) that both inventory health and reorder points use.

@@ -14,7 +14,7 @@ with three naive forecasts (the same weekday a week earlier, last week's mean da
 weekly rolling origins, a week ahead each, by WAPE = Σ |actual − forecast| / Σ actual, and
 counts how often its interval held the actual units; :func:`backtest_verdict` recommends the
 forecast only for the keys where it beats every naive forecast. :func:`peak_days` finds the
-shop's own campaign peaks, named by the calendar of :mod:`lib.supply.shop_calendar`.
+shop's own campaign peaks, named by the calendar of :mod:`lib.shop_calendar`.
 
 Reorder points (:func:`reorder_points`): ``reorder_point = μ × L + z × σ × √L`` with μ and σ the
 mean and standard deviation (n − 1) of the SKU's daily units over the ``velocity_days`` ending on
@@ -36,9 +36,11 @@ from scipy import stats as scipy_stats
 
 from lib import parameters
 from lib.periods import Period, to_timestamps
+from lib.shop_calendar import name_day
 from lib.supply._shared import (
     ALL,
     DAYS,
+    TOTAL_FLAG,
     VELOCITY_DAYS,
     _catalogue,
     _category_of,
@@ -47,7 +49,6 @@ from lib.supply._shared import (
     daily_stock,
     paid_units,
 )
-from lib.supply.shop_calendar import name_day
 
 # The notebook parameters' declared defaults (lib/parameters.py), and two fixed settings.
 HORIZON_DAYS = parameters.default("horizon_days")
@@ -238,6 +239,7 @@ BACKTEST_COLUMNS = [
     "wape_best_baseline",
     "use_forecast",
     "interval_coverage",
+    TOTAL_FLAG,
 ]
 
 
@@ -250,7 +252,8 @@ def backtest_forecast(
 ) -> pd.DataFrame:
     """Rolling-origin backtest against naive baselines, per key and pooled (``all``, last row):
     ``key, actual_units, wape_method, wape_seasonal_naive, beats_naive, wape_last_week_mean,
-    wape_zero, best_baseline, wape_best_baseline, use_forecast, interval_coverage``.
+    wape_zero, best_baseline, wape_best_baseline, use_forecast, interval_coverage, is_total``
+    (true on the pooled row only: a key may itself be called ``all``).
 
     Origins are the last day of ``daily`` minus 7, 14, …, 7 × ``weeks`` days; from each, the
     method (fitted on the ``level_days`` up to the origin, with its ``interval``) and three naive
@@ -297,13 +300,13 @@ def backtest_forecast(
             ]
         pooled += sums
         rows.append(_wape_row(key, sums))
-    rows.append(_wape_row(ALL, pooled))
+    rows.append(_wape_row(ALL, pooled, total=True))
     return pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
 
 
-def _wape_row(key: str, sums: np.ndarray) -> dict:
+def _wape_row(key: str, sums: np.ndarray, total: bool = False) -> dict:
     actual, method, naive, flat, inside, days = sums
-    row = {"key": key, "actual_units": int(actual)}
+    row = {"key": key, "actual_units": int(actual), TOTAL_FLAG: total}
     if actual > 0:
         baselines = {"seasonal_naive": naive / actual, "last_week_mean": flat / actual, "zero": 1.0}
         best = min(baselines, key=baselines.__getitem__)  # the first of equal minima
@@ -335,8 +338,8 @@ def backtest_verdict(backtest: pd.DataFrame, what: str, interval: float = FORECA
     comparison with the naive baselines, the keys for which the method beats every baseline (the
     only ones to use it for) and those for which it does worse than a forecast of zero, and how
     often its ``interval`` held the actual units on the keys it is recommended for."""
-    table = backtest.set_index("key")
-    row = table.loc[ALL]
+    total = backtest[TOTAL_FLAG].astype(bool)
+    row = backtest[total].iloc[0]
     if pd.isna(row["wape_method"]):
         return f"Nothing sold in the backtest weeks for {what}: the forecast cannot be judged."
     method = row["wape_method"]
@@ -361,9 +364,10 @@ def backtest_verdict(backtest: pd.DataFrame, what: str, interval: float = FORECA
             f"{method:.0%} against {row['wape_best_baseline']:.0%}): plan with {best} instead, "
             "or improve the method before trusting it."
         ]
-    keys = table.drop(index=ALL)
+    keys = backtest[~total].set_index("key")
     judged = keys[keys["wape_method"].notna()]
-    used = judged[judged["use_forecast"].astype(bool)] if len(judged) > 1 else table.loc[[ALL]]
+    pooled = backtest[total].set_index("key")
+    used = judged[judged["use_forecast"].astype(bool)] if len(judged) > 1 else pooled
     if len(judged) > 1:
         noun = what.removeprefix("the ")
         if len(used):
@@ -394,7 +398,8 @@ def forecast_labels(backtest: pd.DataFrame) -> dict[str, str]:
     """A panel title per key of :func:`backtest_forecast`: the key, the method's WAPE and the
     verdict ("use", "naive better", "worse than zero"), e.g. ``SKU1 · WAPE 62% (use)``."""
     labels = {}
-    for key, row in backtest.set_index("key").drop(index=ALL).iterrows():
+    keys = backtest[~backtest[TOTAL_FLAG].astype(bool)]
+    for key, row in keys.set_index("key").iterrows():
         if pd.isna(row["wape_method"]):
             labels[key] = f"{key} · no sales in the backtest"
             continue
@@ -423,7 +428,7 @@ def peak_days(
     whose units of all keys together exceed ``outlier_factor`` × the median day of that window
     (the forecast's campaign-day rule, on the total), largest first (ties by date):
     ``date, units, median_units, times_median, calendar`` (what
-    :func:`lib.supply.shop_calendar.name_day` says of the date, "" when nothing)."""
+    :func:`lib.shop_calendar.name_day` says of the date, "" when nothing)."""
     if daily.empty:
         return pd.DataFrame(columns=PEAK_COLUMNS)
     totals = daily.groupby("date", as_index=False)["units"].sum()

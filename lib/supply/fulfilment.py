@@ -35,7 +35,7 @@ from lib import parameters
 from lib.definitions import MONEY_DECIMALS, paid_orders, paid_orders_in
 from lib.periods import Period, to_timestamps
 from lib.stats import two_proportion_pvalue
-from lib.supply._shared import ALL, DAYS, _percentile
+from lib.supply._shared import ALL, DAYS, TOTAL_FLAG, _percentile
 
 HOURS = pd.Timedelta(hours=1)
 
@@ -54,6 +54,7 @@ FULFILMENT_COLUMNS = [
     "on_time_ship_rate",
     "shipping_cost_per_order",
     "shipping_cost_share",
+    TOTAL_FLAG,
 ]
 
 
@@ -95,7 +96,9 @@ def shipped_orders(orders: ir.Table, shipments: ir.Table, period: Period) -> pd.
     return frame
 
 
-def _fulfilment_row(carrier: str, frame: pd.DataFrame, sla_hours: float) -> dict:
+def _fulfilment_row(
+    carrier: str, frame: pd.DataFrame, sla_hours: float, total: bool = False
+) -> dict:
     paid = float(frame["paid_amount"].sum())
     cost = float(frame["shipping_cost"].sum())
     orders = len(frame)
@@ -111,6 +114,7 @@ def _fulfilment_row(carrier: str, frame: pd.DataFrame, sla_hours: float) -> dict
         else math.nan,
         "shipping_cost_per_order": round(cost / orders, MONEY_DECIMALS) if orders else math.nan,
         "shipping_cost_share": cost / paid if paid > 0 else math.nan,
+        TOTAL_FLAG: total,
     }
 
 
@@ -119,14 +123,15 @@ def fulfilment(
 ) -> pd.DataFrame:
     """Per carrier (sorted) and ``all`` (last): ``carrier, orders, ship_hours_p50,
     ship_hours_p90, delivery_days_p50, delivery_days_p90, on_time_ship_rate,
-    shipping_cost_per_order, shipping_cost_share`` (module docstring)."""
+    shipping_cost_per_order, shipping_cost_share, is_total`` (module docstring); ``is_total`` is
+    true on the ``all`` row only, since a carrier may be called ``all`` too."""
     parameters.check("ship_sla_hours", ship_sla_hours)
     frame = shipped_orders(orders, shipments, period)
     rows = [
         _fulfilment_row(str(carrier), group, ship_sla_hours)
         for carrier, group in frame.groupby("carrier", sort=True)
     ]
-    rows.append(_fulfilment_row(ALL, frame, ship_sla_hours))
+    rows.append(_fulfilment_row(ALL, frame, ship_sla_hours, total=True))
     return pd.DataFrame(rows, columns=FULFILMENT_COLUMNS)
 
 
@@ -401,7 +406,7 @@ def ship_sla_note(carriers: pd.DataFrame, daily: pd.DataFrame, ship_sla_hours: f
     :func:`fulfilment_daily` whose 90th percentile was above the target, and, when most orders
     missed it, that the target does not describe this shop's shipping. ``carriers`` and
     ``daily`` must have been computed with the same ``ship_sla_hours``."""
-    row = carriers.set_index("carrier").loc[ALL]
+    row = carriers[carriers[TOTAL_FLAG].astype(bool)].iloc[0]
     if row["orders"] == 0:
         return "No paid order of the period shipped: shipping times cannot be described."
     rate, p50, p90 = row["on_time_ship_rate"], row["ship_hours_p50"], row["ship_hours_p90"]
