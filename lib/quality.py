@@ -354,7 +354,8 @@ def _problems(profile: TableProfile, limit: datetime) -> list[str]:
     return problems
 
 
-def _profiles(source: Source, now: datetime | None) -> list[TableProfile]:
+def profile_tables(source: Source, now: datetime | None) -> list[TableProfile]:
+    """:func:`profile_table` of every table of the source, by name."""
     return [profile_table(source, name, now) for name in sorted(source.tables)]
 
 
@@ -400,7 +401,7 @@ def check_values(source: Source, now: datetime | None = None) -> list[str]:
     :class:`DataError`.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    return _value_problems(source, _profiles(source, now), now + FUTURE_TOLERANCE)
+    return _value_problems(source, profile_tables(source, now), now + FUTURE_TOLERANCE)
 
 
 def unknown_event_names(
@@ -482,7 +483,7 @@ def validate(
     :func:`lib.run.coverage_warnings`'s.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    profiles = _profiles(source, now)
+    profiles = profile_tables(source, now)
     problems = _value_problems(source, profiles, now + FUTURE_TOLERANCE)
     if problems:
         raise DataError(

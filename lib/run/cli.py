@@ -14,6 +14,7 @@ from lib.run import notebooks as found
 from lib.run.errors import UsageError
 from lib.run.notebooks import Notebook, discover_notebooks, names
 from lib.run.plan import Plan, plan_run
+from lib.run.profile import run_profile
 from lib.run.publish import execute_plan
 from lib.run.source import SOURCE_ENV_VAR
 
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check everything and show what would run, without running it",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print what the source holds (tables, rows, date ranges in --timezone, users, event "
+        "names, the checks' findings) and exit; needs no --start or --end",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -130,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list:
             print_list(notebooks, notebooks_dir)
             return 0
+        if args.profile:
+            return run_profile(args.source, args.timezone)
         plan = plan_run(args, notebooks, notebooks_dir)
         plan.argv = list(sys.argv[1:] if argv is None else argv)
         print_plan(plan, args.dry_run)
