@@ -327,8 +327,12 @@ def _normalise(table: ir.Table, spec: TableSpec, keep_text: bool = False) -> ir.
         dtype = table[col.name].type()
         if col.kind in ("id", "string") and not dtype.is_string():
             changes[col.name] = table[col.name].cast("string")
-        elif col.kind == "timestamp" and (dtype.is_null() or dtype.timezone is not None):
-            # Ibis pins the session zone to UTC, so dropping the zone keeps the UTC wall time.
+        elif col.kind == "timestamp" and (
+            dtype.is_null() or dtype.timezone is not None or (dtype.scale or 0) > 6
+        ):
+            # Ibis pins the session zone to UTC, so dropping the zone keeps the UTC wall time;
+            # nanoseconds (pandas' default) are cut to microseconds, the one precision Spark has,
+            # so both engines give the same tables (DuckDB's cast truncates, as the Spark reader).
             changes[col.name] = table[col.name].cast("timestamp")
         elif col.kind == "number" and dtype.is_string():
             # only a column of blanks gets here (check_tables): every value reads as null
@@ -664,6 +668,10 @@ def spark_session(master: str = "local[2]") -> object:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
+        # Spark has no nanosecond timestamp and refuses a Parquet file holding one (pandas'
+        # datetime64[ns] written as is) with PARQUET_TYPE_ILLEGAL; read as a long, such a
+        # column is turned into a timestamp by _spark_parquet, as DuckDB reads it.
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
         .getOrCreate()
     )
 
@@ -697,11 +705,116 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str,
             reader = session.read.option("header", True).option("inferSchema", True)
             frame = reader.option("mode", "FAILFAST").csv(str(path))
         else:
-            frame = session.read.parquet(str(path))
+            frame = _spark_parquet(session, name, path)
         views[name], paths[name] = f"{prefix}_{name}", path
         frame.createOrReplaceTempView(views[name])
     con = ibis.pyspark.connect(session)
     return con, {name: con.table(view) for name, view in views.items()}, paths
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    """The Parquet files of a table: the file, or those of its folder (as Spark reads them)."""
+    return sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+
+
+def _nanosecond_columns(name: str, path: Path) -> dict[str, bool]:
+    """The top-level columns stored as Parquet ``TIMESTAMP(NANOS, …)``, each with whether it is
+    adjusted to UTC (zoned). Only the footers are read. A column stored so in some files of a
+    folder and not in others is a :class:`DataError`: Spark would read it as a long in some
+    files and a timestamp in others."""
+    import pyarrow.parquet as pq
+
+    per_file: list[dict[str, bool]] = []
+    for file in _parquet_files(path):
+        try:
+            schema = pq.read_metadata(file).schema
+        except Exception:  # unreadable: Spark's own error names the problem (_spark_parquet)
+            return {}
+        nanos = {}
+        for column in schema:
+            logical = str(column.logical_type)
+            # top level only (a nested field's path is dotted): nested ones are left as read
+            if column.path == column.name and "Timestamp(" in logical and "nanoseconds" in logical:
+                nanos[column.name] = "isAdjustedToUTC=true" in logical
+        per_file.append(nanos)
+    # per column, its kind in every file: None where a file does not store it in nanoseconds
+    found = {c: {nanos.get(c) for nanos in per_file} for nanos in per_file for c in nanos}
+    mixed = sorted(column for column, kinds in found.items() if len(kinds) > 1)
+    if mixed:
+        raise DataError(
+            f"cannot read table '{name}' ({path}): column '{mixed[0]}' is a nanosecond "
+            "timestamp in some of its files and not in others; export them alike"
+        )
+    return {column: kinds.pop() is True for column, kinds in found.items()}
+
+
+def _illegal_type_column(text: str, path: Path) -> str | None:
+    """The column of a ``PARQUET_TYPE_ILLEGAL`` error (Spark names only the type, e.g.
+    ``INT64 (TIME(NANOS,false))``), found in the files' footers; None when not found."""
+    import pyarrow.parquet as pq
+
+    match = re.search(r"Illegal Parquet type: (\w+) \((\w+)\((\w+)?", text)
+    if not match:
+        return None
+    physical, logical, unit = match.groups()
+    logical = {"INTEGER": "INT"}.get(logical, logical)  # pyarrow's name of the same type
+    for file in _parquet_files(path):
+        try:
+            schema = pq.read_metadata(file).schema
+        except Exception:
+            return None
+        for column in schema:
+            described = str(column.logical_type).lower()
+            if (
+                column.physical_type == physical
+                and column.logical_type.type == logical
+                and (unit not in ("NANOS", "MICROS", "MILLIS") or unit[:4].lower() in described)
+            ):
+                return column.path
+    return None
+
+
+def _spark_parquet(session: object, name: str, path: Path) -> object:
+    """A table's Parquet file (or folder) as a Spark DataFrame, with the tables DuckDB gives.
+
+    Nanosecond timestamps are read as longs (``spark.sql.legacy.parquet.nanosAsLong``, set by
+    :func:`spark_session`) and turned into microsecond timestamps here, truncated toward zero as
+    DuckDB casts them, zoned or naive as they were stored (Spark reads a naive micros column
+    as ``timestamp_ntz``). Any engine error while opening the file is one :class:`DataError`
+    line naming the file, and the column where it is known.
+    """
+    from pyspark.sql import functions as F
+
+    nanos = _nanosecond_columns(name, path)
+    try:
+        frame = session.read.parquet(str(path))  # type: ignore[attr-defined]
+        for column, zoned in nanos.items():
+            quoted = "`" + column.replace("`", "``") + "`"
+            micros = F.expr(f"timestamp_micros({quoted} div 1000)")
+            frame = frame.withColumn(column, micros if zoned else micros.cast("timestamp_ntz"))
+    except Exception as exc:
+        text = str(exc)
+        column = _illegal_type_column(text, path)
+        where = f"column '{column}': " if column else ""
+        # a type Spark lacks is fixed by a cast in the export; any other error by a new export
+        fix = "export it again in a type Spark reads" if column else "export the table again"
+        detail = _engine_detail(exc, path).rstrip(".")
+        raise DataError(
+            f"cannot read table '{name}' ({path}) on Spark: {where}{detail}; {fix}"
+        ) from None
+    return frame
+
+
+def _spark_java_error(text: str) -> str | None:
+    """The cause of a Py4J error, whose first line names only the Java call
+    (``An error occurred while calling o56.parquet.``): its innermost cause or Spark error
+    class, without the SQLSTATE; None for other texts."""
+    if not text.startswith("An error occurred while calling"):
+        return None
+    causes = re.findall(r"^Caused by: [\w.$]+: (.+)$", text, re.MULTILINE)
+    if not causes:
+        causes = re.findall(r"(\[[A-Z_.]+\] .+)$", text, re.MULTILINE)
+    return re.sub(r"\s*SQLSTATE: \w+\.?$", "", causes[-1].strip()) if causes else None
 
 
 def _connect_url(url: str) -> BaseBackend:
@@ -876,7 +989,9 @@ def _engine_detail(exc: BaseException, path: Path | None = None) -> str:
     text = str(exc).strip()
     if not text:
         return type(exc).__name__
-    return _csv_error(text) or _spark_csv_error(text, path) or text.splitlines()[0]
+    detail = _csv_error(text) or _spark_csv_error(text, path) or _spark_java_error(text)
+    # a Spark error class line ends in its SQLSTATE code, of no use to the reader
+    return detail or re.sub(r"\s*SQLSTATE: \w+\.?$", "", text.splitlines()[0])
 
 
 # DuckDB types that read a CSV column strictly as the contract's kind (error path only).
