@@ -653,6 +653,14 @@ def _folder_tables(
     return tables
 
 
+# Spark loggers silenced entirely: the shutdown hook's "Failed to delete blockmgr" (a temporary
+# folder Spark removes while another hook still uses it) is harmless and alarming.
+SPARK_QUIET_LOGGERS = (
+    "org.apache.spark.util.ShutdownHookManager",
+    "org.apache.spark.storage.DiskBlockManager",
+)
+
+
 def spark_session(master: str = "local[2]") -> object:
     """A Spark session set up so that Spark gives the same numbers as DuckDB.
 
@@ -661,7 +669,7 @@ def spark_session(master: str = "local[2]") -> object:
     """
     from pyspark.sql import SparkSession  # optional dependency: only Spark sources need it
 
-    return (
+    session = (
         SparkSession.builder.master(master)
         .appName("ecommerce-ops-analysis")
         .config("spark.sql.session.timeZone", "UTC")
@@ -672,8 +680,19 @@ def spark_session(master: str = "local[2]") -> object:
         # datetime64[ns] written as is) with PARQUET_TYPE_ILLEGAL; read as a long, such a
         # column is turned into a timestamp by _spark_parquet, as DuckDB reads it.
         .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+        # a readable console: no stage progress bars between the runner's lines
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
+    # and Spark's log at errors only (its WARN lines interleave with the runner's), some loggers
+    # not at all (SPARK_QUIET_LOGGERS); the JVM is already running, so through its log4j
+    session.sparkContext.setLogLevel("ERROR")
+    jvm = session.sparkContext._jvm
+    for logger in SPARK_QUIET_LOGGERS:
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            logger, jvm.org.apache.logging.log4j.Level.OFF
+        )
+    return session
 
 
 def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str, Path]]:

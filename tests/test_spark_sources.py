@@ -189,3 +189,12 @@ def test_duckdb_cuts_nanoseconds_to_microseconds_as_spark_does(tmp_path):
     assert (events.event_time.type().scale or 0) <= 6
     value = events.event_time.to_pandas().iloc[0]
     assert value == pd.Timestamp("2025-03-01 10:00:00.000001")  # truncated, not rounded up
+
+
+def test_the_spark_console_stays_readable():
+    session = data.spark_session()
+    assert session.conf.get("spark.ui.showConsoleProgress") == "false"  # no stage bars
+    manager = session.sparkContext._jvm.org.apache.logging.log4j.LogManager
+    assert manager.getRootLogger().getLevel().toString() == "ERROR"  # no WARN lines
+    for name in data.SPARK_QUIET_LOGGERS:
+        assert manager.getLogger(name).getLevel().toString() == "OFF"
