@@ -9,7 +9,6 @@ in :attr:`Plan.messages`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import tempfile
@@ -18,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from lib import sections
-from lib.data import DataError, Source, coverage, days_text, open_source
+from lib.data import Source, coverage, days_text
 from lib.parameters import RUN_PARAMETERS
 from lib.periods import Period, PeriodError
 from lib.quality import validate
 from lib.run.errors import UsageError
 from lib.run.notebooks import PROJECT_ROOT, Notebook, names
-from lib.run.source import SourceSpec, environment
+from lib.run.source import SourceSpec, opened
 from lib.run.values import FLAG_FOR, check_source_values, user_parameters
 
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
@@ -235,23 +234,12 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
     check_output(output)
 
     source = SourceSpec.from_arg(args.source)
-    with environment(source.env):
-        try:
-            opened = open_source(source.parameter)
-        except DataError as exc:
-            raise UsageError(source.scrub(str(exc))) from None
-        try:
-            # the scans of the values happen here, once, rather than in every notebook
-            messages = [source.scrub(m) for m in validate(opened, period)]
-            messages += coverage_warnings(opened, period)
-            runnable, skipped = runnable_notebooks(selected, named, opened, source)
-            check_source_values(args.params or [], user_params, runnable, opened)
-        except DataError as exc:
-            raise UsageError(source.scrub(str(exc))) from None
-        finally:
-            with contextlib.suppress(Exception):
-                # a database file (DuckDB) admits one writer: let the kernels have it
-                opened.backend.disconnect()
+    with opened(source) as found:
+        # the scans of the values happen here, once, rather than in every notebook
+        messages = [source.scrub(m) for m in validate(found, period)]
+        messages += coverage_warnings(found, period)
+        runnable, skipped = runnable_notebooks(selected, named, found, source)
+        check_source_values(args.params or [], user_params, runnable, found)
 
     parameters = {}
     for nb in runnable:

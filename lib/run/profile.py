@@ -8,16 +8,15 @@ what the value checks say. Nothing runs and nothing is written; the checks are t
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 
 import pandas as pd
 
-from lib.data import DataError, Source, open_source, read_error
+from lib.data import DataError, Source, read_error
 from lib.periods import Period
 from lib.quality import profile_tables, validate
 from lib.run.errors import UsageError
-from lib.run.source import SourceSpec, environment
+from lib.run.source import SourceSpec, opened
 
 # The column a table's date range is read from: its time of record (timestamps come from the
 # value checks' own scan; dates are local days already and read with one small query).
@@ -95,18 +94,10 @@ def profile_lines(source: Source, timezone: str, now: datetime | None = None) ->
 def run_profile(raw_source: str | None, timezone: str | None) -> int:
     """Print the profile of the ``--source`` argument; 0, or 2 when the checks found errors."""
     source = SourceSpec.from_arg(raw_source)
-    zone = timezone or "UTC"
-    with environment(source.env):
+    with opened(source) as found:
         try:
-            opened = open_source(source.parameter)
-        except DataError as exc:
+            lines = [source.scrub(line) for line in profile_lines(found, timezone or "UTC")]
+        except ValueError as exc:  # a time zone the Period refuses
             raise UsageError(source.scrub(str(exc))) from None
-        try:
-            lines = [source.scrub(line) for line in profile_lines(opened, zone)]
-        except (DataError, ValueError) as exc:
-            raise UsageError(source.scrub(str(exc))) from None
-        finally:
-            with contextlib.suppress(Exception):
-                opened.backend.disconnect()
     print("\n".join(lines))
     return 2 if any(line.startswith("  error:") for line in lines) else 0

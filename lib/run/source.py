@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lib import mapping
-from lib.data import redact, url_secrets
+from lib.data import DataError, Source, open_source, redact, url_secrets
 from lib.run.errors import UsageError
 
 SOURCE_ENV_VAR = "ECOM_SOURCE_URL"
@@ -150,3 +150,25 @@ def rewrite_text(folder: Path, replacements: dict[str, str]) -> list[Path]:
 def scrub_folder(folder: Path, source: SourceSpec) -> list[Path]:
     """Mask any secret a notebook printed or saved; return the files that held one."""
     return rewrite_text(folder, dict.fromkeys(source.secrets, "***"))
+
+
+@contextlib.contextmanager
+def opened(source: SourceSpec) -> Iterator[Source]:
+    """The source opened with its secrets in the environment, for the runner's own checks.
+
+    A :class:`~lib.data.DataError` while opening or reading it becomes one :class:`UsageError`
+    with the secrets masked; the connection is closed on leaving, since a database file (DuckDB)
+    admits one writer and the kernels need it.
+    """
+    with environment(source.env):
+        try:
+            found = open_source(source.parameter)
+        except DataError as exc:
+            raise UsageError(source.scrub(str(exc))) from None
+        try:
+            yield found
+        except DataError as exc:
+            raise UsageError(source.scrub(str(exc))) from None
+        finally:
+            with contextlib.suppress(Exception):
+                found.backend.disconnect()
