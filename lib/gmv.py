@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import stats
-from lib.definitions import MONEY_DECIMALS, events_in, paid_orders_in
+from lib import stats, traffic
+from lib.definitions import MONEY_DECIMALS, paid_orders_in
 from lib.periods import Period, to_timestamps
 
 
@@ -57,8 +57,8 @@ def gmv_daily(orders: ir.Table, period: Period, events: ir.Table | None = None) 
     days = pd.RangeIndex(period.start_day, period.end_day + 1)
     table = pd.DataFrame(index=days)
     if events is not None:
-        inside = events_in(events, period)
-        uv = inside.group_by("day").aggregate(uv=inside.user_id.nunique()).to_pandas()
+        active = traffic.active_user_days(events, period)
+        uv = active.group_by("day").aggregate(uv=active.user_id.nunique()).to_pandas()
         table["uv"] = uv.set_index("day")["uv"].reindex(days).fillna(0).astype("int64")
     else:
         table["uv"] = pd.array([pd.NA] * len(days), dtype="Int64")
@@ -77,7 +77,7 @@ def gmv_summary(orders: ir.Table, period: Period, events: ir.Table | None = None
     ).to_pandas()
     uv = None
     if events is not None:
-        uv = int(events_in(events, period).user_id.nunique().to_pandas())
+        uv = traffic.period_active_users(events, period)
     table = pd.DataFrame(
         {
             "start": [pd.Timestamp(period.start)],

@@ -36,6 +36,7 @@ from lib.data import (
     event_keys,
     raw_table,
     read_error,
+    remembered,
 )
 from lib.definitions import events_in
 from lib.periods import Period, to_timestamps
@@ -481,7 +482,18 @@ def validate(
     ``period`` when given) and exact copies of rows in the tables without a key
     (:data:`EXACT_COPY_EFFECTS`). How the data covers ``period`` is
     :func:`lib.run.coverage_warnings`'s.
+
+    With the clock's ``now`` (None) the messages are kept for the same unchanged files and period
+    (:func:`lib.data.remembered`): a check that passed passes later too, as a later clock only
+    moves the limit of future timestamps on. A source that fails is checked again every time.
     """
+    if now is None:
+        extra = (str(period.start), str(period.end), period.timezone) if period else ()
+        return remembered(source, "checks", extra, lambda: _validate(source, period, None))
+    return _validate(source, period, now)
+
+
+def _validate(source: Source, period: Period | None, now: datetime | None) -> list[str]:
     now = now or datetime.now(UTC).replace(tzinfo=None)
     profiles = profile_tables(source, now)
     problems = _value_problems(source, profiles, now + FUTURE_TOLERANCE)

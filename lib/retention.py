@@ -40,7 +40,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib import parameters, stats
+from lib import data, parameters, stats
 from lib.definitions import paid_orders, week_start
 from lib.periods import Period, check_lengths, to_timestamps
 
@@ -74,7 +74,14 @@ def last_event_day(events: ir.Table, period: Period) -> int:
 
 
 def cohort_users(events: ir.Table, period: Period, start_event: str | None = None) -> ir.Table:
-    """``user_id, cohort_day``: users whose first start event anywhere falls in the period."""
+    """``user_id, cohort_day``: users whose first start event anywhere falls in the period.
+
+    Any event (``start_event`` None): the user's first day of :func:`lib.data.user_days`.
+    """
+    if start_event is None:
+        days = data.user_days(events, period)
+        cohort = days.group_by("user_id").aggregate(cohort_day=days.day.min())
+        return cohort.filter(cohort.cohort_day.between(period.start_day, period.end_day))
     starts = _named(events, start_event)
     first = starts.group_by("user_id").aggregate(first_time=starts.event_time.min())
     cohort = first.select("user_id", cohort_day=period.local_day(first.first_time))
@@ -82,7 +89,11 @@ def cohort_users(events: ir.Table, period: Period, start_event: str | None = Non
 
 
 def _return_days(events: ir.Table, period: Period, return_event: str | None) -> ir.Table:
-    """Distinct ``user_id, day`` with a return event from the period's start on."""
+    """Distinct ``user_id, day`` with a return event from the period's start on (any event:
+    :func:`lib.data.user_days`)."""
+    if return_event is None:
+        days = data.user_days(events, period)
+        return days.filter(days.day >= period.start_day)
     returns = _named(events, return_event)
     lo, _ = period.utc_bounds()
     returns = returns.filter(returns.event_time >= ibis.literal(lo, "timestamp"))

@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from lib import data
 from lib.definitions import UNKNOWN, events_in
 from lib.periods import Period, to_timestamps
 
@@ -27,12 +28,14 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> ir.Table:
-    """Distinct ``(user_id, day)`` pairs with any event, from ``days_before`` days before start.
+    """Distinct ``(user_id, day)`` pairs with any event, from ``days_before`` days before start
+    to the end (from :func:`lib.data.user_days`, made once per source and zone).
 
     Events without a user (the contract forbids them) belong to no one and are left out.
     """
-    inside = events_in(events, period, days_before)
-    return inside.filter(inside.user_id.notnull()).select("user_id", "day").distinct()
+    days = data.user_days(events, period)
+    window = days.day.between(period.start_day - days_before, period.end_day)
+    return days.filter(days.user_id.notnull(), window)
 
 
 def _covers(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> ir.Table:
@@ -88,8 +91,8 @@ def _active_columns(counts: pd.DataFrame, first_day: int, last_day: int) -> pd.D
 
 def active_users(events: ir.Table, period: Period) -> pd.DataFrame:
     """``date, dau, wau, mau`` per local day of the period: the active-user columns of
-    :func:`daily_traffic` alone, from one grouping of the user-days of the 29 days before start
-    to the end (no page views, sessions or new users, so no pass over older events)."""
+    :func:`daily_traffic` alone, from the user-days of the 29 days before start to the end (no
+    page views, sessions or new users)."""
     user_days = active_user_days(events, period, days_before=29)
     counts = _cover_counts(user_days, (7, 30), period.end_day)
     table = _active_columns(counts, period.start_day, period.end_day)
@@ -97,18 +100,12 @@ def active_users(events: ir.Table, period: Period) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _new_users(events: ir.Table, period: Period, known: ir.Table) -> ir.Table:
-    """``day, n``: new users per local day of the period, from ``known`` (rows with a
-    ``user_id`` and a ``first_time``, covering every event from 29 days before start).
-
-    A new user's first event of all falls on a day of the period. A user seen before the window
-    is not new; for anyone else, the first event of all is their first in the window.
-    """
-    lo, _ = period.utc_bounds(days_before=29)
-    earlier = events.filter(events.event_time < ibis.literal(lo, "timestamp")).select("user_id")
-    firsts = known.group_by("user_id").aggregate(first_time=known.first_time.min())
-    firsts = firsts.anti_join(earlier, "user_id")
-    firsts = firsts.mutate(first_day=period.local_day(firsts.first_time))
+def _new_users(events: ir.Table, period: Period) -> ir.Table:
+    """``day, n``: new users per local day of the period: users whose first day with an event
+    anywhere in the source (:func:`lib.data.user_days`) is that day."""
+    days = data.user_days(events, period)
+    known = days.filter(days.user_id.notnull())
+    firsts = known.group_by("user_id").aggregate(first_day=known.day.min())
     return (
         firsts.filter(firsts.first_day.between(period.start_day, period.end_day))
         .group_by(day=firsts.first_day)
@@ -156,16 +153,12 @@ def active_and_new_users(events: ir.Table, period: Period) -> pd.DataFrame:
     """``date, dau, wau, mau, stickiness, new_users`` per local day of the period: those columns
     of :func:`daily_traffic` (the same numbers), without its page views and sessions.
 
-    One query over user-days instead of user-day-sessions: a grouping of the events from 29
-    days before start by user and day, the covers of :func:`_covers` and :func:`_new_users`.
+    One query over the stored user-days (:func:`lib.data.user_days`) from 29 days before start:
+    the covers of :func:`_covers` and :func:`_new_users`; no pass over the events.
     """
     first, last = period.start_day, period.end_day
-    inside = events_in(events, period, days_before=29)
-    known = inside.filter(inside.user_id.notnull())
-    user_days = known.group_by(["user_id", "day"]).aggregate(first_time=known.event_time.min())
-    parts = _active_and_new_parts(
-        _covers(user_days, (7, 30), last), _new_users(events, period, user_days)
-    )
+    user_days = active_user_days(events, period, days_before=29)
+    parts = _active_and_new_parts(_covers(user_days, (7, 30), last), _new_users(events, period))
     table, new_users = _active_and_new(_fetch(parts), first, last)
     table["stickiness"] = _stickiness(table["dau"], table["mau"])
     table["new_users"] = new_users
@@ -177,27 +170,20 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
     """A row per local day: ``date, uv, pv, new_users, returning_users, dau, wau, mau, stickiness``.
 
     Also ``sessions`` (distinct ``session_id``) and ``events``. Days without events appear with 0.
-    One query: a single pass over the events from 29 days before start to the end, and one over
-    the user ids of the events before those (to tell new users from returning ones).
+    One query: the users from the stored user-days (:func:`lib.data.user_days`), page views,
+    sessions and events from one pass over the period's events.
     """
     first, last = period.start_day, period.end_day
-    # One row per user, day and session from the 29 days before start to the end: the only
-    # pass over those events. Every part of the union below reads it, which Ibis writes as a
-    # CTE and DuckDB computes once.
-    inside = events_in(events, period, days_before=29)
-    visits = inside.group_by(["user_id", "day", "session_id"]).aggregate(
-        pv=inside.event_name.isin(PAGE_VIEW_EVENTS).sum().cast("int64"),
-        events=inside.count(),
-        first_time=inside.event_time.min(),
-    )
-    # users without an id belong to no one: left out of the user counts, not of the events
-    user_days = visits.filter(visits.user_id.notnull()).select("user_id", "day").distinct()
-    covers = _covers(user_days, (7, 30), last)
-    counted = visits.filter(visits.day >= first)
+    # The users from the stored user-days; page views, sessions and events from one grouping of
+    # the period's events by day.
+    covers = _covers(active_user_days(events, period, days_before=29), (7, 30), last)
+    counted = events_in(events, period)
     per_day = counted.group_by("day").aggregate(
-        pv=counted.pv.sum(), sessions=counted.session_id.nunique(), events=counted.events.sum()
+        pv=counted.event_name.isin(PAGE_VIEW_EVENTS).sum().cast("int64"),
+        sessions=counted.session_id.nunique(),
+        events=counted.count(),
     )
-    new = _new_users(events, period, visits.filter(visits.user_id.notnull()))
+    new = _new_users(events, period)
     # the three results share one schema (day and three numbers) to travel as one union
     parts = _active_and_new_parts(covers, new)
     parts["day"] = per_day.select("day", a="pv", b="sessions", c="events")
@@ -252,8 +238,8 @@ def new_returning_user_days(daily: pd.DataFrame) -> pd.DataFrame:
 
 def period_active_users(events: ir.Table, period: Period) -> int:
     """Distinct users with any event in the whole period."""
-    inside = events_in(events, period)
-    return int(inside.user_id.nunique().to_pandas())
+    days = active_user_days(events, period)
+    return int(days.user_id.nunique().to_pandas())
 
 
 def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> pd.DataFrame:

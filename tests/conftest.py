@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import ibis
@@ -9,6 +11,10 @@ import pandas as pd
 import pytest
 
 from lib import data
+
+# Stored user-days and check results (lib.data.cache_folder) go to a folder of this test session:
+# a test never reads what another session, or the developer's own runs, left behind.
+os.environ["ECOMMERCE_OPS_CACHE"] = tempfile.mkdtemp(prefix="ecommerce-ops-tests-")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KNOWN_ANSWERS = FIXTURES / "known_answers"

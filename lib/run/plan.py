@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lib import sections
-from lib.data import Source, coverage, days_text
+from lib.data import Source, coverage, days_text, stored_user_days, user_days_path
 from lib.parameters import RUN_PARAMETERS
 from lib.periods import Period, PeriodError
 from lib.quality import validate
@@ -191,6 +193,24 @@ def coverage_warnings(source: Source, period: Period) -> list[str]:
     return warnings
 
 
+def store_user_days(source: Source, period: Period, progress: bool = True) -> None:
+    """Make the events' user-days (:func:`lib.data.user_days`) before the notebooks start, when
+    they can be stored and are not yet: every kernel then reads one table instead of two kernels
+    making it at once. On unchanged files in the same zone a later run finds it made."""
+    if "events" not in source.tables:
+        return
+    path = user_days_path(source, period)
+    if path is None or path.exists():
+        return
+    started = time.perf_counter()
+    if progress:
+        print(f"storing the events' user-days ({period.timezone}) for the notebooks ...",
+              file=sys.stderr, flush=True)  # fmt: skip
+    stored_user_days(source, period)
+    if progress:
+        print(f"  stored in {time.perf_counter() - started:.1f} s ({path})", file=sys.stderr)
+
+
 def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir: Path) -> Plan:
     """Validate the command line against the notebooks and the source; raise UsageError."""
     if args.start is None or args.end is None:
@@ -240,6 +260,10 @@ def plan_run(args: argparse.Namespace, notebooks: list[Notebook], notebooks_dir:
         messages += coverage_warnings(found, period)
         runnable, skipped = runnable_notebooks(selected, named, found, source)
         check_source_values(args.params or [], user_params, runnable, found)
+        # the notebooks' own user-days: of the events as they read them (not de-duplicated)
+        deduped = any(user_params[nb.name].get("dedupe_events") for nb in runnable)
+        if not getattr(args, "dry_run", False) and not deduped:
+            store_user_days(found, period, progress=not getattr(args, "quiet", False))
 
     parameters = {}
     for nb in runnable:

@@ -1,0 +1,165 @@
+"""The stored user-days (lib.data.user_days) and the kept check results (lib.data.remembered).
+
+The stored table must be exactly the expression it replaces, found again only for the same files,
+zone and definition; and the runner makes it before the notebooks start.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lib import data, quality, traffic
+from lib.periods import Period
+from lib.run.plan import store_user_days
+from tests.conftest import KNOWN_ANSWERS, events_table
+
+SHANGHAI = Period("2025-03-01", "2025-03-07", "Asia/Shanghai")
+NEW_YORK = Period("2025-11-01", "2025-11-05", "America/New_York")  # DST ends on 11-02
+
+
+def _sorted(table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    return frame.sort_values(["user_id", "day"], na_position="first").reset_index(drop=True)
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    """A copy of the known-answers source that a test may change."""
+    folder = tmp_path / "shop"
+    shutil.copytree(KNOWN_ANSWERS / "source", folder)
+    return folder
+
+
+@pytest.mark.parametrize("period", [SHANGHAI, NEW_YORK], ids=["shanghai", "new_york"])
+def test_stored_user_days_equal_the_expression(shop, period):
+    source = data.open_source(shop)
+    events = source.table("events")
+    stored = data.user_days(events, period)
+    path = data.user_days_path(source, period)
+    assert path is not None and path.exists()
+    expected = _sorted(data.user_days_of(events, period))
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(_sorted(stored), expected, check_dtype=False)
+
+
+def test_a_local_midnight_splits_a_user_day(tmp_path):
+    # 23:59:59 and 00:00:00 in Shanghai (UTC+8) are two local days; 15:59:59 UTC is the first
+    folder = tmp_path / "midnight"
+    folder.mkdir()
+    (folder / "events.csv").write_text(
+        "event_time,user_id,event_name,session_id,sku_id,channel,slot,platform\n"
+        "2025-03-01 15:59:59,u1,page_view,s1,,,,\n"
+        "2025-03-01 16:00:00,u1,page_view,s1,,,,\n"
+        "2025-03-01 16:30:00,u2,page_view,s2,,,,\n"
+    )
+    source = data.open_source(folder)
+    days = _sorted(data.user_days(source.table("events"), SHANGHAI))
+    first = SHANGHAI.start_day  # 2025-03-01
+    assert days.to_dict("records") == [
+        {"user_id": "u1", "day": first},
+        {"user_id": "u1", "day": first + 1},
+        {"user_id": "u2", "day": first + 1},
+    ]
+    # and the daily counts built on it: u1 active on both days, u2 new on the second
+    two_days = Period("2025-03-01", "2025-03-02", "Asia/Shanghai")
+    daily = traffic.active_and_new_users(source.table("events"), two_days)
+    assert daily["dau"].tolist() == [1, 2]
+    assert daily["new_users"].tolist() == [1, 1]
+
+
+def test_changed_events_get_a_new_store(shop):
+    source = data.open_source(shop)
+    before = data.user_days_path(source, SHANGHAI)
+    data.user_days(source.table("events"), SHANGHAI)
+    with (shop / "events.csv").open("a") as file:
+        file.write("2025-03-02 01:00:00,u_new,page_view,,,,,\n")
+    changed = data.open_source(shop)
+    after = data.user_days_path(changed, SHANGHAI)
+    assert after != before
+    users = set(data.user_days(changed.table("events"), SHANGHAI).to_pandas()["user_id"])
+    assert "u_new" in users
+
+
+def test_zones_with_other_offsets_are_stored_apart(shop):
+    source = data.open_source(shop)
+    assert data.user_days_path(source, SHANGHAI) != data.user_days_path(source, NEW_YORK)
+    # the same zone over another period has the same offsets: one store serves both
+    later = Period("2025-04-01", "2025-04-30", "Asia/Shanghai")
+    assert data.user_days_path(source, SHANGHAI) == data.user_days_path(source, later)
+
+
+def test_with_the_cache_off_nothing_is_stored(shop, monkeypatch):
+    monkeypatch.setenv(data.CACHE_ENV, "off")
+    source = data.open_source(shop)
+    assert data.cache_folder() is None
+    assert data.user_days_path(source, SHANGHAI) is None
+    events = source.table("events")
+    pd.testing.assert_frame_equal(
+        _sorted(data.user_days(events, SHANGHAI)),
+        _sorted(data.user_days_of(events, SHANGHAI)),
+        check_dtype=False,
+    )
+
+
+def test_a_table_of_no_source_is_computed_not_stored():
+    events = events_table([("2025-03-01 01:00:00", "u1", "page_view")])
+    table = data.user_days(events, SHANGHAI)
+    assert table.to_pandas().to_dict("records") == [{"user_id": "u1", "day": SHANGHAI.start_day}]
+
+
+def test_the_runner_stores_them_before_the_notebooks(shop, capsys):
+    source = data.open_source(shop)
+    path = data.user_days_path(source, SHANGHAI)
+    assert not path.exists()
+    store_user_days(source, SHANGHAI)
+    assert path.exists()
+    assert "storing the events' user-days" in capsys.readouterr().err
+    store_user_days(source, SHANGHAI)  # made: nothing to do, nothing printed
+    assert capsys.readouterr().err == ""
+
+
+def test_remembered_results_are_computed_once_per_unchanged_source(shop):
+    calls = []
+
+    def compute() -> list[str]:
+        calls.append(1)
+        return ["note: one"]
+
+    source = data.open_source(shop)
+    assert data.remembered(source, "test", ("p",), compute) == ["note: one"]
+    assert data.remembered(source, "test", ("p",), compute) == ["note: one"]
+    assert len(calls) == 1
+    data.remembered(source, "test", ("another period",), compute)
+    assert len(calls) == 2
+    with (shop / "orders.csv").open("a") as file:  # any table's change counts
+        file.write("\n")
+    data.remembered(data.open_source(shop), "test", ("p",), compute)
+    assert len(calls) == 3
+
+
+def test_a_failing_check_is_not_remembered(shop):
+    source = data.open_source(shop)
+
+    def fail() -> list[str]:
+        raise data.DataError("bad")
+
+    with pytest.raises(data.DataError):
+        data.remembered(source, "test-fail", (), fail)
+    assert data.remembered(source, "test-fail", (), lambda: ["ok"]) == ["ok"]
+
+
+def test_validate_gives_the_same_messages_from_memory(shop, monkeypatch):
+    source = data.open_source(shop)
+    first = quality.validate(source, SHANGHAI)
+    scans = []
+    real = quality.profile_tables
+    monkeypatch.setattr(quality, "profile_tables", lambda *a: scans.append(1) or real(*a))
+    assert quality.validate(data.open_source(shop), SHANGHAI) == first
+    assert scans == []
+    # a given clock is a test's: always checked afresh
+    quality.validate(source, SHANGHAI, now=pd.Timestamp("2026-01-01").to_pydatetime())
+    assert scans == [1]
