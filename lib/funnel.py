@@ -21,8 +21,8 @@ Built on the same per-entrant reach (docs/metrics.md, "Conversion"):
 - :func:`funnel_paths`: secondary paths (次路径), each an ordered funnel of its own.
 - :func:`item_conversion`: per-SKU and per-category conversion, ``view_item`` → a paid order
   containing that item within the window.
-- :func:`daily_conversion`: the funnel's conversion per entry day against a rolling median ± k·MAD
-  band.
+- :func:`daily_conversion`: the funnel's conversion per entry day, tested against the days before
+  it by the rate detector of :mod:`lib.monitoring` (issue 17; it replaced a median ± k·MAD band).
 - :func:`dropoff_users` and :func:`dropoff_behaviour`: who stopped after a step, and what they did
   compared with those who went on.
 - the ``*_note`` functions: the sentences notebook 02 prints, each computed from one of these
@@ -57,10 +57,11 @@ DEFAULT_SECONDARY_PATHS = (
 )
 SIGNIFICANCE_LEVEL = 0.05
 DEFAULT_BAND_DAYS = parameters.default("band_days")
+# deprecated since issue 17 (the median ± k·MAD band): accepted, ignored, see band_k_note
 DEFAULT_BAND_K = parameters.default("band_k")
-# The MAD of normally distributed values is 0.6745 σ; scaling by 1/0.6745 makes k read as "k σ"
-# while the median and MAD stay unmoved by the very outliers the band is meant to catch.
-MAD_TO_SIGMA = 1.4826
+DEFAULT_ALERT_FDR = parameters.default("alert_fdr")
+DEFAULT_MIN_EFFECT = parameters.default("min_effect")
+DEFAULT_PER_WEEKDAY = parameters.default("per_weekday")
 DEFAULT_MIN_VIEWERS = parameters.default("min_viewers")
 DEFAULT_WORST_N = parameters.default("worst_n")
 ITEM_LEVELS = ("sku", "category")
@@ -659,10 +660,6 @@ def worst_items(table: pd.DataFrame) -> pd.DataFrame:
 # Daily monitoring
 
 
-def _mad(window: np.ndarray) -> float:
-    return float(np.nanmedian(np.abs(window - np.nanmedian(window))))
-
-
 def daily_conversion(
     events: ir.Table,
     period: Period,
@@ -671,25 +668,48 @@ def daily_conversion(
     band_days: int = DEFAULT_BAND_DAYS,
     k: float = DEFAULT_BAND_K,
     noise_floor: bool = True,
+    *,
+    alert_fdr: float = DEFAULT_ALERT_FDR,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    per_weekday: bool = DEFAULT_PER_WEEKDAY,
 ) -> pd.DataFrame:
-    """The funnel's conversion per entry day, against the band of the days before it.
+    """The funnel's conversion per entry day, tested against the days before it (issue 17).
 
     Each day is its own funnel: ``entrants`` are the users with a step-1 event on that local day
     (``t1`` = their first that day), ``converters`` those of them who reach the last step within
-    the window. The band of day d comes from the ``band_days`` days before d (days before
-    ``start`` included, so the first day has a band too): ``band_median`` of their rates,
-    ``band_low/high = median ∓ k × spread`` (clipped to [0, 1]) with ``spread = 1.4826 × MAD``,
-    or, with ``noise_floor``, at least the day's binomial standard error
-    ``sqrt(median × (1 − median) / entrants)``: a week of similar days gives a MAD far below the
-    sampling noise of one day, and the band would flag noise. The band needs at least half of
-    those days to have entrants. ``flag`` is ``below`` / ``above`` for a day outside its band
-    (``outside_band``), otherwise empty. The band excludes the day itself, so one bad day cannot
-    widen its own band.
+    the window. The series (k = converters, n = entrants) goes through the rate detector of
+    :mod:`lib.monitoring` (docs/monitoring.md), as the ``funnel_conversion`` series:
+
+    - ``band_median`` (= ``expected``) is the baseline rate ``p0 = Σ converters / Σ entrants``
+      of the ``band_days`` days before the day (days before ``start`` included, so the first day
+      has one; with ``per_weekday``, only the same weekday among them, which needs ``band_days``
+      ≥ 7: shorter baselines pool every day). Days inside an incident are left out of later
+      baselines.
+    - ``band_low`` / ``band_high`` hold ``1 − alert_fdr`` of the day's rate if it converted at
+      ``p0`` (binomial with the day's entrants): the band is the day's own sampling noise, so a
+      day with one converter out of 25 is ordinary when the shop converts 4 %.
+    - ``outside_band`` / ``flag`` (``below`` / ``above``, else empty) mark the detector's flagged
+      days: the day, or the 3 or 7 days ending on it, differ from their baseline beyond the
+      noise (exact binomial test, Benjamini–Hochberg over the period's days at ``alert_fdr``)
+      and by at least ``min_effect`` relative to ``p0``. A flagged day's own point can sit
+      inside its band when a window flagged it (a fall seen over three low-volume days).
+    - ``p_value`` is that of the test that flagged the day (else the day's own test) and
+      ``incident_id`` numbers runs of flagged days (0 outside any).
+
+    Days without entrants have no rate and are never flagged; days whose baseline has no
+    entrants have no band. ``k`` (``band_k``) and ``noise_floor`` belonged to the median ± k·MAD
+    band this replaced: they are accepted and ignored (``k`` is still checked, so a value the
+    runner refuses is refused here too).
     """
+    # lib.monitoring builds its series from this module: imported here, not at the top
+    from lib import monitoring
+
     steps = _check_steps(steps)
     parameters.check("band_days", band_days)
-    parameters.check("band_k", k, "k")  # NaN is refused too
-    widened = Period(period.start - dt.timedelta(days=band_days), period.end, period.timezone)
+    parameters.check("band_k", k, "k")  # ignored, but NaN or a negative value is still refused
+    # enough days before start for the first day's baseline and its longest scan window
+    history = band_days + max(monitoring.SCAN_WINDOWS) - 1
+    widened = Period(period.start - dt.timedelta(days=history), period.end, period.timezone)
     reach = _reach(events, widened, steps, window_days, ["user_id", "day"])
     last = f"t{len(steps)}"
     per_day = (
@@ -701,31 +721,58 @@ def daily_conversion(
     days = pd.RangeIndex(widened.start_day, widened.end_day + 1)
     entrants = per_day["entrants"].reindex(days).fillna(0).astype("int64")
     converters = per_day["converters"].reindex(days).fillna(0).astype("int64")
-    rate = converters / entrants.where(entrants > 0)
-    history = rate.shift(1).rolling(band_days, min_periods=max(1, math.ceil(band_days / 2)))
-    median = history.median()
-    spread = MAD_TO_SIGMA * history.apply(_mad, raw=True)
-    if noise_floor:
-        standard_error = np.sqrt(median * (1 - median) / entrants.where(entrants > 0))
-        spread = np.maximum(spread, standard_error.fillna(0.0))
-    spread = k * spread
-    low, high = (median - spread).clip(lower=0.0), (median + spread).clip(upper=1.0)
-    flag = np.select([rate < low, rate > high], ["below", "above"], default="")
+    rates = pd.DataFrame(
+        {
+            "date": to_timestamps(days).to_numpy(),
+            "series": "funnel_conversion",
+            "step": path_name(steps),
+            "k": converters.to_numpy(),
+            "n": entrants.to_numpy(),
+        }
+    )
+    # a same-weekday baseline needs at least one week of days
+    detection = monitoring.detect(
+        rates,
+        baseline_days=band_days,
+        per_weekday=per_weekday and band_days >= 7,
+        alert_fdr=alert_fdr,
+        min_effect=min_effect,
+        start=period.start,
+    )
+    tested = detection.days.set_index("date").reindex(to_timestamps(days))
+    flagged = tested["flagged"].fillna(False).astype(bool).to_numpy()
+    flag = np.where(flagged, tested["direction"].fillna("").astype(str), "")
     table = pd.DataFrame(
         {
-            "entrants": entrants,
-            "converters": converters,
-            "conversion_rate": rate.astype("float64"),
-            "band_median": median,
-            "band_low": low,
-            "band_high": high,
-            "outside_band": flag != "",
+            "entrants": entrants.to_numpy(),
+            "converters": converters.to_numpy(),
+            "conversion_rate": (converters / entrants.where(entrants > 0)).astype("float64"),
+            "band_median": tested["expected"].astype("float64").to_numpy(),
+            "band_low": tested["lower"].astype("float64").to_numpy(),
+            "band_high": tested["upper"].astype("float64").to_numpy(),
+            "outside_band": flagged,
             "flag": flag,
+            "expected": tested["expected"].astype("float64").to_numpy(),
+            "p_value": tested["p_value"].astype("float64").to_numpy(),
+            "incident_id": tested["incident_id"].fillna(0).astype("int64").to_numpy(),
         },
         index=days,
     ).loc[period.start_day :]
     table.insert(0, "date", to_timestamps(table.index).to_numpy())
     return table.reset_index(drop=True)
+
+
+def band_k_note(band_k: float) -> str | None:
+    """The note a notebook prints when it is given a ``band_k`` other than its default: the
+    parameter is accepted (runs that pass it keep working) but no longer used since issue 17.
+    None for the default."""
+    if band_k == DEFAULT_BAND_K:
+        return None
+    return (
+        f"band_k = {band_k:g} is ignored since issue 17: the daily monitoring no longer draws a "
+        "median ± k·MAD band; each day is tested against its baseline, and alert_fdr and "
+        "min_effect decide which days are flagged."
+    )
 
 
 def days_outside_band(daily: pd.DataFrame) -> pd.DataFrame:
@@ -1001,15 +1048,18 @@ def worst_items_note(table: pd.DataFrame, level: str, min_viewers: int) -> str:
 
 
 def band_note(daily: pd.DataFrame) -> str:
-    """How many days of :func:`daily_conversion` fell outside their band, above and below, and
-    which; how many had too little history for a band."""
+    """How many days of :func:`daily_conversion` were flagged, above and below, and which; how
+    many had no baseline to be tested against."""
     outside = days_outside_band(daily)
     unbanded = int(daily["band_median"].isna().sum())
-    missing = f"; {unbanded} had too little history for a band" if unbanded else ""
+    missing = f"; {unbanded} had no baseline to test against" if unbanded else ""
     if unbanded == len(daily):
-        return "No day had enough history for a band: nothing is flagged."
+        return "No day had a baseline to test against: nothing is flagged."
     if outside.empty:
-        return f"All {len(daily) - unbanded} days with a band were inside it{missing}."
+        return (
+            f"None of the {len(daily) - unbanded} days tested moved beyond its noise against "
+            f"the days before it{missing}."
+        )
 
     parts = []
     for flag in ("above", "below"):
@@ -1017,8 +1067,8 @@ def band_note(daily: pd.DataFrame) -> str:
         if len(dates):
             parts.append(f"{len(dates)} {flag} ({_listed([f'{d:%Y-%m-%d}' for d in dates])})")
     return (
-        f"{len(outside)} of {len(daily)} days fell outside their band: "
-        f"{' and '.join(parts)}{missing}."
+        f"{len(outside)} of {len(daily)} days were flagged, beyond the noise against the days "
+        f"before them: {' and '.join(parts)}{missing}."
     )
 
 

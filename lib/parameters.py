@@ -289,16 +289,17 @@ _DECLARED = [
     Param(
         "band_days",
         int,
-        7,
-        "how many days before each day set its expected conversion band",
-        DAYS,  # funnel.daily_conversion
+        28,
+        "daily conversion: each day is tested against the entrants of this many days before it",
+        DAYS,  # funnel.daily_conversion (monitoring's baseline_days for this one check)
     ),
     Param(
         "band_k",
         float,
         3.0,
-        "band half-width in robust standard deviations (1.4826 x MAD)",
-        Bounds(0, open_low=True),  # 0 flags every day, a negative k turns the band over
+        "deprecated: ignored since issue 17, alert_fdr and min_effect replaced the k x MAD band",
+        # still checked: a value refused before issue 17 is refused still
+        Bounds(0, open_low=True),
     ),
     Param(
         "min_viewers",
@@ -308,6 +309,41 @@ _DECLARED = [
         COUNT,
     ),
     Param("worst_n", int, 10, "large-traffic SKUs flagged as the worst converters", COUNT),
+    # monitoring (lib/monitoring.py)
+    Param(
+        "baseline_days",
+        int,
+        28,
+        "a rate's expected value is pooled over this many days before each day",
+        DAYS,  # monitoring.rate_tests
+    ),
+    Param(
+        "baseline_weeks",
+        int,
+        4,
+        "a count's expected value: the same weekday over this many weeks before",
+        Bounds(1, MAX_DAYS // 7),  # monitoring.count_tests: 1 week gives no spread, the floor only
+    ),
+    Param(
+        "per_weekday",
+        bool,
+        True,
+        "a rate's baseline pools only the same weekday of its baseline_days (False: every day)",
+    ),
+    Param(
+        "alert_fdr",
+        float,
+        0.01,
+        "false discovery rate of the alerts over every day and series tested (Benjamini-Hochberg)",
+        PROBABILITY,  # monitoring.benjamini_hochberg: 0 flags nothing, 1 everything
+    ),
+    Param(
+        "min_effect",
+        float,
+        0.2,
+        "an alert needs at least this relative change from the expected value (0.2 = 20 %)",
+        Bounds(0),  # monitoring.large_effect: 0 keeps every significant day
+    ),
     Param("worst_categories", int, 3, "categories flagged as the worst converters", COUNT),
     # retention
     Param(
@@ -662,6 +698,64 @@ _DECLARED = [
         "a buyer who pays again within this many days after delivery repurchased",
         DAYS,
     ),
+    # risk flags (lib/risks.py; the rules are defined in its docstring)
+    Param(
+        "risk_unpaid_orders",
+        int,
+        5,
+        "flag users with at least this many orders placed in the period left unpaid or cancelled",
+        COUNT,  # risks.unpaid_order_users
+    ),
+    Param(
+        "risk_coupon_claims",
+        int,
+        10,
+        "flag users with at least this many claim_coupon events in the period",
+        COUNT,  # risks.coupon_claim_users
+    ),
+    Param(
+        "risk_coupon_uses",
+        int,
+        5,
+        "flag users with at least this many paid orders with a coupon in the period",
+        COUNT,  # risks.coupon_use_users
+    ),
+    Param(
+        "risk_refund_share",
+        float,
+        0.5,
+        "flag users with at least this share of their paid orders refunded",
+        Bounds(0, 1, open_low=True),  # risks.refund_share_users: 0 would flag every buyer
+    ),
+    Param(
+        "risk_refund_min_orders",
+        int,
+        5,
+        "the refund share is judged for users with at least this many paid orders",
+        COUNT,  # risks.refund_share_users
+    ),
+    Param(
+        "risk_bot_factor",
+        float,
+        3.0,
+        "flag users whose busiest minute (day) reaches this multiple of the shop's p99.9 of "
+        "events per user-minute (sessions per user-day); 1 = the p99.9 itself",
+        Bounds(1),  # risks.bot_users: below 1 flags the ordinary top 0.1 %
+    ),
+    Param(
+        "risk_sku_factor",
+        float,
+        5.0,
+        "flag order lines whose quantity or amount reaches this multiple of the SKU's median",
+        Bounds(1, open_low=True),  # risks.extreme_sku_lines: 1 flags half the lines
+    ),
+    Param(
+        "risk_sku_min_orders",
+        int,
+        10,
+        "SKUs are judged with at least this many paid lines in the period",
+        COUNT,  # risks.extreme_sku_lines
+    ),
 ]
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _DECLARED}
@@ -702,7 +796,18 @@ _CATALOGUE = [
     # alone, conversion on events alone
     NotebookSpec(
         "overview",
-        ("currency", "country", "compare_to", "summary_items", "summary_min_change"),
+        (
+            "currency",
+            "country",
+            "compare_to",
+            "summary_items",
+            "summary_min_change",
+            "baseline_days",
+            "baseline_weeks",
+            "per_weekday",
+            "alert_fdr",
+            "min_effect",
+        ),
         ("events|orders",),
     ),
     NotebookSpec("traffic", ("currency", "attribution_hours"), ("events",)),
@@ -718,6 +823,9 @@ _CATALOGUE = [
             "dropoff_step",
             "band_days",
             "band_k",
+            "alert_fdr",
+            "min_effect",
+            "per_weekday",
             "min_viewers",
             "worst_n",
             "worst_categories",
@@ -795,6 +903,30 @@ _CATALOGUE = [
             "country",
         ),
         ("orders", "order_items", "products"),
+    ),
+    # monitoring runs on events alone (the funnel, UV, bot rules) or on orders alone
+    NotebookSpec(
+        "monitoring",
+        (
+            "currency",
+            "funnel_steps",
+            "conversion_window_days",
+            "ship_sla_hours",
+            "baseline_days",
+            "baseline_weeks",
+            "per_weekday",
+            "alert_fdr",
+            "min_effect",
+            "risk_unpaid_orders",
+            "risk_coupon_claims",
+            "risk_coupon_uses",
+            "risk_refund_share",
+            "risk_refund_min_orders",
+            "risk_bot_factor",
+            "risk_sku_factor",
+            "risk_sku_min_orders",
+        ),
+        ("events|orders",),
     ),
 ]
 

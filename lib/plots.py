@@ -1121,8 +1121,8 @@ def funnel_by_segment(table: pd.DataFrame, dimension: str, title: str) -> Chart:
 
 @_chart
 def conversion_band(table: pd.DataFrame, title: str) -> Chart:
-    """Daily conversion (from :func:`lib.funnel.daily_conversion`) with its band; days outside
-    the band are marked."""
+    """Daily conversion (from :func:`lib.funnel.daily_conversion`) with its band; flagged days
+    (``outside_band``: the day or a window ending on it beyond the noise) are marked."""
     reason = degenerate(table.set_index("date")[["conversion_rate"]], "day", percent=True)
     if reason:
         return NoChart(title, reason)
@@ -1140,7 +1140,7 @@ def conversion_band(table: pd.DataFrame, title: str) -> Chart:
         table["band_median"],
         color=_LEVEL,
         linestyle="--",
-        label="median of the days before",
+        label="expected (from the days before)",
     )
     ax.plot(table["date"], table["conversion_rate"], marker="o", markersize=3, label="conversion")
     outside = table[table["outside_band"]]
@@ -1150,7 +1150,7 @@ def conversion_band(table: pd.DataFrame, title: str) -> Chart:
         color=_ALERT,
         s=60,
         zorder=3,
-        label="outside the band",
+        label="flagged day",
     )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     _from_zero(ax, 0.0)  # rates, and a band clipped to [0, 1]
@@ -2207,3 +2207,41 @@ def inventory_status_chart(summary: pd.DataFrame, title: str) -> Chart:
         if pd.notna(share):
             axes[1].text(0, position, f" {share:.0%}", va="center", fontsize="small")
     return _panels_title(fig, axes[0], title)
+
+
+@_chart
+def monitored_series(days: pd.DataFrame, title: str, ylabel: str, percent: bool = False) -> Chart:
+    """One monitored series (:func:`lib.monitoring.series_days`: ``date, value, expected,
+    lower, upper, flagged, incident_id``): its value per day, the expected value and the band
+    the test calls ordinary, flagged days marked and each incident's days shaded. A rate's axis
+    is a percentage from 0. Not drawn for no day, one day or one value on every day."""
+    values = days.set_index("date")[["value"]].dropna()
+    reason = degenerate(values, "day", percent)
+    if reason:
+        return NoChart(title, reason)
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.fill_between(
+        days["date"], days["lower"], days["upper"], color=_LEVEL, alpha=0.3, label="expected band"
+    )
+    ax.plot(days["date"], days["expected"], color=_LEVEL, linestyle="--", label="expected")
+    ax.plot(days["date"], days["value"], marker="o", markersize=3, label="observed")
+    # an incident covers whole days: shade from half a day before its first to after its last
+    half = pd.Timedelta(hours=12)
+    inside = days[days["incident_id"] > 0]
+    for k, (_, span) in enumerate(inside.groupby("incident_id", sort=True)["date"]):
+        ax.axvspan(
+            span.min() - half,
+            span.max() + half,
+            color=_ALERT,
+            alpha=0.12,
+            label="incident" if k == 0 else None,
+        )
+    flagged = days[days["flagged"].astype(bool)]
+    ax.scatter(flagged["date"], flagged["value"], color=_ALERT, s=30, zorder=3, label="flagged day")
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ylabel = _percent_label(ylabel)
+    _from_zero(ax, float(np.nanmin(days[["value", "lower"]].to_numpy(dtype="float64"))))
+    _legend_outside(ax)
+    _date_axis(ax)
+    return _finish(fig, ax, title, "date (local)", ylabel)

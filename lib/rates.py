@@ -154,8 +154,9 @@ RATES: tuple[Rate, ...] = (
         "users with a step-1 event on that local day: a user who enters on three days counts on "
         "all three",
         "Each day is a funnel of its own, so a user enters again on every day they view a "
-        "product, while the main path counts each user once from their first entry. The band of "
-        f"a day comes from the {_BAND_DAYS} days before it (`band_days`).",
+        "product, while the main path counts each user once from their first entry. A day is "
+        f"tested against the entrants of the {_BAND_DAYS} days before it (`band_days`; "
+        "docs/monitoring.md).",
     ),
     Rate(
         "conversion",
@@ -224,6 +225,17 @@ RATES: tuple[Rate, ...] = (
         "Units per view event, not buyers per viewer: a repeated view counts twice, a line of "
         "three units three times. Only SKUs with a stock-out day; it turns their views on "
         "stock-out days into lost units.",
+    ),
+    Rate(
+        "conversion",
+        "Payment success (paid orders / orders placed, monitored daily)",
+        "`alerts.csv` and `incidents.csv`: series `payment_success` (`value`, `expected`)",
+        "orders placed on the local day (by `order_time`) that are paid orders (a `paid_time`, "
+        "not cancelled), whenever paid",
+        "orders placed on that local day",
+        "From orders, not events: the funnel's step to `purchase` counts entrants with a "
+        "`purchase` event after `begin_checkout` within the window, by their entry day. An order "
+        "paid days later counts on its order day, so the last days' rates are still rising.",
     ),
     # ---------------------------------------------------------------- click-through
     Rate(

@@ -58,7 +58,27 @@ sorted by ``event_time`` at every size. ``target_events`` scales the number of u
 days stay fixed) and, more slowly, the number of SKUs. The same seed always gives the same
 tables: every random draw comes from ``numpy.random.default_rng`` streams spawned from it.
 
-CLI: ``python -m lib.simulate --out data/sample [--seed 42] [--events 10_000_000]``.
+Known truth (issue 17). Two optional features plant answers the monitoring and the risk flags
+must find. *Incidents* (:class:`Incident`): on the local days ``start..end`` one probability of
+the session walk is multiplied by ``size``: returning visits (``sessions``), a viewed item being
+added to the cart (``add_to_cart``), a cart being checked out (``begin_checkout``) or a placed
+order being paid (``purchase``, i.e. payment success), for the planted users below too. They
+reuse the uniform draws already made, so everything before an incident's first day is unchanged
+(after it, what follows from the changed outcomes differs). *Abusers and bots*
+(:class:`Abusers`): a handful of extra users appended after the ordinary ones (ids
+``n_users + 1`` on, see :func:`planted_users`) whose sessions are simulated with random streams
+of their own and fed into the same event, order and shipment pipeline: coupon abusers (the
+easiest coupon claimed every day), unpaid abusers (orders left unpaid or cancelled), refund
+abusers (most paid orders refunded), crawler bots (hundreds of page views a minute) and session
+bots (dozens of sessions a day). Their sessions and orders are numbered from
+:data:`PLANTED_SESSION_BASE` and :data:`PLANTED_ORDER_BASE`, so the ordinary ids stay as they
+were. Both are on for the committed sample
+(:data:`SAMPLE_INCIDENTS`, :data:`SAMPLE_ABUSERS`) and off for ``--events`` data sets, whose
+tables are therefore unchanged by them.
+
+CLI: ``python -m lib.simulate --out data/sample [--seed 42] [--events 10_000_000]
+[--incidents/--no-incidents] [--incident purchase,2025-10-20,2025-10-24,0.4]
+[--abusers/--no-abusers]``.
 """
 
 from __future__ import annotations
@@ -67,7 +87,7 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -79,7 +99,22 @@ import pyarrow.parquet as pq
 
 from lib import data
 
-__all__ = ["generate", "main", "SCHEMAS", "START_LOCAL", "END_LOCAL", "N_DAYS", "TZ"]
+__all__ = [
+    "Abusers",
+    "END_LOCAL",
+    "INCIDENT_STEPS",
+    "Incident",
+    "N_DAYS",
+    "NO_ABUSERS",
+    "SAMPLE_ABUSERS",
+    "SAMPLE_INCIDENTS",
+    "SCHEMAS",
+    "START_LOCAL",
+    "TZ",
+    "generate",
+    "main",
+    "planted_users",
+]
 
 # --------------------------------------------------------------------------------------
 # Window and units
@@ -410,6 +445,161 @@ ORDER_STATUSES = data.ORDER_STATUSES
 ST_PAID, ST_UNPAID, ST_CANCELLED, ST_REFUNDED = (
     ORDER_STATUSES.index(status) for status in ("paid", "unpaid", "cancelled", "refunded")
 )
+
+
+# --------------------------------------------------------------------------------------
+# Known truth: injected incidents and planted abusers (issue 17)
+# --------------------------------------------------------------------------------------
+# The probabilities an incident can scale, named by the series or funnel step they drive:
+# ``sessions`` returning users' visits, ``add_to_cart`` view_item -> add_to_cart,
+# ``begin_checkout`` add_to_cart -> begin_checkout, ``purchase`` begin_checkout -> purchase
+# (payment success: paid orders / placed orders).
+INCIDENT_STEPS = ("sessions", "add_to_cart", "begin_checkout", "purchase")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An injected incident: on the local days ``start..end`` (inclusive) the probability of
+    ``step`` (one of :data:`INCIDENT_STEPS`) is multiplied by ``size`` (0.4: it falls to 40 %)."""
+
+    step: str
+    start: date
+    end: date
+    size: float
+
+    def __post_init__(self) -> None:
+        if self.step not in INCIDENT_STEPS:
+            raise ValueError(f"incident step {self.step!r} is not one of {INCIDENT_STEPS}")
+        if not START_DATE <= self.start <= self.end < START_DATE + timedelta(days=N_DAYS):
+            raise ValueError(
+                f"incident days {self.start}..{self.end} must lie in order within "
+                f"{START_DATE}..{START_DATE + timedelta(days=N_DAYS - 1)}"
+            )
+        if not 0 <= self.size <= 10:
+            raise ValueError(f"incident size {self.size} must be from 0 to 10")
+
+    @classmethod
+    def parse(cls, text: str) -> Incident:
+        """``step,start,end,size``, e.g. ``purchase,2025-10-20,2025-10-24,0.4`` (the CLI form)."""
+        try:
+            step, start, end, size = (part.strip() for part in text.split(","))
+            return cls(step, date.fromisoformat(start), date.fromisoformat(end), float(size))
+        except ValueError as exc:
+            raise ValueError(f"--incident {text!r}: {exc} (expected step,start,end,size)") from None
+
+
+# The committed sample's one incident: payment success falls to 40 % for five weekdays, inside
+# the default report range (10-15..11-14) and well before the Singles' Day days (11-09..11-12).
+SAMPLE_INCIDENTS = (Incident("purchase", date(2025, 10, 20), date(2025, 10, 24), 0.4),)
+
+
+@dataclass(frozen=True)
+class Abusers:
+    """How many planted users of each kind (their ids: :func:`planted_users`)."""
+
+    coupon: int = 2  # claims the easiest coupon every day, and uses many
+    unpaid: int = 2  # most orders left unpaid or cancelled
+    refund: int = 2  # pays, then has most orders refunded
+    crawler: int = 2  # bot: a burst a day of ~150 page views within a minute
+    session: int = 2  # bot: dozens of short sessions a day
+
+    def roles(self) -> list[str]:
+        """The role of each planted user, in id order."""
+        return [role for role in PLANTED_ROLES for _ in range(getattr(self, role))]
+
+
+NO_ABUSERS = Abusers(0, 0, 0, 0, 0)
+SAMPLE_ABUSERS = Abusers()
+
+
+@dataclass(frozen=True)
+class _Role:
+    """Behaviour of a planted role. ``rate``: sessions per day over the whole window (the
+    abusers), or ``sessions`` a day on ``days`` consecutive days per bot (``first_day`` for the
+    first bot of the kind, each next one a week later). NaN probabilities mean: as organic."""
+
+    rate: float = 0.0  # sessions per day, evenly spread
+    sessions: int = 0
+    first_day: date | None = None
+    days: int = 0
+    buy_p: float = 0.0  # chance a session adds what it views to the cart and checks out
+    claim: bool = False
+    bot: bool = False  # page views only: no item events, no orders
+    page_views: int = -1  # page views per session (-1: as organic)
+    gap_scale: float = 1.0  # multiplies the seconds between events
+    pay_p: float = float("nan")
+    cancel_p: float = float("nan")
+    refund_p: float = float("nan")
+    platform: int = 1
+    channel: int = DIRECT  # direct traffic: no paid channel's spend moves with them
+    fav: int = 0  # the category they buy (index into CATEGORIES)
+
+
+PLANTED_ROLES: dict[str, _Role] = {
+    # shoes often reach a coupon's threshold; apparel is where refunds are common
+    "coupon": _Role(rate=1.0, buy_p=1.0, claim=True, pay_p=1.0, cancel_p=0.0, refund_p=0.0,
+                    fav=2),
+    "unpaid": _Role(rate=0.5, buy_p=1.0, pay_p=0.3, cancel_p=0.4, refund_p=0.0, fav=1),
+    "refund": _Role(rate=0.5, buy_p=1.0, pay_p=1.0, cancel_p=0.0, refund_p=0.85, fav=0),
+    # The bots' days lie inside the default report range and away from Singles' Day. They are
+    # few user-minutes (user-days), so the shop's p99.9 the risk flags compare with stays the
+    # ordinary users' even in a small shop: one burst a day of ~150 pages in ~20 s.
+    "crawler": _Role(
+        sessions=1, first_day=date(2025, 10, 27), days=5, bot=True, page_views=150,
+        gap_scale=0.03, platform=3,
+    ),
+    "session": _Role(
+        sessions=40, first_day=date(2025, 10, 16), days=5, bot=True, page_views=2, platform=3
+    ),
+}  # fmt: skip
+# Planted sessions and orders are numbered from here, apart from the ordinary ones, so adding
+# them leaves every ordinary session_id and order_id as it was.
+PLANTED_SESSION_BASE = 9_000_000_000
+PLANTED_ORDER_BASE = 900_000_000
+
+
+def _shop_size(target_events: int | None) -> tuple[int, int]:
+    """Users and SKUs of a data set: the sample's, or scaled to ``target_events``."""
+    if target_events is None:
+        return SAMPLE_USERS, SAMPLE_SKUS
+    if target_events <= 0:
+        raise ValueError("target_events must be positive")
+    n_users = max(20, round(target_events / EVENTS_PER_USER))
+    n_skus = int(np.clip(round(SAMPLE_SKUS * math.sqrt(n_users / SAMPLE_USERS)), 200, 50_000))
+    return n_users, n_skus
+
+
+def planted_users(
+    target_events: int | None = None, abusers: Abusers | None = None
+) -> dict[str, list[str]]:
+    """The user ids of the planted abusers and bots by role (``coupon``, ``unpaid``, ``refund``,
+    ``crawler``, ``session``) of a data set generated with ``target_events`` and ``abusers``
+    (None: that data set's default, :data:`SAMPLE_ABUSERS` for the sample, none otherwise).
+    They follow the ordinary users: ``U`` + the number ``n_users + 1`` on, 8 digits."""
+    n_users, _ = _shop_size(target_events)
+    if abusers is None:
+        abusers = SAMPLE_ABUSERS if target_events is None else NO_ABUSERS
+    found: dict[str, list[str]] = {role: [] for role in PLANTED_ROLES}
+    for k, role in enumerate(abusers.roles()):
+        found[role].append(f"U{n_users + 1 + k:08d}")
+    return found
+
+
+@dataclass
+class _Plan:
+    """Per-session behaviour overrides of planted sessions (see :class:`_Role`)."""
+
+    buy: np.ndarray
+    claim: np.ndarray
+    bot: np.ndarray
+    page_views: np.ndarray
+    gap_scale: np.ndarray
+    pay_p: np.ndarray
+    cancel_p: np.ndarray
+    refund_p: np.ndarray
+
+    def take(self, idx: np.ndarray) -> _Plan:
+        return _Plan(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
 
 # --------------------------------------------------------------------------------------
@@ -812,11 +1002,132 @@ class _Sessions:
 
 
 _EV_FIELDS = ("time", "user", "session", "name", "sku", "channel", "slot", "platform", "coupon")
+# The only events a bot's session has: it requests pages, nothing else.
+_BOT_EVENTS = frozenset({E["session_start"], E["page_view"]})
+
+
+class _Planted:
+    """The planted abusers and bots: users appended after the ordinary ones, and their sessions,
+    simulated day by day with random streams of their own (so the ordinary users' draws, and
+    with them their events and orders, are the same as without them)."""
+
+    def __init__(self, sim: _Simulator, seed: int, abusers: Abusers) -> None:
+        rng = np.random.default_rng([seed, 3])
+        self.seed = seed
+        users, cal = sim.users, sim.cal
+        n0 = len(users.t)
+        roles = abusers.roles()
+        user_l, start_l, role_l = [], [], []
+        seen: dict[str, int] = {}
+        for j, name in enumerate(roles):
+            role = PLANTED_ROLES[name]
+            nth = seen.get(name, 0)
+            seen[name] = nth + 1
+            # a stream per planted user: changing one role leaves the others' days alone
+            own = np.random.default_rng([seed, 3, j])
+            if role.first_day is None:
+                # evenly spread (rate 0.5: every other day), so that any few weeks hold about
+                # rate × days sessions and the rules' thresholds are met in any such period
+                pace = role.rate * np.arange(N_DAYS + 1) + own.random()
+                per_day = np.diff(np.floor(pace)).astype(np.int64)
+            else:  # bots: a fixed burst, each next bot of the kind a week after the previous
+                per_day = np.zeros(N_DAYS, dtype=np.int64)
+                lo = (role.first_day - START_DATE).days + 7 * nth
+                per_day[lo : lo + role.days] = role.sessions
+            if per_day.sum() == 0:
+                per_day[N_DAYS // 2] = 1  # every planted user has at least one session
+            for d in np.flatnonzero(per_day):
+                k = int(per_day[d])
+                start_l.append(START_US + d * US_PER_DAY + _time_of_day(k, cal.hour_cum[d], own))
+                user_l.append(np.full(k, n0 + j, dtype=np.int64))
+                role_l.append(np.full(k, list(PLANTED_ROLES).index(name)))
+        start = np.concatenate(start_l)
+        order = np.argsort(start, kind="stable")
+        self.start = start[order]
+        self.user = np.concatenate(user_l)[order]
+        self.day = (self.start - START_US) // US_PER_DAY
+        role_idx = np.concatenate(role_l)[order]
+        spec = [PLANTED_ROLES[name] for name in PLANTED_ROLES]
+        n = len(self.start)
+
+        def per_session(attr: str) -> np.ndarray:
+            return np.array([getattr(r, attr) for r in spec])[role_idx]
+
+        self.plan = _Plan(
+            buy=rng.random(n) < per_session("buy_p"),
+            claim=per_session("claim").astype(bool),
+            bot=per_session("bot").astype(bool),
+            page_views=per_session("page_views").astype(np.int64),
+            gap_scale=per_session("gap_scale").astype(np.float64),
+            pay_p=per_session("pay_p").astype(np.float64),
+            cancel_p=per_session("cancel_p").astype(np.float64),
+            refund_p=per_session("refund_p").astype(np.float64),
+        )
+        self.channel = per_session("channel").astype(np.int8)
+        self.platform = per_session("platform").astype(np.int8)
+        # signup = the first session, as for everybody else
+        k = len(roles)
+        first_idx = np.array([np.flatnonzero(self.user == n0 + j)[0] for j in range(k)])
+        self.first = np.zeros(n, dtype=bool)
+        self.first[first_idx] = True
+        role_of_user = [PLANTED_ROLES[name] for name in roles]
+        users.day = np.concatenate([users.day, self.day[first_idx].astype(users.day.dtype)])
+        users.t = np.concatenate([users.t, self.start[first_idx]])
+        users.utype = np.concatenate([users.utype, np.ones(k, dtype=users.utype.dtype)])
+        users.r = np.concatenate([users.r, np.zeros(k, dtype=users.r.dtype)])
+        users.beta = np.concatenate([users.beta, np.ones(k, dtype=users.beta.dtype)])
+        platform = np.array([r.platform for r in role_of_user], dtype=users.platform.dtype)
+        users.platform = np.concatenate([users.platform, platform])
+        acq = np.array([r.channel for r in role_of_user], dtype=users.acq.dtype)
+        users.acq = np.concatenate([users.acq, acq])
+        region = rng.choice(len(REGION_NAMES), k, p=REGION_P).astype(users.region.dtype)
+        users.region = np.concatenate([users.region, region])
+        fav = np.array([r.fav for r in role_of_user], dtype=users.fav.dtype)
+        users.fav = np.concatenate([users.fav, fav])
+        users.wallet = np.concatenate([users.wallet, np.full(k, -1, dtype=users.wallet.dtype)])
+        users.wallet_until = np.concatenate(
+            [users.wallet_until, np.zeros(k, dtype=users.wallet_until.dtype)]
+        )
+        users.ids = pa.concat_arrays([users.ids, _fmt_ids("U", np.arange(n0 + 1, n0 + k + 1), 8)])
+        self.next_session = PLANTED_SESSION_BASE
+        self.next_order = PLANTED_ORDER_BASE
+        self.rng_ship = np.random.default_rng([seed, 5])
+
+    def simulate_day(self, sim: _Simulator, d: int) -> int:
+        """Simulate the planted sessions of day ``d``; returns the events written so far."""
+        idx = np.flatnonzero(self.day == d)
+        if len(idx) == 0:
+            return 0
+        num = self.next_session + np.arange(len(idx), dtype=np.int64)
+        self.next_session += len(idx)
+        s = _Sessions(
+            self.user[idx], self.start[idx], self.channel[idx], self.platform[idx],
+            self.first[idx], num,
+        )  # fmt: skip
+        # their orders are numbered and their parcels shipped from counters and a random
+        # stream of their own, so the ordinary order ids and shipments do not move
+        saved = sim.next_order, sim.rng_ship
+        sim.next_order, sim.rng_ship = self.next_order, self.rng_ship
+        try:
+            ev = sim._simulate(d, s, np.random.default_rng([self.seed, 4, d]), self.plan.take(idx))
+            self.next_order = sim.next_order
+        finally:
+            sim.next_order, sim.rng_ship = saved
+        # nothing of day d or later starts before its midnight, so earlier events are final
+        return sim._emit(ev, START_US + d * US_PER_DAY)
 
 
 class _Simulator:
     def __init__(
-        self, out: Path, seed: int, n_users: int, n_skus: int, rows: int, level: int
+        self,
+        out: Path,
+        seed: int,
+        n_users: int,
+        n_skus: int,
+        rows: int,
+        level: int,
+        incidents: Sequence[Incident] = (),
+        abusers: Abusers = NO_ABUSERS,
     ) -> None:
         root = np.random.SeedSequence(seed)
         s_cat, s_users, s_days, s_misc = root.spawn(4)
@@ -861,6 +1172,16 @@ class _Simulator:
             [CARRIER_SURGE_DAYS if date(2025, 11, 10) <= x <= date(2025, 11, 13) else 0.0
              for x in dates]
         )  # fmt: skip
+        # Incidents: a multiplier per step and local day (1.0 = untouched; the walk only
+        # multiplies where it differs, so a data set without incidents is computed as before).
+        self.step_mult = {step: np.ones(N_DAYS) for step in INCIDENT_STEPS}
+        for incident in incidents:
+            lo = (incident.start - START_DATE).days
+            hi = (incident.end - START_DATE).days
+            self.step_mult[incident.step][lo : hi + 1] *= incident.size
+        self.planted: _Planted | None = None
+        if abusers.roles():
+            self.planted = _Planted(self, seed, abusers)
 
     # ---- sessions of one day ------------------------------------------------------------
     def _day_sessions(self, d: int, rng: np.random.Generator) -> _Sessions:
@@ -871,6 +1192,8 @@ class _Simulator:
         # float32 keeps the per-day pass over all past users light at 100M events.
         p = np.exp(-u.beta[:lo] * self.log1p[d - u.day[:lo]])
         p *= u.r[:lo] * np.float32(cal.traffic[d] ** 0.8)
+        if self.step_mult["sessions"][d] != 1.0:
+            p *= np.float32(self.step_mult["sessions"][d])
         act = np.flatnonzero(rng.random(lo, dtype=np.float32) < np.minimum(p, 0.95))
         lam = EXTRA_SESSIONS_LAM[u.utype[act]] * cal.traffic[d] ** 0.5
         ret_user = np.repeat(act, 1 + rng.poisson(lam))
@@ -914,7 +1237,14 @@ class _Simulator:
         )
 
     # ---- one slice of sessions -> events, orders, items, reviews ------------------------
-    def _simulate(self, d: int, s: _Sessions, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def _simulate(
+        self, d: int, s: _Sessions, rng: np.random.Generator, plan: _Plan | None = None
+    ) -> dict[str, np.ndarray]:
+        """Events of a slice of sessions (orders, items, reviews and shipments are written).
+
+        ``plan`` overrides the behaviour of planted sessions; every random draw is made as
+        without it, so the overrides only replace outcomes.
+        """
         cal, cat, users = self.cal, self.cat, self.users
         n = len(s)
         ch7 = np.where(s.channel < 0, 6, s.channel)
@@ -927,12 +1257,16 @@ class _Simulator:
             * rng.lognormal(-0.18, 0.6, n)
         )
         landing = _grouped_choice(rng.random(n), ch7, _cum(LANDING_P))
+        if plan is not None:
+            landing = np.where(plan.buy, 2, landing)  # buyers land on an item page
         engaged = rng.random(n) < ENGAGED_P[ch7]
         interest = np.where(
             rng.random(n) < 0.55,
             users.fav[s.user],
             rng.choice(len(CATEGORIES), n, p=CAT_TRAFFIC),
         )
+        if plan is not None:
+            interest = np.where(plan.buy, users.fav[s.user], interest)  # they come to buy it
         sess_idx = np.arange(n, dtype=np.int64)
         parts: list[tuple[np.ndarray, ...]] = []
 
@@ -946,6 +1280,13 @@ class _Simulator:
             slot: np.ndarray | None = None,
             coupon: np.ndarray | None = None,
         ) -> None:
+            if plan is not None and name not in _BOT_EVENTS:
+                human = ~plan.bot[sess]
+                sess = sess[human]
+                seq = seq if np.isscalar(seq) else np.asarray(seq)[human]
+                sku = None if sku is None else sku[human]
+                slot = None if slot is None else slot[human]
+                coupon = None if coupon is None else coupon[human]
             m = len(sess)
             key = (sess << 32) | (block << 24) | (np.asarray(seq, dtype=np.int64) << 8) | sub
             neg = np.full(m, -1, dtype=np.int32)
@@ -963,6 +1304,8 @@ class _Simulator:
         add(sess_idx, 0, 0, 0, E["session_start"])
         add(sess_idx, 1, 0, 0, E["page_view"])
         n_pv = rng.geometric(0.7, n) - 1 + engaged
+        if plan is not None:
+            n_pv = np.where(plan.page_views >= 0, plan.page_views, n_pv)
         pv_sess, pv_seq = _segments(n_pv)
         add(pv_sess, 4, pv_seq, 0, E["page_view"])
 
@@ -1049,7 +1392,16 @@ class _Simulator:
             * vm
             * cal.atc[d]
         )
-        atc = rng.random(len(vs)) < np.minimum(p_atc, 0.9)
+        mult = {step: self.step_mult[step][d] for step in INCIDENT_STEPS}
+        if mult["add_to_cart"] != 1.0:
+            p_atc = p_atc * mult["add_to_cart"]
+        u_atc = rng.random(len(vs))
+        atc = u_atc < np.minimum(p_atc, 0.9)
+        if plan is not None:
+            # a planted buyer takes every item of its category it looks at (an incident stops
+            # them as much as anybody: it scales their certainty like the others' chance)
+            favourite = vcat == users.fav[s.user[vs]]
+            atc |= plan.buy[vs] & favourite & (u_atc < mult["add_to_cart"])
         for b in (1, 3, 6, 7):
             m = atc & (vb == b)
             add(vs[m], b, vq[m], 3, E["add_to_cart"], vk[m])
@@ -1060,7 +1412,12 @@ class _Simulator:
         claimed[newc] = 0
         day_coupons = cal.coupons[d]
         cc = ~s.first & (rng.random(n) < cal.claim_p[d] * np.where(engaged, 1.0, 0.3))
+        if plan is not None:
+            cc |= plan.claim & ~newc
         claimed[cc] = day_coupons[rng.integers(0, len(day_coupons), int(cc.sum()))]
+        if plan is not None:  # abusers farm the coupon that is easiest to redeem
+            easiest = day_coupons[np.argmin(COUPON_THRESHOLD[day_coupons])]
+            claimed[cc & plan.claim] = easiest
         cl = np.flatnonzero(claimed >= 0)
         add(cl, 2, 50, 0, E["claim_coupon"], coupon=claimed[cl])
 
@@ -1068,8 +1425,16 @@ class _Simulator:
         atc_s = vs[atc]
         in_cart = np.bincount(atc_s, minlength=n) > 0
         p_co = 0.45 * cal.checkout[d] * np.clip(intent, 0.5, 2.0) ** 0.3
-        co = in_cart & (rng.random(n) < np.minimum(p_co, 0.95))
+        if mult["begin_checkout"] != 1.0:
+            p_co = p_co * mult["begin_checkout"]
+        u_co = rng.random(n)
+        co = in_cart & (u_co < np.minimum(p_co, 0.95))
         pay_p = np.where(s.platform == 3, 0.80, 0.86)
+        if plan is not None:
+            co = (co | (plan.buy & in_cart & (u_co < mult["begin_checkout"]))) & ~plan.bot
+            pay_p = np.where(np.isnan(plan.pay_p), pay_p, plan.pay_p)
+        if mult["purchase"] != 1.0:
+            pay_p = pay_p * mult["purchase"]
         paid = co & (rng.random(n) < pay_p)
         co_s = np.flatnonzero(co)
         add(co_s, 9, 0, 0, E["begin_checkout"])
@@ -1083,7 +1448,10 @@ class _Simulator:
         order = np.argsort(ev_key, kind="stable")
         ev_sess, ev_name = ev_sess[order], ev_name[order]
         ev_sku, ev_slot, ev_coupon = ev_sku[order], ev_slot[order], ev_coupon[order]
-        gap = np.ceil(rng.exponential(1.0, len(order)) * EVENT_GAP_S[ev_name] * 1000) * 1000
+        seconds = rng.exponential(1.0, len(order)) * EVENT_GAP_S[ev_name]
+        if plan is not None:
+            seconds = seconds * plan.gap_scale[ev_sess]
+        gap = np.ceil(seconds * 1000) * 1000
         gap[ev_name == E["session_start"]] = 0
         csum = np.cumsum(gap.astype(np.int64))
         first_ev = np.searchsorted(ev_sess, sess_idx)
@@ -1150,8 +1518,15 @@ class _Simulator:
         can_at = pay_time[co_s] + rng.exponential(6.0, n_o) * US_PER_HOUR
         status = np.full(n_o, ST_UNPAID, dtype=np.int64)
         status[o_paid] = ST_PAID
-        status[o_paid & (rr < 0.03) & (can_at < END_US)] = ST_CANCELLED
-        status[o_paid & (rr >= 0.03) & (rr < 0.03 + p_ref) & (ref_at < END_US)] = ST_REFUNDED
+        cancel_below, refund_below = 0.03, 0.03 + p_ref
+        if plan is not None:
+            cancel_p, refund_p = plan.cancel_p[co_s], plan.refund_p[co_s]
+            cancel_below = np.where(np.isnan(cancel_p), cancel_below, cancel_p)
+            refund_below = np.where(np.isnan(refund_p), refund_below, cancel_below + refund_p)
+        status[o_paid & (rr < cancel_below) & (can_at < END_US)] = ST_CANCELLED
+        status[o_paid & (rr >= cancel_below) & (rr < refund_below) & (ref_at < END_US)] = (
+            ST_REFUNDED
+        )
 
         # Reviews: some buyers of delivered orders, a few days later, quality-driven.
         delivered = (status == ST_PAID) | (status == ST_REFUNDED)
@@ -1575,6 +1950,8 @@ class _Simulator:
         for d in range(N_DAYS):
             rng = np.random.default_rng(self.day_seeds[d])
             sessions = self._day_sessions(d, rng)
+            if self.planted is not None:
+                written += self.planted.simulate_day(self, d)
             for lo in range(0, len(sessions), SLICE_SESSIONS):
                 sl = sessions.slice(lo, min(lo + SLICE_SESSIONS, len(sessions)))
                 ev = self._simulate(d, sl, rng)
@@ -1694,26 +2071,38 @@ def generate(
     target_events: int | None = None,
     progress: bool = False,
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
+    incidents: Sequence[Incident] | None = None,
+    abusers: Abusers | None = None,
 ) -> dict[str, int]:
     """Simulate the shop and write one Parquet file per table into ``out_dir``.
 
     ``target_events=None`` produces the committed sample (50,000 users, 2,000 SKUs).
     Otherwise users scale linearly with ``target_events`` (the 120-day window stays) and
     SKUs with its square root. ``row_group_rows`` bounds the rows buffered per table before
-    a row group is written. Returns the row count of every table.
+    a row group is written. ``incidents`` and ``abusers`` plant known truth (None: the data
+    set's default, :data:`SAMPLE_INCIDENTS` and :data:`SAMPLE_ABUSERS` for the sample, none
+    with ``target_events``; ``()`` and :data:`NO_ABUSERS` switch them off). Returns the row
+    count of every table.
     """
+    n_users, n_skus = _shop_size(target_events)
+    sample = target_events is None
+    if incidents is None:
+        incidents = SAMPLE_INCIDENTS if sample else ()
+    if abusers is None:
+        abusers = SAMPLE_ABUSERS if sample else NO_ABUSERS
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if target_events is None:
-        n_users, n_skus = SAMPLE_USERS, SAMPLE_SKUS
-    else:
-        if target_events <= 0:
-            raise ValueError("target_events must be positive")
-        n_users = max(20, round(target_events / EVENTS_PER_USER))
-        n_skus = int(np.clip(round(SAMPLE_SKUS * math.sqrt(n_users / SAMPLE_USERS)), 200, 50_000))
     level = 9 if n_users <= 4 * SAMPLE_USERS else 3  # small data: size matters, big: speed
-    sim = _Simulator(out, seed, n_users, n_skus, row_group_rows, level)
+    sim = _Simulator(out, seed, n_users, n_skus, row_group_rows, level, incidents, abusers)
     return sim.run(progress)
+
+
+def _incident_arg(text: str) -> Incident:
+    # ArgumentTypeError: argparse prints its message (for a ValueError only "invalid value")
+    try:
+        return Incident.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1729,15 +2118,53 @@ def main(argv: list[str] | None = None) -> int:
         help="approximate number of events (default: the committed sample size)",
     )
     parser.add_argument(
+        "--incidents",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="inject incidents (default: on for the sample, with its one incident; off with "
+        "--events)",
+    )
+    parser.add_argument(
+        "--incident",
+        action="append",
+        type=_incident_arg,
+        default=None,
+        metavar="STEP,START,END,SIZE",
+        help=f"an incident to inject instead of the default (repeatable): STEP one of "
+        f"{', '.join(INCIDENT_STEPS)}, local dates, SIZE a multiplier on the step's "
+        "probability, e.g. purchase,2025-10-20,2025-10-24,0.4",
+    )
+    parser.add_argument(
+        "--abusers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="plant abusive users and bots (default: on for the sample, off with --events)",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="progress bar (default: on for 5M+ events)",
     )
     args = parser.parse_args(argv)
+    if args.incidents is False and args.incident:
+        parser.error("--incident contradicts --no-incidents")
+    incidents: Sequence[Incident] | None = None
+    if args.incident:
+        incidents = args.incident
+    elif args.incidents is not None:
+        incidents = SAMPLE_INCIDENTS if args.incidents else ()
+    abusers = None if args.abusers is None else SAMPLE_ABUSERS if args.abusers else NO_ABUSERS
     progress = args.progress if args.progress is not None else (args.events or 0) >= 5_000_000
     t0 = time.perf_counter()
-    counts = generate(args.out, seed=args.seed, target_events=args.events, progress=progress)
+    counts = generate(
+        args.out,
+        seed=args.seed,
+        target_events=args.events,
+        progress=progress,
+        incidents=incidents,
+        abusers=abusers,
+    )
     elapsed = time.perf_counter() - t0
     for name, rows in counts.items():
         size = (args.out / f"{name}.parquet").stat().st_size

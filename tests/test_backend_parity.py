@@ -23,6 +23,7 @@ from lib import (
     quality,
     repurchase,
     retention,
+    risks,
     segments,
     slots,
     supply,
@@ -65,6 +66,22 @@ METRICS: dict[str, Metric] = {
     ),
     "retention": lambda s, p: retention.cohort_retention(s["events"], p),
     "repurchase": lambda s, p: repurchase.repurchase_summary(s["orders"], p),
+    # thresholds low enough that ordinary users trip every rule: rows to compare, exact medians
+    # and p99.9 from the engines' counts
+    "risks": lambda s, p: risks.risk_flags(
+        p,
+        s["events"],
+        s["orders"],
+        s["order_items"],
+        unpaid_orders=1,
+        coupon_claims=1,
+        coupon_uses=1,
+        refund_share=0.2,
+        refund_min_orders=1,
+        bot_factor=1.0,
+        sku_factor=1.5,
+        sku_min_orders=2,
+    ),
     "overview": lambda s, p: overview.indicator_summary(p, s["events"], s["orders"]),
     "purchase_reconciliation": lambda s, p: quality.purchase_reconciliation(
         s["events"], s["orders"], p

@@ -409,21 +409,40 @@ MONITORED = events_table(
 )
 
 
-def test_daily_conversion_band_flags_days_outside_it():
-    table = funnel.daily_conversion(
-        MONITORED, SHANGHAI, ["view_item", "purchase"], 1, band_days=3, k=2.0, noise_floor=False
-    )
+def test_daily_conversion_tests_each_day_against_the_pooled_days_before_it():
+    # band_days=3 (< 7: every day pooled, no weekday). 03-10: baseline 03-07..03-09 = 3 of 8
+    # → p0 = 0.375; the test uses (3 + 0.5) / (8 + 1) = 0.3889: P(X ≥ 4 | 4, 0.3889) = 0.0229,
+    # p = 0.0457. The band holds 99 % (alert_fdr 0.01) of X / 4: P(X = 0) = 0.139 > 0.005 → low
+    # 0; P(X ≤ 3) = 0.977 < 0.995 → high 4 / 4 = 1. The 3-day window 03-08..03-10 (6 of 10)
+    # against 03-05..03-07 (1 of 2, shrunk 0.5) gives p = 0.754; the 7-day window has no
+    # baseline. The day's p-value is min(0.0457, 0.754) × 2 windows = 0.091 > 0.01: not flagged
+    # (the old median ± k·MAD band without its noise floor flagged this day "above").
+    # 03-11: 1 of 2 against 03-08..03-10 = 6 of 10 → p0 = 0.6, p = 1, band [0, 1].
+    table = funnel.daily_conversion(MONITORED, SHANGHAI, ["view_item", "purchase"], 1, band_days=3)
     assert table["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-03-10", "2025-03-11"]
     assert table["entrants"].tolist() == [4, 2]
     assert table["converters"].tolist() == [4, 1]
     assert table["conversion_rate"].tolist() == [1.0, 0.5]
-    # 03-10: days before 0.5, 0.25, 0.5 → median 0.5, MAD 0: the band is the point 0.5
-    # 03-11: 0.25, 0.5, 1.0 → median 0.5, MAD 0.25 → 0.5 ± 2 × 1.4826 × 0.25, clipped to [0, 1]
-    assert table["band_median"].tolist() == [0.5, 0.5]
-    assert table["band_low"].tolist() == [0.5, 0.0]
-    assert table["band_high"].tolist() == [0.5, 1.0]
-    assert table["outside_band"].tolist() == [True, False]
-    assert table["flag"].tolist() == ["above", ""]
+    assert table["band_median"].tolist() == pytest.approx([0.375, 0.6])
+    assert table["expected"].tolist() == table["band_median"].tolist()
+    assert table["band_low"].tolist() == [0.0, 0.0]
+    assert table["band_high"].tolist() == [1.0, 1.0]
+    assert table["p_value"].tolist() == pytest.approx([0.045744, 1.0], abs=1e-6)
+    assert table["outside_band"].tolist() == [False, False]
+    assert table["flag"].tolist() == ["", ""]
+    assert table["incident_id"].tolist() == [0, 0]
+    # the old columns first, in their order (funnel_daily.csv's contract)
+    assert table.columns[:9].tolist() == [
+        "date",
+        "entrants",
+        "converters",
+        "conversion_rate",
+        "band_median",
+        "band_low",
+        "band_high",
+        "outside_band",
+        "flag",
+    ]
 
 
 def test_days_outside_band_keeps_only_the_flagged_days_in_date_order():
@@ -442,14 +461,82 @@ def test_days_outside_band_keeps_only_the_flagged_days_in_date_order():
     assert funnel.days_outside_band(daily.assign(outside_band=False)).empty
 
 
-def test_daily_conversion_band_is_never_narrower_than_the_days_sampling_noise():
+# The issue's low-volume shop: 25 entrants a day converting 0, 2, 0, 0, 4 in turn (a 5-day cycle,
+# so the weekday baselines mix every value: 7 mod 5 = 2), 4.8 % on average.
+LOW_START = pd.Timestamp("2025-01-01")
+LOW_CYCLE = [0, 2, 0, 0, 4]
+
+
+def _low_volume_shop(days: int, fall: range = range(0)) -> ibis.Table:
+    """``days`` days from LOW_START of 25 entrants; on the day offsets in ``fall`` nobody buys."""
+    rows = []
+    for offset in range(days):
+        day = f"{LOW_START + pd.Timedelta(days=offset):%Y-%m-%d}"
+        converters = 0 if offset in fall else LOW_CYCLE[offset % len(LOW_CYCLE)]
+        rows += _day_of_entrants(day, 25, converters, f"u{offset}_")
+    return events_table(rows)
+
+
+LOW_PERIOD = Period("2025-02-05", "2025-03-06", "Asia/Shanghai")  # offsets 35..64
+
+
+def test_daily_conversion_flags_no_ordinary_day_of_a_low_volume_shop():
+    # The old band: any 7 days hold a whole cycle and two more days, so at least four days
+    # without a converter: median 0, MAD 0, noise floor sqrt(0 × 1 / 25) = 0, the band [0, 0],
+    # and every day with a converter (2 of 5, 12 of these 30) was "above".
+    # Now a 4-converter day (16 %) is compared with its four same weekdays, 0, 0, 0 and 2 of
+    # 100 (shrunk p0 = 2.5 / 101 ≈ 2.5 %): P(X ≥ 4 | 25, 0.025) ≈ 0.0031, p ≈ 0.0063, times 3
+    # windows 0.019; the six such days are far from the Benjamini–Hochberg cuts over 30 days at
+    # 0.01 (0.01 × 6 / 30 = 0.002 for six discoveries).
     table = funnel.daily_conversion(
-        MONITORED, SHANGHAI, ["view_item", "purchase"], 1, band_days=3, k=2.0
+        _low_volume_shop(65), LOW_PERIOD, ["view_item", "purchase"], 1, band_days=28
     )
-    # 03-10: standard error sqrt(0.5 × 0.5 / 4) = 0.25 > 1.4826 × MAD = 0 → 0.5 ± 0.5
-    assert table["band_low"].iloc[0] == 0.0
-    assert table["band_high"].iloc[0] == 1.0
-    assert table["outside_band"].tolist() == [False, False]
+    assert len(table) == 30
+    assert table["entrants"].eq(25).all()
+    assert table["converters"].between(0, 4).all()
+    assert table["band_median"].notna().all()
+    assert not table["outside_band"].any()
+    assert table["flag"].eq("").all()
+    assert table["p_value"].min() == pytest.approx(0.0063, abs=1e-4)  # a 4-converter day's own
+
+
+def test_daily_conversion_flags_a_genuine_fall_of_a_low_volume_shop_below():
+    # Nobody buys on offsets 45..54 (2025-02-15..02-24), where 12 converters were due. One day
+    # (0 of 25 at p0 ≈ 4.8 %: P(X = 0) ≈ 0.29) or three (0.952^75 ≈ 0.025, p ≈ 0.15 after
+    # doubling and 3 windows) cannot tell. Seven can: 0 of 175 has P ≈ 0.952^175 ≈ 2e-4, p ≈
+    # 1e-3 after doubling and 3 windows, under the Benjamini–Hochberg cut of five discoveries
+    # among 30 days (0.01 × 5 / 30); the window ending 02-20 still holds 02-14's 4 converters.
+    # So the incident starts on 02-21, once the 7-day window lies in the fall, "below", and runs
+    # on while a 7-day window still holds enough of the fall (up to 6 days after it).
+    table = funnel.daily_conversion(
+        _low_volume_shop(65, fall=range(45, 55)),
+        LOW_PERIOD,
+        ["view_item", "purchase"],
+        1,
+        band_days=28,
+    )
+    flagged = funnel.days_outside_band(table)
+    fall = pd.date_range("2025-02-15", "2025-02-24")
+    assert flagged["date"].min() == pd.Timestamp("2025-02-21")
+    assert flagged["date"].max() <= fall[-1] + pd.Timedelta(days=6)
+    assert flagged["flag"].eq("below").all()
+    assert flagged["incident_id"].nunique() == 1
+    assert flagged["date"].isin(fall).sum() == 4  # 02-21..02-24
+
+
+def test_band_k_note_only_for_a_value_other_than_the_default():
+    assert funnel.band_k_note(3.0) is None
+    assert funnel.band_k_note(2) == (
+        "band_k = 2 is ignored since issue 17: the daily monitoring no longer draws a median ± "
+        "k·MAD band; each day is tested against its baseline, and alert_fdr and min_effect "
+        "decide which days are flagged."
+    )
+
+
+def test_daily_conversion_accepts_band_k_and_ignores_it():
+    default = funnel.daily_conversion(MONITORED, SHANGHAI, ["view_item", "purchase"], 1, 3)
+    other = funnel.daily_conversion(MONITORED, SHANGHAI, ["view_item", "purchase"], 1, 3, 0.5)
+    pd.testing.assert_frame_equal(default, other)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -176,12 +176,16 @@ def test_band_note_counts_days_above_and_below():
         }
     )
     assert funnel.band_note(daily) == (
-        "2 of 4 days fell outside their band: 1 above (2025-03-13) and 1 below (2025-03-11); 1 had "
-        "too little history for a band."
+        "2 of 4 days were flagged, beyond the noise against the days before them: 1 above "
+        "(2025-03-13) and 1 below (2025-03-11); 1 had no baseline to test against."
     )
     inside = daily.assign(outside_band=False, flag="")
     assert funnel.band_note(inside) == (
-        "All 3 days with a band were inside it; 1 had too little history for a band."
+        "None of the 3 days tested moved beyond its noise against the days before it; 1 had no "
+        "baseline to test against."
+    )
+    assert funnel.band_note(daily.assign(band_median=None)) == (
+        "No day had a baseline to test against: nothing is flagged."
     )
 
 

@@ -99,6 +99,7 @@ def test_run_writes_report_and_figures(known_run):
         "04_products.ipynb",
         "05_costs.ipynb",
         "06_supply_chain.ipynb",
+        "07_monitoring.ipynb",
     }
 
 

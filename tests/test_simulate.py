@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import ibis
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -596,3 +597,227 @@ def test_carriers_differ_in_speed_and_cost_and_singles_day_slows_shipping(db):
     )
     assert on_time[False] >= 0.85
     assert on_time[True] <= 0.7
+
+
+# --------------------------------------------------------------------------- known truth
+KNOWN_TRUTH_EVENTS = 300_000
+# Local days as naive-UTC bounds: 10-20 00:00 .. 10-25 00:00 Asia/Shanghai.
+INCIDENT_FROM, INCIDENT_TO = datetime(2025, 10, 19, 16), datetime(2025, 10, 24, 16)
+LOCAL_DAY = "CAST({} + INTERVAL 8 HOUR AS DATE)"
+
+
+@pytest.fixture(scope="module")
+def known_truth(tmp_path_factory) -> dict[str, duckdb.DuckDBPyConnection]:
+    """A small shop generated twice with one seed: plain (the --events default) and with the
+    sample's incident, abusers and bots."""
+    base = tmp_path_factory.mktemp("known_truth")
+    shops = {}
+    for name, extra in (
+        ("plain", {}),
+        ("planted", {"incidents": simulate.SAMPLE_INCIDENTS, "abusers": simulate.SAMPLE_ABUSERS}),
+    ):
+        simulate.generate(base / name, seed=11, target_events=KNOWN_TRUTH_EVENTS, **extra)
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        for table in CONTRACT:
+            con.register(table, pq.read_table(base / name / f"{table}.parquet"))
+        shops[name] = con
+    return shops
+
+
+def payment_success(con: duckdb.DuckDBPyConnection, days: str) -> float:
+    """Paid orders / placed orders over the local order days ``days`` (a SQL condition on d)."""
+    return scalar(
+        con,
+        f"""SELECT avg(CASE WHEN paid_time IS NULL THEN 0 ELSE 1 END) FROM
+            (SELECT *, {LOCAL_DAY.format("order_time")} AS d FROM orders) WHERE {days}""",
+    )
+
+
+INCIDENT = "d BETWEEN DATE '2025-10-20' AND DATE '2025-10-24'"
+AROUND = (
+    "(d BETWEEN DATE '2025-10-09' AND DATE '2025-10-19' "
+    "OR d BETWEEN DATE '2025-10-25' AND DATE '2025-11-04')"
+)
+
+
+def test_sample_incident_is_inside_the_default_range_and_away_from_singles_day():
+    (incident,) = simulate.SAMPLE_INCIDENTS
+    assert incident.step == "purchase" and incident.size == pytest.approx(0.4)
+    assert datetime(2025, 10, 15).date() <= incident.start <= incident.end
+    assert incident.end < datetime(2025, 11, 9).date()
+    assert (incident.end - incident.start).days == 4
+
+
+def test_the_incident_cuts_payment_success_on_its_days_only(known_truth):
+    planted, plain = known_truth["planted"], known_truth["plain"]
+    during, around = payment_success(planted, INCIDENT), payment_success(planted, AROUND)
+    assert around >= 0.75
+    assert during <= 0.6 * around  # ~40 % of the usual rate
+    # the same days without the incident are ordinary
+    assert payment_success(plain, INCIDENT) >= 0.85 * payment_success(plain, AROUND)
+    # and the events show it as the orders do: purchases per checkout by local event day
+    rate = f"""
+        SELECT count(*) FILTER (WHERE event_name = 'purchase')
+               / count(*) FILTER (WHERE event_name = 'begin_checkout')
+        FROM (SELECT *, {LOCAL_DAY.format("event_time")} AS d FROM events) WHERE {{}}"""
+    assert scalar(planted, rate.format(INCIDENT)) <= 0.6 * scalar(planted, rate.format(AROUND))
+
+
+def test_incidents_and_abusers_leave_the_ordinary_data_before_the_incident_alone(known_truth):
+    # planted users live in streams and id ranges of their own, and the incident only changes
+    # outcomes from its first day: before it, the ordinary users' rows are the same
+    planted_ids = [i for ids in simulate.planted_users(KNOWN_TRUTH_EVENTS).values() for i in ids]
+    assert planted_ids == []  # an --events data set has none by default ...
+    planted_ids = [
+        i
+        for ids in simulate.planted_users(KNOWN_TRUTH_EVENTS, simulate.SAMPLE_ABUSERS).values()
+        for i in ids
+    ]
+    assert len(planted_ids) == 10  # ... the sample's kind has ten
+    ids = "(" + ", ".join(f"'{i}'" for i in planted_ids) + ")"
+    for table, time in (("events", "event_time"), ("orders", "order_time")):
+        sql = f"""SELECT * FROM {table} WHERE user_id NOT IN {ids}
+                  AND {time} < TIMESTAMP '{INCIDENT_FROM}' ORDER BY ALL"""
+        before = [known_truth[n].execute(sql).to_arrow_table() for n in ("plain", "planted")]
+        assert before[0].num_rows > 0
+        assert before[0].equals(before[1]), table
+    users = [
+        known_truth[n].execute("SELECT * FROM users").to_arrow_table() for n in ("plain", "planted")
+    ]
+    assert users[1].num_rows == users[0].num_rows + 10
+    assert users[1].slice(0, users[0].num_rows).equals(users[0])
+
+
+def test_planted_abusers_and_bots_exist(known_truth):
+    con = known_truth["planted"]
+    planted = simulate.planted_users(KNOWN_TRUTH_EVENTS, simulate.SAMPLE_ABUSERS)
+    n_users = round(KNOWN_TRUTH_EVENTS / simulate.EVENTS_PER_USER)
+    assert planted["coupon"] == [f"U{n_users + 1:08d}", f"U{n_users + 2:08d}"]
+    assert {role: len(ids) for role, ids in planted.items()} == dict.fromkeys(
+        ("coupon", "unpaid", "refund", "crawler", "session"), 2
+    )
+
+    def per_user(sql: str) -> dict[str, float]:
+        return dict(con.execute(sql).fetchall())
+
+    claims = per_user(
+        "SELECT user_id, count(*) FROM events WHERE event_name = 'claim_coupon' GROUP BY 1"
+    )
+    assert all(claims[u] >= 100 for u in planted["coupon"])  # about one a day
+    uses = per_user("SELECT user_id, count(coupon_id) FROM orders GROUP BY 1")
+    assert all(uses[u] >= 20 for u in planted["coupon"])
+    not_paid = per_user(
+        "SELECT user_id, avg(CASE WHEN paid_time IS NULL OR status = 'cancelled' THEN 1 ELSE 0 "
+        "END) FROM orders GROUP BY 1"
+    )
+    assert all(not_paid[u] >= 0.6 for u in planted["unpaid"])
+    refunded = per_user(
+        "SELECT user_id, avg(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END) FROM orders "
+        "WHERE paid_time IS NOT NULL AND status <> 'cancelled' GROUP BY 1"
+    )
+    assert all(refunded[u] >= 0.6 for u in planted["refund"])
+    per_minute = per_user(
+        "SELECT user_id, max(n) FROM (SELECT user_id, count(*) AS n FROM events "
+        "GROUP BY user_id, date_trunc('minute', event_time)) GROUP BY 1"
+    )
+    assert all(per_minute[u] >= 100 for u in planted["crawler"])
+    per_day = per_user(
+        f"SELECT user_id, max(n) FROM (SELECT user_id, count(DISTINCT session_id) AS n "
+        f"FROM events GROUP BY user_id, {LOCAL_DAY.format('event_time')}) GROUP BY 1"
+    )
+    assert all(per_day[u] >= 30 for u in planted["session"])
+    # the ordinary users stay far below (the risk flags' test checks the rules themselves)
+    ordinary = [u for u in per_minute if u not in planted["crawler"]]
+    assert max(per_minute[u] for u in ordinary) < 50
+    # bots only request pages and never order
+    bots = "(" + ", ".join(f"'{u}'" for u in planted["crawler"] + planted["session"]) + ")"
+    names = con.execute(f"SELECT DISTINCT event_name FROM events WHERE user_id IN {bots}")
+    assert {r[0] for r in names.fetchall()} == {"session_start", "page_view"}
+    assert scalar(con, f"SELECT count(*) FROM orders WHERE user_id IN {bots}") == 0
+
+
+def test_planted_data_keeps_the_invariants(known_truth):
+    con = known_truth["planted"]
+    # every purchase event pays one order, every checkout creates one
+    sql = """
+        WITH p AS (SELECT user_id, event_time AS t, count(*) AS n FROM events
+                   WHERE event_name = 'purchase' GROUP BY ALL),
+             o AS (SELECT user_id, paid_time AS t, count(*) AS n FROM orders
+                   WHERE paid_time IS NOT NULL GROUP BY ALL)
+        SELECT count(*) FROM p FULL JOIN o USING (user_id, t) WHERE p.n IS DISTINCT FROM o.n
+    """
+    assert scalar(con, sql) == 0
+    checkouts = "SELECT count(*) FROM events WHERE event_name = 'begin_checkout'"
+    assert scalar(con, checkouts) == scalar(con, "SELECT count(*) FROM orders")
+    for table, key in (("orders", "order_id"), ("users", "user_id")):
+        assert scalar(con, f"SELECT count(*) - count(DISTINCT {key}) FROM {table}") == 0
+    sessions = """SELECT count(*) FROM (SELECT session_id FROM events GROUP BY 1
+                  HAVING count(DISTINCT user_id) > 1)"""
+    assert scalar(con, sessions) == 0
+    times = con.execute("SELECT event_time FROM events").to_arrow_table().column(0).to_numpy()
+    assert (times[1:] >= times[:-1]).all()
+    # stock still follows the sales, the planted ones included
+    broken = (
+        f"SELECT count(*) FILTER (WHERE on_hand <> previous + received - sold) FROM ({STOCK_FLOWS})"
+    )
+    assert scalar(con, broken) == 0
+    unknown = "SELECT count(*) FROM events WHERE user_id NOT IN (SELECT user_id FROM users)"
+    assert scalar(con, unknown) == 0
+    first = """SELECT count(*) FROM users u JOIN (SELECT user_id, min(event_time) AS t
+               FROM events GROUP BY 1) e USING (user_id) WHERE e.t < u.signup_time"""
+    assert scalar(con, first) == 0
+
+
+def test_incident_parsing_and_checks():
+    parsed = simulate.Incident.parse("begin_checkout, 2025-09-01, 2025-09-03, 0.5")
+    assert parsed == simulate.Incident(
+        "begin_checkout", datetime(2025, 9, 1).date(), datetime(2025, 9, 3).date(), 0.5
+    )
+    for text in ("payment,2025-09-01,2025-09-03,0.5", "purchase,2025-09-03,2025-09-01,0.5",
+                 "purchase,2025-12-01,2025-12-03,0.5", "purchase,2025-09-01,0.5"):  # fmt: skip
+        with pytest.raises(ValueError):
+            simulate.Incident.parse(text)
+
+
+def test_cli_switches_incidents_and_abusers(tmp_path, capsys):
+    out = tmp_path / "shop"
+    args = ["--out", str(out), "--events", "20000", "--seed", "3"]
+    assert (
+        simulate.main([*args, "--abusers", "--incident", "purchase,2025-10-20,2025-10-22,0"]) == 0
+    )
+    users = pq.read_table(out / "users.parquet").column("user_id").to_pylist()
+    planted = simulate.planted_users(20_000, simulate.SAMPLE_ABUSERS)
+    assert users[-10:] == [u for role in planted.values() for u in role]
+    orders = pq.read_table(out / "orders.parquet").to_pandas()
+    local_day = (orders["order_time"] + pd.Timedelta(hours=8)).dt.date.astype(str)
+    during = orders[local_day.between("2025-10-20", "2025-10-22")]
+    assert len(during) > 0 and during["paid_time"].isna().all()  # size 0: nobody could pay
+    with pytest.raises(SystemExit):
+        simulate.main([*args, "--no-incidents", "--incident", "purchase,2025-10-20,2025-10-22,0"])
+
+
+# each step's own measure: (numerator events, denominator) by local day of the event
+STEP_MEASURES = {
+    "sessions": "count(DISTINCT session_id) / 1.0",
+    "add_to_cart": "count(*) FILTER (WHERE event_name = 'add_to_cart') "
+    "/ count(*) FILTER (WHERE event_name = 'view_item')",
+    "begin_checkout": "count(*) FILTER (WHERE event_name = 'begin_checkout') "
+    "/ count(DISTINCT session_id) FILTER (WHERE event_name = 'add_to_cart')",
+    "purchase": "count(*) FILTER (WHERE event_name = 'purchase') "
+    "/ count(*) FILTER (WHERE event_name = 'begin_checkout')",
+}
+
+
+@pytest.mark.parametrize("step", simulate.INCIDENT_STEPS)
+def test_every_incident_step_falls_on_its_days(tmp_path, known_truth, step):
+    incident = simulate.Incident.parse(f"{step},2025-09-10,2025-09-16,0.3")
+    simulate.generate(tmp_path, seed=11, target_events=KNOWN_TRUTH_EVENTS, incidents=[incident])
+    con = duckdb.connect()
+    con.register("events", pq.read_table(tmp_path / "events.parquet"))
+    days = "BETWEEN DATE '2025-09-10' AND DATE '2025-09-16'"
+    sql = f"""SELECT {STEP_MEASURES[step]} FROM events
+              WHERE {LOCAL_DAY.format("event_time")} {days}"""
+    hit, plain = scalar(con, sql), scalar(known_truth["plain"], sql)
+    # 30 % of the step's chance; visits fall less, since new users' first visits stay
+    assert hit <= (0.75 if step == "sessions" else 0.5) * plain
