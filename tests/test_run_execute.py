@@ -88,3 +88,43 @@ def test_a_failed_notebooks_kernel_is_not_reused(kept_run) -> None:
     a, d = _record(run, "a"), _record(run, "d")
     assert d["pid"] != a["pid"]
     assert "left_by_c" not in d["names"].split()
+
+
+def _listed(name: str):
+    from lib.run.notebooks import Notebook
+
+    return Notebook(name=name, path=Path(f"{name}.ipynb"), parameters={}, has_parameters_cell=True)
+
+
+def test_the_longest_notebooks_start_first_and_new_ones_before_them(tmp_path, monkeypatch):
+    from lib.run import execute
+
+    monkeypatch.setenv("ECOMMERCE_OPS_CACHE", str(tmp_path))
+    notebooks = [_listed(n) for n in ("overview", "traffic", "conversion", "costs", "new")]
+    assert execute.last_seconds() == {}
+    # nothing known yet: the report's order
+    assert [nb.name for nb in execute.longest_first(notebooks, {})] == [
+        "overview",
+        "traffic",
+        "conversion",
+        "costs",
+        "new",
+    ]
+    results = [
+        execute.Result(nb, tmp_path / nb.name, seconds)
+        for nb, seconds in zip(notebooks[:4], (27.0, 61.0, 77.0, 3.0), strict=True)
+    ]
+    results.append(execute.Result(notebooks[4], tmp_path, 5.0, error="failed"))
+    execute.remember_seconds(results)
+    known = execute.last_seconds()
+    assert known == {"overview": 27.0, "traffic": 61.0, "conversion": 77.0, "costs": 3.0}
+    order = [nb.name for nb in execute.longest_first(notebooks, known)]
+    assert order == ["new", "conversion", "traffic", "overview", "costs"]
+
+
+def test_with_the_cache_off_the_times_are_not_kept(tmp_path, monkeypatch):
+    from lib.run import execute
+
+    monkeypatch.setenv("ECOMMERCE_OPS_CACHE", "off")
+    execute.remember_seconds([execute.Result(_listed("overview"), tmp_path, 1.0)])
+    assert execute.last_seconds() == {}

@@ -11,7 +11,11 @@ notebook that fails, or whose reset fails, takes its kernel with it: the next on
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import math
+import os
 import queue
 import sys
 import threading
@@ -30,11 +34,15 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets import List, default
 
+from lib.data import cache_folder
 from lib.run.notebooks import Notebook, escape_format
 from lib.run.plan import Plan
 from lib.run.source import environment
 
 KERNEL_NAME = "python3"
+# Each notebook's last time on this machine (in lib.data.cache_folder), to start the long ones
+# first.
+SECONDS_FILE = "notebook_seconds.json"
 
 
 @dataclass
@@ -186,6 +194,42 @@ def _worker(
             _shutdown(km)
 
 
+def _seconds_path() -> Path | None:
+    folder = cache_folder()
+    return None if folder is None else folder / SECONDS_FILE
+
+
+def last_seconds() -> dict[str, float]:
+    """Each notebook's time in the last run that ran it on this machine (none known: empty)."""
+    path = _seconds_path()
+    try:
+        found = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def remember_seconds(results: list[Result]) -> None:
+    """Keep the times of the notebooks that ran to their end, for :func:`longest_first`."""
+    path = _seconds_path()
+    if path is None:
+        return
+    seconds = last_seconds() | {r.notebook.name: round(r.seconds, 1) for r in results if r.ok}
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(seconds, sort_keys=True), encoding="utf-8")
+        os.replace(partial, path)
+
+
+def longest_first(notebooks: list[Notebook], seconds: dict[str, float]) -> list[Notebook]:
+    """The order to start ``notebooks`` in: the longest last time first, a notebook never timed
+    before them all, ties in report order. With a few workers, a long notebook started last
+    would keep one busy while the others idle: longest-first ends the run soonest (at 100M
+    events the notebooks range from 3 s to 77 s)."""
+    return sorted(notebooks, key=lambda nb: -seconds.get(nb.name, math.inf))
+
+
 def run_notebooks(plan: Plan, tmp: Path) -> list[Result]:
     """Execute the plan's notebooks into ``tmp/notebooks`` (``output_dir`` set to ``tmp``),
     ``plan.jobs`` at a time, reporting each as it ends; the results in the plan's order."""
@@ -200,7 +244,7 @@ def run_notebooks(plan: Plan, tmp: Path) -> list[Result]:
     papermill_log.setLevel(logging.ERROR)
     lock = threading.Lock()
     todo: queue.Queue = queue.Queue()
-    for nb in plan.notebooks:
+    for nb in longest_first(plan.notebooks, last_seconds()):
         todo.put(nb)
 
     def run_one(nb: Notebook, km: _KernelManager) -> Result:
@@ -234,4 +278,6 @@ def run_notebooks(plan: Plan, tmp: Path) -> list[Result]:
                 worker.result()  # re-raises what a worker did not expect
     finally:
         papermill_log.setLevel(level)
-    return [results[nb.name] for nb in plan.notebooks]
+    ordered = [results[nb.name] for nb in plan.notebooks]
+    remember_seconds(ordered)
+    return ordered
