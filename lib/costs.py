@@ -114,6 +114,11 @@ FIXED_ITEMS = frozenset(
     | {"inventory_backlog", "operations_staff", "customer_service", "designer"}
     | {"warehouse_staff", "temporary_staff", "performance_bonus"}
 )
+# After-sales (lib/supply/aftersales.py, docs/metrics.md "After-sales"): with a returns table the
+# ledger holds refunds less the goods they bring back as one goods (G) item, which moves with the
+# orders; a costs-table row of the same name gives way to it, so it is never counted twice.
+RETURNS_ITEM = "returns_and_refunds"
+VARIABLE_ITEMS = VARIABLE_ITEMS | {RETURNS_ITEM}
 RULE_BY_DEFINITION = "variable by definition"
 RULE_VARIABLE = "known variable item"
 RULE_FIXED = "known fixed item"
@@ -201,10 +206,12 @@ def cost_ledger(
     marketing_spend: ir.Table | None = None,
     commission_rate: float | None = DEFAULT_COMMISSION_RATE,
     business_model: str = DEFAULT_BUSINESS_MODEL,
+    returns: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Every cost of the period per local day: ``date, component, item, amount, source`` (the
     table it comes from, or ``commission rate``). See the module docstring; sorted by date,
-    component (ROPG order) and item. Amounts are not rounded here: sums of them are.
+    component (ROPG order) and item. Amounts are not rounded here: sums of them are. With the
+    ``returns`` table the goods item ``returns_and_refunds`` is added (:func:`_with_returns`).
 
     For a ``marketplace`` the commission is its revenue (:func:`shop_revenue`), not a cost, and
     the sellers' goods (:func:`sellers_cost`) are the sellers' costs: both are left out."""
@@ -232,6 +239,8 @@ def cost_ledger(
         pieces.append(_monthly_rows(costs, period, commission_rate))
     if marketing_spend is not None:
         pieces.append(_promotion_spend(marketing_spend, period))
+    if returns is not None:
+        pieces = _with_returns(pieces, returns, order_items, products, period)
     pieces = [p for p in pieces if len(p)]
     if not pieces:
         return _empty_ledger()
@@ -879,6 +888,37 @@ def flagged_cost_items(growth: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`cost_growth` worth a look: the ``fastest_growth`` items and the ``new``
     ones (no cost in the previous period, so no growth rate to rank), in its order."""
     return growth[growth["fastest_growth"] | growth["new"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# After-sales: the returns table's refunds in the goods component
+
+
+def _with_returns(
+    pieces: list[pd.DataFrame],
+    returns: ir.Table,
+    order_items: ir.Table,
+    products: ir.Table,
+    period: Period,
+) -> list[pd.DataFrame]:
+    """``pieces`` with the item :data:`RETURNS_ITEM` computed from ``returns``
+    (:func:`lib.supply.aftersales.returns_cost`: refunds less the cost of the goods they bring
+    back, per local day of the refund) in place of any ``costs`` row of that name.
+
+    Nothing is counted twice: revenue (GMV) includes refunded orders, so refunds are netted out
+    here only; ``cost_of_goods_sold`` counted the returned units when they were sold, so their
+    cost is credited back (the unsellable ones stay in the ``costs`` table's ``damage_loss``);
+    return shipping is in the ``costs`` table's ``logistics`` rows and is not added."""
+    # imported here: lib.supply loads the holiday calendars, which no other ledger line needs
+    from lib.supply.aftersales import cost_ledger_rows, returns_cost
+
+    kept = [
+        p[~((p["source"] == "costs") & (p["item"] == RETURNS_ITEM))]
+        if len(p) and "source" in p.columns
+        else p
+        for p in pieces
+    ]
+    return [*kept, cost_ledger_rows(returns_cost(returns, order_items, products, period))]
 
 
 # --------------------------------------------------------------------------------------------

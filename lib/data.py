@@ -237,10 +237,33 @@ CONTRACT: dict[str, TableSpec] = {
             ),
             description="parcels handed to carriers (delivered_time null = not delivered)",
         ),
+        # After-sales (notebook 06): one row per return request; a whole-order return has no
+        # sku_id or quantity, a request not refunded (yet) no refunded_time or refund_amount.
+        # The optional status (RETURN_STATUSES) tells a refused request from an open one;
+        # without it every request not refunded counts as open.
+        TableSpec(
+            "returns",
+            (
+                *_cols(
+                    "return_id:id",
+                    "order_id:id",
+                    "sku_id:id?",
+                    "quantity:integer?",
+                    "requested_time:timestamp",
+                    "refunded_time:timestamp?",
+                    "reason:string?",
+                    "refund_amount:number?",
+                ),
+                Column("status", "string", nullable=True, optional=True, absent_as_null=True),
+            ),
+            description="return and refund requests (refunded_time null = not refunded yet)",
+        ),
     )
 }
 
 ORDER_STATUSES = ("paid", "unpaid", "cancelled", "refunded")
+# A return request's state (the optional returns.status): refunded, refused, or still open.
+RETURN_STATUSES = ("refunded", "rejected", "open")
 
 # GA4's recommended e-commerce events plus claim_coupon; other names are kept and unused.
 EVENT_NAMES = (

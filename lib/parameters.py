@@ -698,6 +698,21 @@ _DECLARED = [
         "a buyer who pays again within this many days after delivery repurchased",
         DAYS,
     ),
+    # after-sales (supply chain notebook; lib/supply/aftersales.py)
+    Param(
+        "return_window_days",
+        int,
+        30,
+        "an order is returned when a return is requested within this many local days of payment",
+        DAYS,  # supply.returns_summary, supply.order_returns
+    ),
+    Param(
+        "refund_sla_hours",
+        int,
+        72,
+        "return requests still not refunded this many hours after the request are the backlog",
+        HOURS,  # supply.refund_backlog
+    ),
     # risk flags (lib/risks.py; the rules are defined in its docstring)
     Param(
         "risk_unpaid_orders",
@@ -900,6 +915,8 @@ _CATALOGUE = [
             "ship_sla_hours",
             "slow_delivery_days",
             "repurchase_days",
+            "return_window_days",
+            "refund_sla_hours",
             "country",
         ),
         ("orders", "order_items", "products"),

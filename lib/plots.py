@@ -2245,3 +2245,117 @@ def monitored_series(days: pd.DataFrame, title: str, ylabel: str, percent: bool 
     _legend_outside(ax)
     _date_axis(ax)
     return _finish(fig, ax, title, "date (local)", ylabel)
+
+
+# ------------------------------------------------------------------ after-sales (issue 21)
+
+
+def _pareto_panel(
+    ax: plt.Axes, table: pd.DataFrame, value: str, cumulative: str, ylabel: str, share_label: str
+) -> None:
+    """Bars of ``value`` per reason, largest first, and their cumulative share on a second axis."""
+    ranked = table.sort_values([value, "reason"], ascending=[False, True], kind="stable")
+    positions = list(range(len(ranked)))
+    ax.bar(positions, ranked[value].to_numpy(dtype="float64"), color=sns.color_palette()[0])
+    ax.set_xticks(positions, ranked["reason"].astype(str).tolist())
+    ax.set_xlabel("return reason")
+    ax.set_ylabel(ylabel)
+    share = ax.twinx()
+    share.plot(positions, ranked[cumulative].to_numpy(dtype="float64"), color="black", marker="o")
+    share.set_ylim(0, 1.02)
+    share.yaxis.set_major_formatter(PercentFormatter(1.0))
+    share.set_ylabel(share_label)
+    share.grid(False)
+
+
+@_chart
+def return_reasons_chart(reasons: pd.DataFrame, title: str, top: int = TOP_N) -> Chart:
+    """Two Pareto panels of the return reasons (:func:`lib.supply.return_reasons`): requests
+    and refunded amount per reason, each ranked by its own measure, with its cumulative share.
+    Beyond ``top`` reasons, the ``top`` with the most requests under a "top N of M" subtitle. Not
+    drawn for no reason or a single one."""
+    if reasons.empty or reasons["returns"].sum() == 0:
+        return _no_data(title)
+    if len(reasons) == 1:
+        row = reasons.iloc[0]
+        return NoChart(
+            title, f"every request gives one reason, {row['reason']} ({row['returns']:,})."
+        )
+    shown, note = _top(reasons, "reason", "returns", top, by="requests", what="reasons")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    _pareto_panel(
+        axes[0],
+        shown,
+        "returns",
+        "cumulative_share",
+        "return requests [count]",
+        "cumulative share of requests [%]",
+    )
+    _pareto_panel(
+        axes[1],
+        shown,
+        "refund_amount",
+        "cumulative_amount_share",
+        "refunded [currency]",
+        "cumulative share of refunds [%]",
+    )
+    _money(axes[1].yaxis)
+    fig.suptitle(title)
+    _subtitle(axes[0], note)
+    _layout(fig)
+    for ax in axes:
+        _tilt_labels(ax)
+    return fig
+
+
+@_chart
+def refund_speed_chart(speed: pd.DataFrame, sla_hours: float, title: str) -> Chart:
+    """Median and 90th percentile of the hours from request to refund per week of the request
+    (:func:`lib.supply.refund_speed`; its total row left out), with the refund SLA. Not drawn
+    when fewer than two weeks had a refund."""
+    weeks = speed[~speed["is_total"].astype(bool)].set_index("week")
+    hours = weeks[["hours_p50", "hours_p90"]].set_axis(["median", "90th percentile"], axis=1)
+    reason = degenerate(hours.dropna(how="all"), "week")
+    if reason:
+        return NoChart(title, reason)
+    fig, ax = plt.subplots(figsize=WIDE)
+    ax.plot(weeks.index, weeks["hours_p50"], marker="o", label="median")
+    ax.plot(weeks.index, weeks["hours_p90"], marker="o", label="90th percentile")
+    ax.axhline(sla_hours, color=_ALERT, linestyle=":", linewidth=1.2, label=f"SLA {sla_hours:g} h")
+    ax.set_ylim(0, None)
+    _legend_outside(ax)
+    _date_axis(ax)
+    return _finish(
+        fig,
+        ax,
+        title,
+        "week of the request (local, from Monday)",
+        "hours from request to refund [h]",
+    )
+
+
+@_chart
+def return_rate_chart(table: pd.DataFrame, breakdown: str, title: str) -> Chart:
+    """The return rate with its 95 % interval per group of one ``breakdown`` of
+    :func:`lib.supply.returns_by_carrier` (``carrier`` or ``delivery``), in the table's order,
+    with the pooled rate of the breakdown's orders as a dotted line. Not drawn for no group, one
+    group or the same rate everywhere."""
+    rows = table[(table["breakdown"] == breakdown) & (table["orders"] > 0)]
+    reason = degenerate(rows.set_index("group")[["return_rate"]], breakdown, percent=True)
+    if reason:
+        return NoChart(title, reason)
+    pooled = rows["returned_orders"].sum() / rows["orders"].sum()
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.8))
+    positions = list(range(len(rows)))
+    errors = [rows["return_rate"] - rows["rate_low"], rows["rate_high"] - rows["return_rate"]]
+    ax.errorbar(rows["return_rate"], positions, xerr=errors, fmt="o", capsize=3)
+    ax.axvline(pooled, color=_LEVEL, linestyle=":", linewidth=1.2, label=f"all: {pooled:.1%}")
+    labels = [f"{g} (n = {n:,})" for g, n in zip(rows["group"], rows["orders"], strict=True)]
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    _from_zero(ax, float(rows["rate_low"].min()), "x")
+    _legend_outside(ax)
+    axis = {"delivery": "delivery (days from payment to door)"}.get(breakdown, breakdown)
+    return _finish(fig, ax, title, "orders returned within the window [%]", axis)

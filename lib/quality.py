@@ -54,6 +54,7 @@ NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     "inventory": ("on_hand",),
     "purchase_orders": ("qty_ordered", "qty_received"),
     "shipments": ("shipping_cost",),
+    "returns": ("quantity", "refund_amount"),
 }
 TOP_UNKNOWN_EVENT_NAMES = 5
 
@@ -67,6 +68,8 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     # rows of one SKU and date are summed as locations; without a location, copies look the same
     "inventory": ("date", "sku_id", "location"),
     "purchase_orders": ("po_id",),
+    # a return request is one row: a repeated one would count its refund twice
+    "returns": ("return_id",),
     # lib.products.rating_repurchase: "a review is (user, SKU, second)"
     "reviews": ("user_id", "sku_id", "review_time"),
 }
@@ -88,6 +91,8 @@ KEY_ADVICE = {
     "quantities): keep only the latest version of each po_id in the export",
     "reviews": "a review is one user's rating of one SKU at one time: keep only one row per "
     "review in the export",
+    "returns": "a return request is one row (its refund_amount is summed into the refunds): keep "
+    "only the latest version of each return_id in the export",
 }
 # Tables the metrics add up row by row, with no key: two equal rows may be two real ones (two
 # equal lines of an order, two parcels, two invoices), so exact copies are a note, not an error.

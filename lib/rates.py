@@ -37,6 +37,7 @@ GROUPS = {
     "click-through": "Click-through rates",
     "retention": "Retention rates",
     "repurchase": "Repurchase rates",
+    "after-sales": "After-sales rates",
 }
 COLUMNS = ("rate", "where", "numerator", "denominator", "why it differs from its neighbours")
 
@@ -67,6 +68,8 @@ _RETENTION_DAY = parameters.default("magic_retention_day")
 _COHORT_MONTHS = parameters.default("buyer_cohort_months")
 _REVIEW_DAYS = parameters.default("repurchase_window_days")
 _DELIVERY_DAYS = parameters.default("repurchase_days")
+_RETURN_WINDOW = parameters.default("return_window_days")
+_SLOW_DAYS = parameters.default("slow_delivery_days")
 
 _IN_WINDOW = f"within `conversion_window_days` ({_WINDOW}) × 24 h"
 _FUNNEL_REACH = (
@@ -392,6 +395,45 @@ RATES: tuple[Rate, ...] = (
         "Counts orders, not buyers (a buyer with three orders counts three times); the clock "
         "starts at delivery; the horizon is the last payment time, where the review and cohort "
         "rates use the last local order day.",
+    ),
+    Rate(
+        "repurchase",
+        "Repurchase after a refund",
+        "`returns_repurchase.csv`: `repurchase_rate` per `group` (`refunded`, `not returned`; "
+        "95 % Wilson interval)",
+        "those buyers who paid for another order within 90 × 24 h after their first refund (the "
+        "others: after their first paid order of the period)",
+        "buyers of the period's paid orders with a refunded return (without a returns table, a "
+        "`refunded` order), or without any return request, whose clock started at least 90 days "
+        "before the last payment in the orders",
+        "Buyers, not orders; the refunded group's clock starts at the refund (at the payment "
+        "without a returns table, when no refund time is known), so it is not the delivery "
+        "rate's clock; buyers with only open requests are in neither group.",
+    ),
+    # ---------------------------------------------------------------- after-sales
+    Rate(
+        "after-sales",
+        "Return rate (within the return window)",
+        "`returns_summary.csv`: `return_rate` per category and SKU",
+        "those orders with a return requested at most `return_window_days` "
+        f"({_RETURN_WINDOW}) local days after the local day of payment that touches the "
+        "category or SKU (a line of it, or the whole order)",
+        "paid orders paid in the period with a line of the category or SKU",
+        "By the orders' payment day, not the request's: orders paid near `end` may still be "
+        "returned, so the last days' rate is a floor. An order counts in each category it has a "
+        "line of. Without a returns table, refunded orders are whole-order returns with no "
+        "window.",
+    ),
+    Rate(
+        "after-sales",
+        "Return rate by carrier and delivery band",
+        "`returns_by_carrier.csv`: `return_rate` per `carrier` and per `delivery` band (95 % "
+        "Wilson interval; `rest_rate`, `vs_rest`)",
+        "those orders returned as in `returns_summary.csv`",
+        "paid orders paid in the period that shipped, per first parcel's carrier, or per band of "
+        f"payment-to-door days against `slow_delivery_days` ({_SLOW_DAYS})",
+        "Only shipped orders, so it differs from the category rate's denominator; each group is "
+        "set against the pooled rate of the others of its breakdown, not against the shop's.",
     ),
 )
 

@@ -1,10 +1,10 @@
 """Seeded simulator of a Chinese online shop (events, orders, products, users, spend, costs,
-stock, purchase orders, shipments).
+stock, purchase orders, shipments, returns).
 
 The simulator produces the tables of the project's data contract as Parquet files, one per
 logical table (``events``, ``orders``, ``order_items``, ``products``, ``users``,
 ``marketing_spend``, ``costs``, ``reviews``, ``inventory``, ``purchase_orders``,
-``shipments``). All timestamps are naive UTC ``timestamp[us]``;
+``shipments``, ``returns``). All timestamps are naive UTC ``timestamp[us]``;
 the shop itself lives in Asia/Shanghai (UTC+8, no DST), so calendar logic (weekdays,
 Singles' Day, the evening peak, ``marketing_spend.date``, ``costs.month``) uses local days.
 The window is 2025-08-01 00:00 to 2025-11-28 24:00 local time (120 days).
@@ -49,6 +49,18 @@ are bought for many months of demand (overstock), a quarter never sell (dead sto
 orders ship from the warehouse after a gamma-distributed handling time that swells around
 Singles' Day (the 48-hour promise slips), with one of five carriers that differ in speed and
 price, by delivery zone of the buyer's region; a reviewed order is delivered before its review.
+
+After-sales (issue 21). ``returns`` is derived last, from the written orders, lines and
+shipments, with a random stream of its own (so again every other table is unchanged). Since
+``refunded`` was decided before any parcel existed, every refunded order gets the request that
+refunded it (the whole order, each line, or part of one line), made after delivery and refunded
+before the window end with a lognormal delay (median 30 h, p90 120 h, half as long again in the
+week after Singles' Day). Orders the model would refund after the end have open requests. Other
+delivered orders ask for a return that is turned down at a rate driven by the category's refund
+level, the worst SKU's quality, the carrier and, most, lateness against a 3-day promise from
+payment to door (1-2 days late: 3 times, more: 10 times the on-time rate), so late parcels
+come back more and more often for ``late_delivery``. Requests come days after delivery,
+a few after more than 30 days.
 
 Scale. Generation runs day by day, and within a day in slices of sessions ordered by start
 time, with vectorised numpy; each slice is written through ``pyarrow.parquet.ParquetWriter``
@@ -437,6 +449,62 @@ HANDLING_LOAD = {date(2025, 11, 10): 2.5, date(2025, 11, 11): 4.0, date(2025, 11
 CARRIER_SURGE_DAYS = 1.0  # carriers' networks are congested for parcels paid 11-10..11-13
 LOST_PARCEL_P = 0.002
 
+# --------------------------------------------------------------------------------------
+# After-sales: return requests and refunds (issue 21)
+# --------------------------------------------------------------------------------------
+# Orders are simulated before their parcels, so whether a paid order is ``refunded`` cannot
+# depend on its delivery. Returns are therefore derived afterwards: every refunded order gets
+# the request that refunded it, and the other delivered orders get requests that were not
+# refunded (turned down, or still open at the end of the data) at a rate that rises with
+# lateness, category and carrier. That is where the late-delivery effect lives.
+RETURN_REASONS = (
+    "damaged",
+    "wrong_item",
+    "not_as_described",
+    "late_delivery",
+    "changed_mind",
+    "size_fit",
+)
+# Unrefunded requests per delivered, not refunded order: this base rate times the order's
+# category refund level (CAT_REFUND, the same level that drives refunds), its worst SKU's
+# quality, the carrier and the lateness band.
+UNREFUNDED_REQUEST_P = 0.008
+# Lateness = payment-to-door days beyond a 3-day promise (the report's default
+# slow_delivery_days, so its delay bands are the bands planted here; kept apart from the
+# parameter so the sample does not move when the default does). Bands: on time (under 3 days),
+# 1-2 days late (3 to under 5 days), more than 2 days late (5+ days).
+PROMISED_DOOR_DAYS = 3.0
+LATE_BAND_DAYS = (0.0, 2.0)
+LATE_REQUEST_MULT = np.array([1.0, 3.0, 10.0])
+# Weight of the late_delivery reason by band (the other reasons weigh 0.06 to 0.5).
+LATE_REASON_W = np.array([0.02, 0.35, 1.0])
+# Cheap carriers break and lose more parcels (damage reason, and requests overall).
+CARRIER_DAMAGE = np.array([0.6, 0.7, 1.4, 1.6, 1.1])
+CARRIER_REQUEST_MULT = np.array([0.8, 0.85, 1.15, 1.25, 1.0])
+# Categories that arrive broken more often (glass, fresh food, screens) and those bought by size.
+CAT_FRAGILE = np.array(
+    [{"fresh_food": 2.5, "appliances": 1.8, "beverages": 1.5, "kitchen": 1.5, "computers": 1.5,
+      "phones": 1.2, "beauty": 1.1}.get(name, 0.7) for name in CAT_NAMES]
+)  # fmt: skip
+CAT_SIZED = np.array([name in ("womens_apparel", "mens_apparel", "shoes") for name in CAT_NAMES])
+# Request comes this many days after delivery: gamma(shape, scale) by reason (faults show at
+# once, second thoughts take longer), except a few that ask late, uniformly in LATE_ASK_DAYS
+# (some beyond a 30-day return window).
+ASK_GAMMA = {"quick": (1.0, 1.0), "slow": (1.5, 3.0)}
+LATE_ASK_P, LATE_ASK_DAYS = 0.03, (25.0, 50.0)
+# Hours from request to refund: lognormal with median 30 h and p90 120 h (a long tail of
+# disputed refunds); after-sales is swamped in the week after Singles' Day.
+REFUND_MEDIAN_HOURS = 30.0
+REFUND_SIGMA = math.log(120.0 / 30.0) / 1.2815516  # p90 / p50 = exp(z_0.9 * sigma)
+REFUND_SLOW_DAYS = (date(2025, 11, 11), date(2025, 11, 17))
+REFUND_SLOW_MULT = 1.5
+# How a request names what goes back: a whole-order row (no sku_id, no quantity), every line
+# itemised, or one line (partly, when the order holds more than one unit).
+SHAPE_WHOLE, SHAPE_ITEMISED, SHAPE_PARTIAL = range(3)
+MULTI_UNIT_SHAPE_P = np.array([0.40, 0.15, 0.45])
+SINGLE_UNIT_SHAPE_P = np.array([0.65, 0.35, 0.0])
+NO_REASON_P = 0.02  # requests whose reason was not recorded
+
 # The tables as the contract lays them out (optional columns included, in order): one home for
 # the schemas and the statuses, so the sample cannot drift from what lib.data checks.
 SCHEMAS: dict[str, pa.Schema] = {name: spec.arrow_schema() for name, spec in data.CONTRACT.items()}
@@ -726,6 +794,17 @@ def _ts(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     return pa.array(us, type=pa.timestamp("us"), mask=null)
 
 
+def _us(column: pa.ChunkedArray) -> np.ndarray:
+    """Microseconds of a timestamp column read back from a written table, -1 where null."""
+    return pc.fill_null(column.cast(pa.int64()), -1).to_numpy()
+
+
+def _codes(column: pa.ChunkedArray, values: Sequence[str] | pa.Array) -> np.ndarray:
+    """Position of each value of ``column`` in ``values`` (every value is there)."""
+    value_set = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+    return pc.index_in(column, value_set=value_set).to_numpy().astype(np.int64)
+
+
 def _grouped_choice(u: np.ndarray, group: np.ndarray, cum: np.ndarray) -> np.ndarray:
     """Categorical draw whose distribution is row ``group`` of the cumulative table ``cum``.
 
@@ -937,6 +1016,7 @@ _DICT_COLS = {
     "inventory": ["sku_id", "location"],
     "purchase_orders": ["supplier", "sku_id"],
     "shipments": ["carrier"],
+    "returns": ["sku_id", "reason", "status"],
 }
 
 
@@ -1137,6 +1217,11 @@ class _Simulator:
         # other table exactly as it was.
         self.rng_ship = np.random.default_rng([seed, 1])
         self.rng_supply = np.random.default_rng([seed, 2])
+        # So do the returns (issue 21), derived from the written orders at the very end.
+        self.rng_returns = np.random.default_rng([seed, 6])
+        # Order numbers the model would refund after the window end (status still ``paid``):
+        # their buyers have asked already, so they are the requests still open at the end.
+        self.refund_after_end: list[np.ndarray] = []
         self.cal = _calendar()
         self.cat = _make_catalog(n_skus, np.random.default_rng(s_cat))
         self.users = _make_users(n_users, self.cal, np.random.default_rng(s_users))
@@ -1527,6 +1612,8 @@ class _Simulator:
         status[o_paid & (rr >= cancel_below) & (rr < refund_below) & (ref_at < END_US)] = (
             ST_REFUNDED
         )
+        # recorded, not drawn: the returns use these without moving any other table's draws
+        refund_pending = o_paid & (rr >= cancel_below) & (rr < refund_below) & (ref_at >= END_US)
 
         # Reviews: some buyers of delivered orders, a few days later, quality-driven.
         delivered = (status == ST_PAID) | (status == ST_REFUNDED)
@@ -1563,6 +1650,8 @@ class _Simulator:
         # ---- tables ----
         onum = self.next_order + np.arange(n_o, dtype=np.int64)
         self.next_order += n_o
+        if refund_pending.any():
+            self.refund_after_end.append(onum[refund_pending])
         order_ids = _fmt_ids("O", onum, 9)
         ch_names = pa.array(CHANNELS)
         u_ids = _take(users.ids, o_user)
@@ -1890,6 +1979,203 @@ class _Simulator:
         )
         return table.num_rows
 
+    # ---- returns and refunds, consistent with the written orders (issue 21) -------------
+    def _returns(self) -> int:
+        """Write ``returns``; return its row count.
+
+        Derived from the written orders, lines and shipments with a random stream of its own,
+        so every other table is exactly as without it. The model decided ``refunded`` before
+        any parcel existed (and only where the refund fell inside the window), so each
+        refunded order gets the request that refunded it: after delivery (before it, for a
+        parcel still on the road) and refunded before the window end. Orders the model would
+        refund after the end (:attr:`refund_after_end`) have asked already: their requests are
+        open. Other delivered orders ask at a low rate, more often when the parcel came late
+        against the carrier's usual time, the category is one with many refunds, the SKU is
+        bad or the carrier cheap; those requests were turned down. Neither turned-down nor open
+        requests have a ``refunded_time`` (or ``refund_amount``); ``status`` tells them apart
+        (``rejected``, ``open``; ``refunded`` for the others).
+        """
+        rng, cat = self.rng_returns, self.cat
+        orders = pq.read_table(
+            self.out / "orders.parquet", columns=["order_id", "paid_time", "status", "paid_amount"]
+        )
+        items = pq.read_table(self.out / "order_items.parquet")
+        ships = pq.read_table(
+            self.out / "shipments.parquet",
+            columns=["order_id", "carrier", "shipped_time", "delivered_time"],
+        )
+        n = orders.num_rows
+        order_ids = orders["order_id"].combine_chunks()
+        status = _codes(orders["status"], ORDER_STATUSES)
+        paid_at = _us(orders["paid_time"])
+        paid_amount = orders["paid_amount"].to_numpy()
+        onum = pc.cast(pc.utf8_slice_codeunits(order_ids, 1), pa.int64()).to_numpy()
+
+        # Lines grouped by order (position in the orders table), then by SKU.
+        l_order = _codes(items["order_id"], order_ids)
+        l_sku = pc.cast(pc.utf8_slice_codeunits(items["sku_id"], 3), pa.int64()).to_numpy() - 1
+        by_order = np.lexsort((l_sku, l_order))
+        l_order, l_sku = l_order[by_order], l_sku[by_order]
+        l_qty = items["quantity"].to_numpy()[by_order]
+        l_price = items["unit_price"].to_numpy()[by_order]
+        lines = np.bincount(l_order, minlength=n)
+        first = np.cumsum(lines) - lines
+        units = np.bincount(l_order, weights=l_qty, minlength=n)
+        gross = np.bincount(l_order, weights=l_qty * l_price, minlength=n)
+        l_quality = cat.quality[l_sku]
+        refund_level = np.zeros(n)
+        np.maximum.at(refund_level, l_order, CAT_REFUND[cat.cat[l_sku]])
+        min_q = np.ones(n)
+        np.minimum.at(min_q, l_order, l_quality)
+        # the order's worst line: the first of its group once sorted by quality
+        worst = np.lexsort((l_quality, l_order))
+
+        # One parcel per shipped order; lateness against the promised payment-to-door days.
+        s_order = _codes(ships["order_id"], order_ids)
+        carrier = np.full(n, -1, dtype=np.int64)
+        carrier[s_order] = _codes(ships["carrier"], CARRIER_NAMES)
+        shipped_at = np.full(n, -1, dtype=np.int64)
+        shipped_at[s_order] = _us(ships["shipped_time"])
+        delivered_at = np.full(n, -1, dtype=np.int64)
+        delivered_at[s_order] = _us(ships["delivered_time"])
+        delivered = delivered_at >= 0
+        late_days = (delivered_at - paid_at) / US_PER_DAY - PROMISED_DOOR_DAYS
+        band = np.where(
+            delivered, np.searchsorted(np.array(LATE_BAND_DAYS), late_days, "right"), -1
+        )
+        c0 = np.maximum(carrier, 0)
+
+        # Every draw is made for every order, so each order's draws are fixed by its position.
+        u_ask, u_shape, u_line, u_qty, u_reason, u_blank, u_late_ask = rng.random((7, n))
+        quick_gap = rng.gamma(*ASK_GAMMA["quick"], n)
+        slow_gap = rng.gamma(*ASK_GAMMA["slow"], n)
+        late_gap = rng.uniform(*LATE_ASK_DAYS, n)
+        delay_hours = REFUND_MEDIAN_HOURS * np.exp(REFUND_SIGMA * rng.standard_normal(n))
+
+        refunded = status == ST_REFUNDED
+        pending = np.zeros(n, dtype=bool)
+        if self.refund_after_end:
+            pending = np.isin(onum, np.concatenate(self.refund_after_end)) & (status == ST_PAID)
+        p_ask = (
+            UNREFUNDED_REQUEST_P
+            * refund_level
+            * (1.0 + 2.0 * (1.0 - min_q))
+            * CARRIER_REQUEST_MULT[c0]
+            * LATE_REQUEST_MULT[np.maximum(band, 0)]
+        )
+        turned_down = (status == ST_PAID) & ~pending & delivered & (u_ask < np.minimum(p_ask, 0.9))
+        r = np.flatnonzero((refunded | pending | turned_down) & (lines > 0))
+        ref = refunded[r]
+        # each request's state (returns.status): refunded, turned down, or open at the end
+        state = np.where(ref, 0, np.where(pending[r], 2, 1))
+
+        # What goes back: the whole order, each line, or part of one line.
+        multi = (lines[r] > 1) | (units[r] > 1)
+        shape_cum = _cum(np.vstack([SINGLE_UNIT_SHAPE_P, MULTI_UNIT_SHAPE_P]))
+        shape = _grouped_choice(u_shape[r], multi.astype(np.int64), shape_cum)
+        partial = shape == SHAPE_PARTIAL
+        pick = first[r] + np.floor(u_line[r] * lines[r]).astype(np.int64)
+        focus = np.where(partial, pick, worst[first[r]])  # the line the reason is about
+        line_qty = l_qty[focus]
+        # one line of a one-line order goes back partly (fewer units), otherwise any number
+        room_qty = np.where(lines[r] > 1, line_qty, line_qty - 1)
+        part_qty = 1 + np.floor(u_qty[r] * np.maximum(room_qty, 1)).astype(np.int64)
+
+        # Why: faults of the goods, of the parcel, of the fit, or second thoughts.
+        f_cat, f_q = cat.cat[l_sku[focus]], cat.quality[l_sku[focus]]
+        on_door = delivered[r]
+        weights = np.column_stack(
+            [
+                0.10 * CARRIER_DAMAGE[c0[r]] * CAT_FRAGILE[f_cat] * on_door,  # damaged
+                0.06 * on_door,  # wrong_item
+                (0.08 + 0.6 * (1.0 - f_q)) * on_door,  # not_as_described
+                np.where(on_door, LATE_REASON_W[np.maximum(band[r], 0)], 0.8),  # late_delivery
+                np.full(len(r), 0.25),  # changed_mind
+                0.45 * CAT_SIZED[f_cat] * on_door,  # size_fit
+            ]
+        )
+        cum_w = np.cumsum(weights, axis=1)
+        reason = (cum_w < u_reason[r, None] * cum_w[:, -1:]).sum(axis=1)
+        reason = np.minimum(reason, len(RETURN_REASONS) - 1)
+        quick = np.isin(reason, [0, 1, 3])  # damaged, wrong_item, late_delivery
+        reason = np.where(u_blank[r] < NO_REASON_P, -1, reason)
+
+        # When: days after delivery (shipping or payment while not delivered), then the refund.
+        base = np.where(
+            on_door, delivered_at[r], np.where(shipped_at[r] >= 0, shipped_at[r], paid_at[r])
+        )
+        gap_days = np.where(quick, quick_gap[r], slow_gap[r])
+        gap_days = np.where(u_late_ask[r] < LATE_ASK_P, late_gap[r], gap_days)
+        gap_us = gap_days * US_PER_DAY
+        request_day = np.clip((base + gap_us - START_US) // US_PER_DAY, 0, N_DAYS - 1).astype(
+            np.int64
+        )
+        slow = np.array([REFUND_SLOW_DAYS[0] <= x <= REFUND_SLOW_DAYS[1] for x in self.cal.dates])
+        delay_us = delay_hours[r] * np.where(slow[request_day], REFUND_SLOW_MULT, 1.0) * US_PER_HOUR
+        # A refunded order was refunded inside the window (that is when the model calls it
+        # refunded): where request and refund would not fit before the end, both are squeezed
+        # (from payment if the parcel came in the last minutes).
+        base = np.where(ref & (base > END_US - 60 * US_PER_S), paid_at[r], base)
+        room = (END_US - US_PER_S - base).astype(np.float64)
+        squeeze = np.where(ref & (gap_us + delay_us > room), room / (gap_us + delay_us), 1.0)
+        requested = base + np.maximum(gap_us * squeeze // 1000, 1).astype(np.int64) * 1000
+        refunded_at = requested + np.maximum(delay_us * squeeze // 1000, 1).astype(np.int64) * 1000
+        # Requests after the end have not been made yet.
+        seen = ref | (requested < END_US)
+        r, ref, shape, focus = r[seen], ref[seen], shape[seen], focus[seen]
+        part_qty, reason, state = part_qty[seen], reason[seen], state[seen]
+        requested, refunded_at = requested[seen], refunded_at[seen]
+
+        # Rows: one per request, or one per line of an itemised one.
+        itemised = shape == SHAPE_ITEMISED
+        per_request = np.where(itemised, lines[r], 1)
+        parent, pos = _segments(per_request)
+        row_line = np.where(
+            itemised[parent],
+            first[r][parent] + pos,
+            np.where(shape[parent] == SHAPE_PARTIAL, focus[parent], -1),
+        )
+        has_line = row_line >= 0
+        line = np.maximum(row_line, 0)
+        row_qty = np.where(shape[parent] == SHAPE_PARTIAL, part_qty[parent], l_qty[line])
+        o = r[parent]
+        share = paid_amount[o] / gross[o]  # the discount is spread over the lines
+        amount = np.where(has_line, np.round(row_qty * l_price[line] * share, 2), paid_amount[o])
+        # the last row of an itemised request takes the cents rounding left, so the rows of a
+        # wholly refunded order add up to what was paid
+        last = itemised[parent] & (pos == per_request[parent] - 1)
+        others = np.bincount(parent, weights=amount, minlength=len(r))[parent] - amount
+        amount = np.where(last, np.maximum(np.round(paid_amount[o] - others, 2), 0.0), amount)
+        row_ref = ref[parent]
+
+        order = np.lexsort((row_line, onum[o], requested[parent]))
+        o, parent, line, has_line = o[order], parent[order], line[order], has_line[order]
+        row_qty, amount, row_ref = row_qty[order], amount[order], row_ref[order]
+        m = len(order)
+        table = pa.table(
+            {
+                "return_id": _fmt_ids("R", np.arange(1, m + 1), 8),
+                "order_id": order_ids.take(pa.array(o)),
+                "sku_id": _take(cat.sku_ids, np.where(has_line, l_sku[line], -1)),
+                "quantity": pa.array(row_qty, type=pa.int64(), mask=~has_line),
+                "requested_time": _ts(requested[parent]),
+                "refunded_time": _ts(refunded_at[parent], ~row_ref),
+                "reason": _take(pa.array(RETURN_REASONS), reason[parent]),
+                "refund_amount": pa.array(amount, type=pa.float64(), mask=~row_ref),
+                "status": _take(pa.array(data.RETURN_STATUSES), state[parent]),
+            },
+            schema=SCHEMAS["returns"],
+        )
+        pq.write_table(
+            table,
+            self.out / "returns.parquet",
+            compression="zstd",
+            compression_level=self.level,
+            use_dictionary=_DICT_COLS["returns"],
+            row_group_size=self.rows,
+        )
+        return m
+
     # ---- event stream with a hold-back buffer so the output stays time-sorted ----------
     def _emit(self, ev: dict[str, np.ndarray], cut: int | None) -> int:
         if self.carry is not None:
@@ -1987,6 +2273,7 @@ class _Simulator:
             marketing_spend=spend.num_rows,
             costs=costs.num_rows,
             **self._supply(),
+            returns=self._returns(),
         )
         return {name: counts[name] for name in SCHEMAS}
 

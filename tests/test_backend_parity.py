@@ -199,6 +199,49 @@ METRICS: dict[str, Metric] = {
     "supplier_scorecard": lambda s, p: _if_has(
         s, "purchase_orders", lambda: supply.supplier_scorecard(s["purchase_orders"], p)
     ),
+    # after-sales: the returns table where the source has one, else the refunded orders
+    "aftersales_summary": lambda s, p: supply.returns_summary(*_shop(s), p, s.optional("returns")),
+    "aftersales_overview": lambda s, p: supply.returns_overview(
+        s["orders"], p, s.optional("returns")
+    ),
+    "aftersales_by_carrier": lambda s, p: _if_has(
+        s,
+        "shipments",
+        lambda: supply.returns_by_carrier(s["orders"], s["shipments"], p, s.optional("returns")),
+    ),
+    "aftersales_ratings": lambda s, p: _if_has(
+        s,
+        "reviews",
+        lambda: supply.returns_ratings(
+            s["orders"],
+            s["order_items"],
+            s["reviews"],
+            p,
+            s.optional("returns"),
+            s.optional("shipments"),
+        ),
+    ),
+    # 7 days: the sample's orders end with the period, so 90 would leave nobody to follow
+    "aftersales_repurchase": lambda s, p: supply.returns_repurchase(
+        s["orders"], p, s.optional("returns"), days=7
+    ),
+    **(
+        {
+            "aftersales_reasons": lambda s, p: _if_has(
+                s, "returns", lambda: supply.return_reasons(s["returns"], p)
+            ),
+            "aftersales_refund_speed": lambda s, p: _if_has(
+                s, "returns", lambda: supply.refund_speed(s["returns"], p)
+            ),
+            "aftersales_backlog_and_cost": lambda s, p: _if_has(
+                s, "returns", lambda: _aftersales_totals(s, p)
+            ),
+        }
+        # the table is in data/sample only once the simulator writes it; until then the
+        # summary, carriers, ratings and repurchase above test the refunded-orders fallback
+        if (data.SAMPLE_DIR / "returns.parquet").exists()
+        else {}
+    ),
     # the user-days are cached on the engine (a temporary table, a cached Spark DataFrame)
     "lifecycle": lambda s, p: segments.lifecycle(_user_days(s, p), p, 2),  # windows of 2 days
     "activity_segments": lambda s, p: segments.activity_segments(_user_days(s, p), p, 30, 10, 60),
@@ -222,6 +265,20 @@ def _backlog_summary(source: data.Source, period: Period) -> pd.DataFrame:
     """The shipping backlog as one row (a short period can have none)."""
     backlog = supply.shipping_backlog(source["orders"], source["shipments"], period)
     return pd.DataFrame({"orders": [len(backlog)], "hours": [backlog["hours_waiting"].sum()]})
+
+
+def _aftersales_totals(source: data.Source, period: Period) -> pd.DataFrame:
+    """The refund backlog and the returns' cost item as one row (a short period can have none)."""
+    backlog = supply.refund_backlog(source["returns"], period, 24)
+    cost = supply.returns_cost(source["returns"], source["order_items"], source["products"], period)
+    return pd.DataFrame(
+        {
+            "backlog": [len(backlog)],
+            "hours": [backlog["hours_waiting"].sum()],
+            "refunds": [cost["refunds"].sum()],
+            "amount": [cost["amount"].sum()],
+        }
+    )
 
 
 def _cost_ledger(source: data.Source, period: Period) -> pd.DataFrame:
@@ -274,6 +331,12 @@ def sample_slice(tmp_path_factory) -> str:
         "purchase_orders": f"SELECT * FROM '{sample}/purchase_orders.parquet' WHERE sku_id IN "
         "(SELECT sku_id FROM kept_skus) ORDER BY po_id",
     }
+    if (sample / "returns.parquet").exists():  # after-sales: once the simulator writes it
+        queries["returns"] = (
+            f"SELECT * FROM '{sample}/returns.parquet' WHERE order_id IN (SELECT order_id FROM "
+            f"'{sample}/orders.parquet' WHERE user_id IN (SELECT user_id FROM users_kept)) "
+            "ORDER BY return_id"
+        )
     for name, query in queries.items():
         con.execute(f"COPY ({query}) TO '{folder / name}.parquet' (FORMAT parquet)")
     return str(folder)

@@ -259,6 +259,9 @@ REVIEWS_HEADER = "sku_id,user_id,review_time,rating"
 SHIPMENTS_HEADER = "order_id,carrier,shipped_time,delivered_time,shipping_cost"
 COSTS_HEADER = "month,component,item,amount"
 SPEND_HEADER = "date,channel,billing_model,impressions,clicks,spend"
+RETURNS_HEADER = (
+    "return_id,order_id,sku_id,quantity,requested_time,refunded_time,reason,refund_amount"
+)
 
 
 @pytest.mark.parametrize(
@@ -320,6 +323,15 @@ SPEND_HEADER = "date,channel,billing_model,impressions,clicks,spend"
             "2025-03-03 10:00:00 in 2 rows)",
             "one row per review",
             id="reviews_user_sku_time",
+        ),
+        pytest.param(
+            "returns",
+            RETURNS_HEADER,
+            ["r1,o1,S1,1,2025-03-03 10:00:00,2025-03-04 10:00:00,damaged,100.0"] * 2,
+            "table 'returns' column 'return_id' repeats the id of another row in 1 row "
+            "(1 return_id value in more than one row, e.g. 'r1' in 2 rows)",
+            "keep only the latest version of each return_id",
+            id="returns_return_id",
         ),
     ],
 )

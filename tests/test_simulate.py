@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 
@@ -106,6 +107,16 @@ CONTRACT: dict[str, dict[str, pa.DataType]] = {
         "delivered_time": TS,
         "shipping_cost": pa.float64(),
     },
+    "returns": {
+        "return_id": STR,
+        "order_id": STR,
+        "sku_id": STR,
+        "quantity": pa.int64(),
+        "requested_time": TS,
+        "refunded_time": TS,
+        "reason": STR,
+        "refund_amount": pa.float64(),
+    },
 }
 EVENT_NAMES = set(data.EVENT_NAMES)
 SLOTS = {
@@ -195,10 +206,12 @@ def test_optional_columns_the_sample_carries_are_not_required(sample):
         # unit_cost and list_price: many marketplaces publish no costs (issue 16)
         "products": ["unit_cost", "list_price", "brand", "product_name"],
         "inventory": ["location"],
+        # returns.status: many after-sales exports only have the refund time (issue 21)
+        "returns": ["status"],
     }
     # a source without them passes the checks, and they are no key of the events' copies
     tables = {
-        name: ibis.memtable(sample[name].slice(0, 5).drop_columns(cols).to_pandas())
+        name: ibis.memtable(sample[name].slice(0, 5).drop_columns(cols))  # Arrow: keeps types
         for name, cols in optional.items()
         if cols
     }
@@ -316,6 +329,8 @@ def test_timestamps_within_window(db):
         ("reviews", "review_time"),
         ("shipments", "shipped_time"),
         ("shipments", "delivered_time"),
+        ("returns", "requested_time"),
+        ("returns", "refunded_time"),
     ]:
         lo, hi = db.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
         assert lo >= WINDOW_START, (table, column, lo)
@@ -821,3 +836,179 @@ def test_every_incident_step_falls_on_its_days(tmp_path, known_truth, step):
     hit, plain = scalar(con, sql), scalar(known_truth["plain"], sql)
     # 30 % of the step's chance; visits fall less, since new users' first visits stay
     assert hit <= (0.75 if step == "sessions" else 0.5) * plain
+
+
+# ---------------------------------------------------------------------------- after-sales
+# Every contract rule the returns keep with the orders, as a count of rows breaking it.
+RETURNS_RULES = {
+    "repeated return_id": "SELECT count(*) - count(DISTINCT return_id) FROM returns",
+    "refunded order without a refunded return": """
+        SELECT count(*) FROM orders WHERE status = 'refunded' AND order_id NOT IN
+            (SELECT order_id FROM returns WHERE refunded_time IS NOT NULL)""",
+    "return of an order not paid": """
+        SELECT count(*) FROM returns r LEFT JOIN orders o USING (order_id)
+        WHERE o.order_id IS NULL OR o.paid_time IS NULL OR o.status NOT IN ('paid', 'refunded')""",
+    "refund of an order not refunded": """
+        SELECT count(*) FROM returns r JOIN orders o USING (order_id)
+        WHERE r.refunded_time IS NOT NULL AND o.status <> 'refunded'""",
+    "requested before payment": """
+        SELECT count(*) FROM returns r JOIN orders o USING (order_id)
+        WHERE r.requested_time <= o.paid_time""",
+    "refunded before the request": """
+        SELECT count(*) FROM returns WHERE refunded_time <= requested_time""",
+    "refund amount without refund time or back": """
+        SELECT count(*) FROM returns WHERE (refund_amount IS NULL) <> (refunded_time IS NULL)""",
+    "quantity without SKU or back": """
+        SELECT count(*) FROM returns WHERE (quantity IS NULL) <> (sku_id IS NULL)""",
+    "line not in the order, or more units than it holds": """
+        SELECT count(*) FROM returns r LEFT JOIN order_items i USING (order_id, sku_id)
+        WHERE r.sku_id IS NOT NULL
+          AND (i.order_id IS NULL OR r.quantity > i.quantity OR r.quantity < 1)""",
+    "refunds beyond the payment": """
+        SELECT count(*) FROM (SELECT order_id, sum(refund_amount) AS refunded FROM returns
+                              GROUP BY 1) JOIN orders USING (order_id)
+        WHERE refunded > paid_amount + 0.005""",
+    "whole-order refund not the payment": """
+        SELECT count(*) FROM returns r JOIN orders o USING (order_id)
+        WHERE r.sku_id IS NULL AND r.refund_amount IS NOT NULL
+          AND abs(r.refund_amount - o.paid_amount) > 0.005""",
+    "negative refund": "SELECT count(*) FROM returns WHERE refund_amount < 0",
+    "unknown reason": f"""
+        SELECT count(*) FROM returns
+        WHERE reason NOT IN ({", ".join(f"'{r}'" for r in simulate.RETURN_REASONS)})""",
+}
+# Delivered paid orders with the band of their payment-to-door days against the report's default
+# slow_delivery_days of 3 (0 on time: under 3 days, 1: 1-2 days late, 2: more) and whether a
+# return was requested.
+DELIVERED_RETURNS = """
+    WITH door AS (
+        SELECT o.order_id, s.carrier, epoch(s.delivered_time - o.paid_time) / 86400 AS days
+        FROM orders o JOIN shipments s USING (order_id)
+        WHERE s.delivered_time IS NOT NULL AND o.status IN ('paid', 'refunded'))
+    SELECT order_id, carrier, CASE WHEN days < 3 THEN 0 WHEN days < 5 THEN 1 ELSE 2 END AS band,
+           order_id IN (SELECT order_id FROM returns) AS returned
+    FROM door
+"""
+
+
+def return_rates(con: duckdb.DuckDBPyConnection, by: str) -> dict:
+    """Share of delivered paid orders with a return request, per ``by`` (band or carrier)."""
+    sql = f"SELECT {by}, avg(returned::INT), count(*) FROM ({DELIVERED_RETURNS}) GROUP BY 1"
+    return {key: rate for key, rate, _ in con.execute(sql).fetchall()}
+
+
+def broken_return_rules(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = {rule: scalar(con, sql) for rule, sql in RETURNS_RULES.items()}
+    return {rule: n for rule, n in counts.items() if n}
+
+
+def test_returns_agree_with_the_orders_in_the_sample(db):
+    assert broken_return_rules(db) == {}
+    shapes = db.execute("""
+        WITH lines AS (SELECT order_id, count(*) AS lines FROM order_items GROUP BY 1),
+             rows AS (SELECT order_id, count(*) AS n FROM returns GROUP BY 1)
+        SELECT count(*) FILTER (WHERE r.sku_id IS NULL),
+               count(*) FILTER (WHERE r.quantity < i.quantity
+                                   OR (l.lines > 1 AND w.n = 1 AND r.sku_id IS NOT NULL)),
+               count(*) FILTER (WHERE w.n > 1),
+               count(*) FILTER (WHERE r.refunded_time IS NULL),
+               count(*) FILTER (WHERE r.requested_time > o.paid_time + INTERVAL 30 DAY)
+        FROM returns r JOIN orders o USING (order_id) JOIN lines l USING (order_id)
+        JOIN rows w USING (order_id) LEFT JOIN order_items i USING (order_id, sku_id)
+    """).fetchone()
+    whole, partial, itemised, open_, after_window = shapes
+    assert min(whole, partial, itemised, open_) >= 30, shapes
+    assert 5 <= after_window <= 0.1 * scalar(db, "SELECT count(*) FROM returns")
+    # requests follow delivery (bar a parcel still on the road, or one refunded at the very end)
+    before = """SELECT count(*) FROM returns r JOIN shipments s USING (order_id)
+                WHERE r.requested_time < s.delivered_time"""
+    assert scalar(db, before) <= 0.01 * scalar(db, "SELECT count(*) FROM returns")
+
+
+def test_returns_agree_with_the_orders_in_small_shops(known_truth):
+    # with and without the planted abusers (refund abusers' orders are refunded too)
+    for name, con in known_truth.items():
+        assert broken_return_rules(con) == {}, name
+        assert scalar(con, "SELECT count(*) FROM returns") > 0, name
+
+
+def test_late_deliveries_are_returned_more(db, known_truth):
+    rate = return_rates(db, "band")
+    assert rate[0] < rate[1] < rate[2] and rate[2] >= 1.7 * rate[0], rate
+    small = return_rates(known_truth["plain"], "band")  # a small shop shows it as well
+    assert small[2] >= 1.3 * small[0], small
+    # and they come back for being late
+    share = dict(
+        db.execute(f"""
+        SELECT d.band, avg((r.reason = 'late_delivery')::INT)
+        FROM ({DELIVERED_RETURNS}) d JOIN returns r USING (order_id) GROUP BY 1
+    """).fetchall()
+    )
+    assert share[2] >= 0.3 and share[0] <= 0.1, share
+
+
+def test_return_rates_differ_by_carrier_and_category(db):
+    by_carrier = return_rates(db, "carrier")
+    assert len(by_carrier) == len(simulate.CARRIERS)
+    assert max(by_carrier.values()) >= 1.3 * min(by_carrier.values()), by_carrier
+    by_category = dict(
+        db.execute("""
+        SELECT p.category, avg((o.order_id IN (SELECT order_id FROM returns))::INT)
+        FROM orders o JOIN order_items i USING (order_id) JOIN products p USING (sku_id)
+        WHERE o.status IN ('paid', 'refunded') GROUP BY 1
+    """).fetchall()
+    )
+    assert by_category["womens_apparel"] >= 2 * by_category["snacks"], by_category
+    reasons = {r[0] for r in db.execute("SELECT DISTINCT reason FROM returns").fetchall()}
+    assert reasons == {*simulate.RETURN_REASONS, None}
+
+
+def test_refund_delays_have_a_long_tail(db):
+    p50, p90 = db.execute("""
+        SELECT quantile_cont(h, 0.5), quantile_cont(h, 0.9) FROM
+        (SELECT epoch(refunded_time - requested_time) / 3600 AS h FROM returns
+         WHERE refunded_time IS NOT NULL)
+    """).fetchone()
+    assert 20 <= p50 <= 45 and 80 <= p90 <= 200, (p50, p90)
+
+
+def table_digest(table: pa.Table) -> str:
+    """A fingerprint of a table's schema and values, in row order."""
+    digest = hashlib.sha256(str(table.schema.remove_metadata()).encode())
+    for column in table.columns:
+        digest.update(repr(column.to_pylist()).encode())
+    return digest.hexdigest()
+
+
+# The other tables of a small planted shop (seed 3, 20,000 events, the sample's incident, abusers
+# and bots) as the simulator wrote them before it wrote returns: returns come from a random
+# stream of their own and are derived last, so none of them may move.
+DIGESTS_BEFORE_RETURNS: dict[str, str] = {
+    "events": "a25cbc095ea7a8d47fa3092da1c7c7df035b0e3740689a4c2b4226d08d5dc31e",
+    "orders": "f58ad21e07c75c89ffa8bbbf0fc6c198621be6ef326311a94803bd317c2259dd",
+    "order_items": "c240daa661f3c3ef54566b3c2e9f0004ef2f8d281c5d1c60c6aab26cf0c68029",
+    "products": "0ec79f758ae19e257764114dbfbd15c6d89469f114191d6eae920949d199167f",
+    "users": "45369808f7821d5cf5ebeaee312496264cb3268c1deff99d0048b2d245dec9b8",
+    "marketing_spend": "0a53468793b8a4267f0251ff65285390a0812ad0cdae7832289d7c325ed15448",
+    "costs": "376ba3a4d37a764f449537d0e4dc4737646cef0dfbbe1af3ea017cf19a2ef84e",
+    "reviews": "4597daf113b63d08447145f3cb9d36ad87a06a0e175ccd68b503d7234c3bc99a",
+    "inventory": "af3c1acd859030f980249e6ff4347ccc8c422d7d380ec3583b9eeeb2b067facc",
+    "purchase_orders": "a85d7fbd5c5eed38baa67595aad98e3ab03644c6a387e28d8f1a5c4b094bb9ef",
+    "shipments": "7fee45cc383adb2846e6c325cc51425493f6b4e24580096f4278f30400fa02ad",
+}
+
+
+def test_returns_leave_every_other_table_as_it_was(tmp_path):
+    simulate.generate(
+        tmp_path,
+        seed=3,
+        target_events=20_000,
+        incidents=simulate.SAMPLE_INCIDENTS,
+        abusers=simulate.SAMPLE_ABUSERS,
+    )
+    digests = {
+        name: table_digest(pq.read_table(tmp_path / f"{name}.parquet"))
+        for name in CONTRACT
+        if name != "returns"
+    }
+    assert digests == DIGESTS_BEFORE_RETURNS
