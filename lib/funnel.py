@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -120,6 +120,54 @@ def _check_steps(steps: Sequence[str]) -> tuple[str, ...]:
     return steps
 
 
+def _check_order(order: str, steps: tuple[str, ...]) -> None:
+    """Refuse an unknown ``order``, and a strict or any-order funnel naming one event twice:
+    both place a step by its event name alone (its rank within a second, its distinct step)."""
+    parameters.check("funnel_order", order, "order")
+    if order != "ordered" and len(set(steps)) < len(steps):
+        raise ValueError(
+            f"order={order!r} needs distinct step events, got {list(steps)}: a repeated event "
+            "has no single rank within a second (strict) or step to count (any)"
+        )
+
+
+Exclusion = tuple[str, int, int]
+
+
+def check_exclusions(
+    steps: Sequence[str], exclusions: Sequence[dict] | None
+) -> tuple[Exclusion, ...]:
+    """``exclusions`` (``{event, from_step, to_step}``, 1-based) as ``(event, from, to)``
+    tuples, or ValueError naming the first that cannot apply to ``steps``: an event that is one
+    of the steps (it would exclude the users for doing the funnel), ``from_step ≥ to_step``, or a
+    step outside 1…len(steps). The runner gives the same message (lib/run/values.py)."""
+    found = exclusion_problem(steps, exclusions or [])
+    if found:
+        raise ValueError(f"exclusions: {found}")
+    return tuple((e["event"], int(e["from_step"]), int(e["to_step"])) for e in exclusions or [])
+
+
+def exclusion_problem(steps: Sequence[str], exclusions: Sequence[dict]) -> str | None:
+    """What is wrong with ``exclusions`` for a funnel of ``steps``, or None (see
+    :func:`check_exclusions`)."""
+    shape = parameters.problem(parameters.PARAMETERS["funnel_exclusions"], list(exclusions))
+    if shape:
+        return shape
+    for rule in exclusions:
+        event, hi = rule["event"], rule["to_step"]
+        if event in steps:
+            return (
+                f"{event!r} is a step of the funnel ({path_name(steps)}); an exclusion names an "
+                "event outside the steps"
+            )
+        if hi > len(steps):
+            return (
+                f"to_step={hi} of {event!r} is past the funnel's last step ({len(steps)}: "
+                f"{path_name(steps)})"
+            )
+    return None
+
+
 def _entry_events(events: ir.Table, period: Period, step: str) -> ir.Table:
     """Step-1 events on local days of the period, with local ``day`` and epoch second ``s``."""
     lo, hi = period.utc_bounds()
@@ -156,8 +204,11 @@ def _reach(
     steps: tuple[str, ...],
     window_days: int,
     keys: Sequence[str],
+    order: str = "ordered",
+    exclusions: Sequence[Exclusion] = (),
 ) -> ir.Table:
-    """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``).
+    """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``); with
+    ``exclusions``, also ``excluded`` (the entry is dropped from every step by its caller).
 
     Times are whole epoch seconds, rounded down (:func:`lib.periods.epoch_seconds`), and every
     comparison is made on them: a step in the same second as the previous one follows it even
@@ -173,6 +224,18 @@ def _reach(
     and a minimum over a short list per entrant, with no join. Per user the lists hold only the
     user's own step events, so memory is bounded by the funnel's events of the period.
 
+    ``order="strict"`` (:func:`funnel_table`) keeps that ``t_k`` only when nothing breaks the
+    chain between ``t_(k−1)`` and it. The same grouping gathers every step event as the key
+    ``s × (K + 1) + j`` (j its step), whose order is time, then step order within a second: a
+    step event other than step k − 1 whose key is strictly between ``t_(k−1)``'s and ``t_k``'s
+    breaks the chain. Events that are no step break it in a second strictly between the two;
+    they are joined to the chains afterwards (:func:`_without_other_events`), since a list of
+    them per user would hold nine in ten of the events.
+
+    Each exclusion's event gets a list of its own, and an entry is ``excluded`` when one of its
+    times lies strictly between ``t_from`` and ``t_to`` (``t1 + window`` when step ``to`` was not
+    reached).
+
     Earlier forms, kept out for speed (docs/performance.md): one left join and grouping per step
     read the events once per step (2× slower at 10M events); sharing those scans through a CTE
     made DuckDB materialise the step events, 2.5× slower at 100M for a frequent first step.
@@ -180,20 +243,36 @@ def _reach(
     # a window of 0 counts only steps in the entry's own second, below 0 none: a funnel that
     # looks like a collapse rather than a mistake
     parameters.check("conversion_window_days", window_days, "window_days")
+    if order not in ("ordered", "strict"):
+        raise ValueError(f"_reach builds ordered and strict funnels, not order={order!r}")
+    strict = order == "strict"
     keys = list(keys)
     window = window_days * SECONDS_PER_DAY
     lo, late = _window_bounds(period, window_days)
     hi = period.utc_bounds()[1]
+    wanted = sorted(set(steps) | {event for event, _, _ in exclusions})
     scoped = events.filter(
-        events.event_name.isin(sorted(set(steps))),
         events.event_time >= ibis.literal(lo, "timestamp"),
         events.event_time <= ibis.literal(late, "timestamp"),
     )
+    scoped = scoped.filter(scoped.event_name.isin(wanted))
     scoped = scoped.mutate(s=epoch_seconds(scoped.event_time))
     lists = {
         f"times{index}": scoped.s.collect(where=scoped.event_name == step)
         for index, step in enumerate(steps[1:], start=2)
     }
+    lists |= {
+        f"excluded_times{index}": scoped.s.collect(where=scoped.event_name == event)
+        for index, (event, _, _) in enumerate(exclusions)
+    }
+    rank = len(steps) + 1  # a step's position within a second, below this
+    if strict:
+        is_step = scoped.event_name.isin(list(steps))
+        position = ibis.cases(
+            *((scoped.event_name == step, index) for index, step in enumerate(steps, start=1)),
+            else_=0,
+        )
+        lists["step_keys"] = (scoped.s * rank + position).collect(where=is_step)
     if keys == ["user_id"]:
         # the rows _entry_events keeps, taken from the same scan as the later steps
         entry = (
@@ -211,9 +290,100 @@ def _reach(
     previous = "t1"
     for index in range(2, len(steps) + 1):
         earliest = _earliest_between(reach[f"times{index}"], reach[previous], reach.t1 + window)
+        if strict:
+            earliest = _unbroken(reach, reach[previous], earliest, index, rank)
         reach = reach.mutate(**{f"t{index}": earliest})
         previous = f"t{index}"
-    return reach.select(*keys, *(f"t{index}" for index in range(1, len(steps) + 1)))
+    times = [f"t{index}" for index in range(1, len(steps) + 1)]
+    if strict:
+        reach = _without_other_events(reach, events, steps, keys, lo, late)
+    if not exclusions:
+        return reach.select(*keys, *times)
+    hits = [
+        reach[f"excluded_times{index}"]
+        .filter(
+            lambda t, lo=lo_step, hi=hi_step: (
+                (t > reach[f"t{lo}"]) & (t < reach[f"t{hi}"].fill_null(reach.t1 + window))
+            )
+        )
+        .mins()
+        .notnull()
+        for index, (_, lo_step, hi_step) in enumerate(exclusions)
+    ]
+    excluded = hits[0]
+    for hit in hits[1:]:
+        excluded = excluded | hit
+    return reach.select(*keys, *times, excluded=excluded)
+
+
+def _unbroken(
+    reach: ir.Table,
+    before: ir.IntegerValue,
+    candidate: ir.IntegerValue,
+    index: int,
+    rank: int,
+) -> ir.IntegerValue:
+    """``candidate`` (the ordered ``t_k``) when no other step's event breaks the strict chain
+    from ``before`` (``t_(k−1)``) to it, else null; see :func:`_reach`."""
+    # time, then step order; repeats of step k − 1 are allowed
+    step = reach.step_keys.filter(
+        lambda key: (
+            (key > before * rank + (index - 1))
+            & (key < candidate * rank + index)
+            & (key % rank != index - 1)
+        )
+    ).mins()
+    return step.notnull().ifelse(ibis.null("int64"), candidate)
+
+
+def _without_other_events(
+    reach: ir.Table,
+    events: ir.Table,
+    steps: tuple[str, ...],
+    keys: list[str],
+    lo: dt.datetime,
+    late: dt.datetime,
+) -> ir.Table:
+    """``reach`` with each strict chain cut at its first hop holding an event that is no step,
+    in a second strictly between ``t_(k−1)`` and ``t_k`` (its order within a second is unknown).
+
+    Until it is cut, a strict chain has the ordered times, so cutting later leaves the earlier
+    times as they are. The events that are no step (nine in ten in a shop's log) are joined to
+    the entries that went past step 1 and kept only inside their chain, rather than gathered
+    into a list per user: at 10M events the lists took 7× the ordered funnel's time.
+    """
+    times = [f"t{index}" for index in range(1, len(steps) + 1)]
+    last = ibis.coalesce(*(reach[t] for t in reversed(times[1:])))
+    chains = reach.filter(reach.t2.notnull()).select(*keys, *times, last=last)
+    others = events.filter(
+        ~events.event_name.isin(list(steps)),
+        events.event_time >= ibis.literal(lo, "timestamp"),
+        events.event_time <= ibis.literal(late, "timestamp"),
+    )
+    others = others.select(other_user=others.user_id, other_time=others.event_time)
+    inside = chains.join(others, chains.user_id == others.other_user)
+    # whole seconds only for the events of these users: most events are not theirs
+    inside = inside.mutate(other_s=epoch_seconds(inside.other_time))
+    inside = inside.filter(inside.other_s > inside.t1, inside.other_s < inside.last)
+    breaks = inside.group_by(keys).aggregate(
+        **{
+            f"broken{index}": (
+                (inside.other_s > inside[f"t{index - 1}"]) & (inside.other_s < inside[f"t{index}"])
+            )
+            .ifelse(1, 0)
+            .max()
+            for index in range(2, len(steps) + 1)
+        }
+    )
+    breaks = breaks.rename({f"break_{key}": key for key in keys})
+    joined = reach.left_join(breaks, [reach[key] == breaks[f"break_{key}"] for key in keys])
+    cut = ibis.literal(False)
+    for index in range(2, len(steps) + 1):
+        cut = cut | (joined[f"broken{index}"].fill_null(0) == 1)
+        joined = joined.mutate(**{f"t{index}": cut.ifelse(ibis.null("int64"), joined[f"t{index}"])})
+    return joined.drop(
+        *(f"break_{key}" for key in keys), *(f"broken{i}" for i in range(2, len(steps) + 1))
+    )
 
 
 def funnel_reach(
@@ -221,9 +391,26 @@ def funnel_reach(
     period: Period,
     steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    *,
+    order: str = "ordered",
+    exclusions: Sequence[dict] | None = None,
 ) -> ir.Table:
-    """One row per entrant: ``user_id`` and ``t1 … tK`` (epoch seconds, null = step not reached)."""
-    return _reach(events, period, _check_steps(steps), window_days, ["user_id"])
+    """One row per entrant: ``user_id`` and ``t1 … tK`` (epoch seconds, null = step not reached).
+
+    ``order`` is ``ordered`` or ``strict`` (see :func:`funnel_table`; an any-order funnel has no
+    step times); entrants excluded by ``exclusions`` are left out."""
+    steps = _check_steps(steps)
+    _check_order(order, steps)
+    if order == "any":
+        raise ValueError(
+            "funnel_reach gives each step's time, and an any-order funnel has none: use "
+            "funnel_table(order='any')"
+        )
+    rules = check_exclusions(steps, exclusions)
+    reach = _reach(events, period, steps, window_days, ["user_id"], order, rules)
+    if rules:
+        reach = reach.filter(~reach.excluded).drop("excluded")
+    return reach
 
 
 def _step_table(steps: Sequence[str], users: Sequence[int]) -> pd.DataFrame:
@@ -259,17 +446,56 @@ def funnel_table(
     period: Period,
     steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    *,
+    order: str = "ordered",
+    exclusions: Sequence[dict] | None = None,
 ) -> pd.DataFrame:
     """``step_index, step, users, conversion_from_start, conversion_from_previous, drop_off,
-    median_hours_from_previous, mean_hours_from_previous`` for an ordered funnel.
+    median_hours_from_previous, mean_hours_from_previous`` for a funnel (``funnel_order``).
 
     Step times are compared to the whole second (see :func:`_reach`): a step a fraction of a
     second before the previous one, in the same second, counts as following it.
+
+    - ``ordered`` (default): first entry, ``t_k`` the earliest step-k event in
+      ``[t_(k−1), t1 + window]`` (the module's definition).
+    - ``strict``: as ordered, but between ``t_(k−1)`` and ``t_k`` the user has no other event
+      at all, of any name; repeating step k − 1 does not break the chain. Step events of one
+      second are taken in step order (when ``t_k`` is in a later second, a step-j event in
+      ``t_(k−1)``'s second breaks it when j > k, one in ``t_k``'s second when j < k − 1); an
+      event that is no step breaks it only in a second strictly between the two, its order
+      within a second being unknown. Steps must be distinct events.
+    - ``any``: per user, the largest number of distinct steps whose events all lie within one
+      window ``[t, t + window]``, ``t`` being one of the user's step events on a local day of
+      the period. Row k counts the users with at least k steps, ``step`` = ``"k steps"``
+      (``"1 step"``); there are no step times, so the hours columns are empty.
+
+    ``exclusions`` (``funnel_exclusions``: ``{event, from_step, to_step}``, 1-based; ordered and
+    strict only) drop an entrant from every step when, in the counted attempt (first entry),
+    the event occurs strictly after ``t_from`` and strictly before ``t_to``, or before
+    ``t1 + window`` when step ``to_step`` was not reached; an entrant who did not reach
+    ``from_step`` is never excluded. How many were dropped is ``table.attrs["excluded_users"]``
+    (:func:`excluded_users_note`).
     """
     steps = _check_steps(steps)
-    reach = funnel_reach(events, period, steps, window_days)
+    _check_order(order, steps)
+    rules = check_exclusions(steps, exclusions)
+    if order == "any":
+        if rules:
+            raise ValueError(
+                "funnel_exclusions need an ordered or strict funnel: an any-order funnel has no "
+                "first attempt with step times to put the excluded event between"
+            )
+        table = _any_order_table(events, period, steps, window_days)
+        table.attrs["excluded_users"] = 0
+        return table
+    reach = _reach(events, period, steps, window_days, ["user_id"], order, rules)
     # one row per entrant, small next to the events; the user ids are not needed here
     times = reach.drop("user_id").to_pandas()
+    excluded = 0
+    if rules:
+        dropped = times["excluded"].fillna(False).astype(bool)
+        excluded = int(dropped.sum())
+        times = times[~dropped].drop(columns="excluded")
     users = [int(times[f"t{index}"].notna().sum()) for index in range(1, len(steps) + 1)]
     table = _step_table(steps, users)
     medians, means = [float("nan")], [float("nan")]
@@ -279,7 +505,92 @@ def funnel_table(
         means.append(_mean_hours(gap_seconds))
     table["median_hours_from_previous"] = medians
     table["mean_hours_from_previous"] = means
+    table.attrs["excluded_users"] = excluded
     return table
+
+
+def any_order_label(k: int) -> str:
+    """The ``step`` of row k of an any-order funnel: ``1 step``, ``2 steps``, …"""
+    return f"{k} step" if k == 1 else f"{k} steps"
+
+
+def _any_order_table(
+    events: ir.Table, period: Period, steps: tuple[str, ...], window_days: int
+) -> pd.DataFrame:
+    """:func:`funnel_table` for ``order="any"``.
+
+    One scan keeps the step events of the period and its window, one row per user, second and
+    step. A range window over each user's rows in time order, ``[s, s + window]``, says per row
+    which steps occur in the window it opens; the rows on a local day of the period are the
+    anchors, and a user's result is the largest count among them. The greatest number of steps
+    in any window is always reached by a window starting at a step event, so the anchors are
+    enough. One sort of the step events, no join.
+    """
+    parameters.check("conversion_window_days", window_days, "window_days")
+    window = window_days * SECONDS_PER_DAY
+    lo, late = _window_bounds(period, window_days)
+    hi = period.utc_bounds()[1]
+    scoped = events.filter(
+        events.event_name.isin(list(steps)),
+        events.event_time >= ibis.literal(lo, "timestamp"),
+        events.event_time <= ibis.literal(late, "timestamp"),
+    )
+    anchor = (scoped.event_time < ibis.literal(hi, "timestamp")) & period.local_day(
+        scoped.event_time
+    ).between(period.start_day, period.end_day)
+    position = ibis.cases(
+        *((scoped.event_name == step, index) for index, step in enumerate(steps, start=1))
+    )
+    # the same second and step twice adds nothing to a window; a second is on one local day
+    rows = scoped.select(
+        "user_id", s=epoch_seconds(scoped.event_time), j=position, anchor=anchor
+    ).distinct()
+    span = ibis.window(group_by="user_id", order_by="s", range=(0, window))
+    present = [
+        (rows.j == index).ifelse(1, 0).max().over(span) for index in range(1, len(steps) + 1)
+    ]
+    count = present[0]
+    for more in present[1:]:
+        count = count + more
+    counted = rows.mutate(n=count)
+    counted = counted.filter(counted.anchor)
+    best = counted.group_by("user_id").aggregate(n=counted.n.max())
+    per_count = best.group_by("n").aggregate(users=best.count()).to_pandas()
+    exactly = per_count.set_index("n")["users"].reindex(range(1, len(steps) + 1), fill_value=0)
+    at_least = exactly[::-1].cumsum()[::-1]  # users with at least k steps
+    labels = [any_order_label(k) for k in range(1, len(steps) + 1)]
+    table = _step_table(labels, at_least.tolist())
+    table["median_hours_from_previous"] = float("nan")
+    table["mean_hours_from_previous"] = float("nan")
+    return table
+
+
+def excluded_users_note(table: pd.DataFrame, exclusions: Sequence[dict] | None) -> str | None:
+    """How many entrants :func:`funnel_table` dropped for ``exclusions``, and why; None when
+    there are no exclusions."""
+    if not exclusions:
+        return None
+    excluded = int(table.attrs.get("excluded_users", 0))
+    entrants = excluded + (int(table["users"].iloc[0]) if len(table) else 0)
+    steps = table["step"].tolist()
+
+    def step(number: int) -> str:
+        return steps[number - 1] if 0 < number <= len(steps) else f"step {number}"
+
+    rules = _listed(
+        [
+            f"{rule['event']} between {step(rule['from_step'])} and {step(rule['to_step'])}"
+            for rule in exclusions
+        ]
+    )
+    if not excluded:
+        return f"No entrant was excluded ({rules}): the funnel keeps all {entrants:,}."
+    share = f"{excluded / entrants:.1%}" if entrants else "all"
+    noun = "entrant was" if excluded == 1 else "entrants were"
+    return (
+        f"{excluded:,} of {entrants:,} {noun} excluded ({share}) for {rules}: they leave "
+        "every step of the funnel."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,11 +794,14 @@ def funnel_paths(
     period: Period,
     paths: Sequence[Sequence[str]] = DEFAULT_SECONDARY_PATHS,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    *,
+    order: str = "ordered",
 ) -> pd.DataFrame:
-    """:func:`funnel_table` of each path, stacked with a ``path`` column, in the order given."""
+    """:func:`funnel_table` of each path (in ``order``), stacked with a ``path`` column, in the
+    order given."""
     tables = []
     for steps in paths:
-        table = funnel_table(events, period, list(steps), window_days)
+        table = funnel_table(events, period, list(steps), window_days, order=order)
         table.insert(0, "path", path_name(steps))
         tables.append(table)
     if not tables:
@@ -1140,4 +1454,293 @@ def behaviour_title(behaviour: pd.DataFrame, step: str, window_days: int) -> str
     return (
         f"Events per user after reaching {step}: {droppers:,} droppers (followed {window_days} "
         f"days) vs {converters:,} converters (followed until they went on)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Time to convert and the funnel's trend (issue 18), on the main funnel's reach
+
+TIME_TO_CONVERT_COLUMNS = ["bin_start_hours", "bin_end_hours", "users", "share"]
+TIME_TO_CONVERT_SUMMARY_COLUMNS = ["converters", "bins", "median_hours", "mean_hours", "max_hours"]
+TRENDS_COLUMNS = ["period_start", "entrants", "converters", "conversion_rate"]
+DEFAULT_TIME_TO_CONVERT_BINS = parameters.default("time_to_convert_bins")
+# The most bars the cube-root rule gives, and the most a given count may ask for: one bound.
+MAX_TIME_TO_CONVERT_BINS = int(parameters.bounds("time_to_convert_bins").high)
+DEFAULT_TREND_INTERVAL = parameters.default("trend_interval")
+TREND_INTERVALS = parameters.choices("trend_interval")
+
+
+def _ceil_cube_root(n: int) -> int:
+    """⌈∛n⌉ for ``n`` ≥ 0, in integers: the float cube root of 27 is 3.0000000000000004, which
+    rounded up would give one bar too many on every perfect cube."""
+    root = round(n ** (1 / 3))
+    while root**3 < n:
+        root += 1
+    while root > 0 and (root - 1) ** 3 >= n:
+        root -= 1
+    return root
+
+
+def time_to_convert_bin_count(converters: int, bins: int | None = None) -> int:
+    """The histogram's number of equal-width bars: ``bins`` when given, else
+    clamp(⌈∛converters⌉, 1, :data:`MAX_TIME_TO_CONVERT_BINS`) (Rice-like: more converters, more
+    detail, never more bars than a chart can show)."""
+    if bins is not None:
+        parameters.check("time_to_convert_bins", bins, "bins")
+        return int(bins)
+    return min(max(_ceil_cube_root(converters), 1), MAX_TIME_TO_CONVERT_BINS)
+
+
+def _conversion_seconds(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...],
+    window_days: int,
+    order: str,
+    exclusions: Sequence[dict] | None,
+) -> ir.Table:
+    """``seconds``: ``t_last − t1`` (whole seconds) per entrant of the funnel who reached its
+    last step; an expression, never fetched."""
+    reach = funnel_reach(events, period, steps, window_days, order=order, exclusions=exclusions)
+    last = reach[f"t{len(steps)}"]
+    converted = reach.filter(last.notnull())
+    return converted.select(seconds=converted[f"t{len(steps)}"] - converted.t1)
+
+
+def time_to_convert(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    bins: int | None = DEFAULT_TIME_TO_CONVERT_BINS,
+    *,
+    order: str = "ordered",
+    exclusions: Sequence[dict] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The time from the first step (``t1``) to the last (``t_last``) of the funnel's converters
+    (entrants of :func:`funnel_table` who reached its last step): ``(histogram, summary)``.
+    ``order`` and ``exclusions`` are the funnel's (:func:`funnel_reach`; an any-order funnel has
+    no step times and is refused).
+
+    ``histogram`` (``tables/funnel_time_to_convert.csv``): ``bin_start_hours, bin_end_hours,
+    users, share``, one row per bar, empty bars included. The bars split the whole seconds
+    ``0 … longest`` into :func:`time_to_convert_bin_count` equal half-open ranges
+    ``[start, end)`` of ``(longest + 1) / bins`` seconds each: integer arithmetic in the engine
+    (bar = seconds × bins // (longest + 1)), so both engines put every converter in the same bar
+    and a funnel converting within one second still has a bar. ``share`` = users / converters.
+
+    ``summary``: one row, ``converters, bins, median_hours, mean_hours, max_hours``. The median
+    is the engine's exact one (DuckDB ``percentile_cont(0.5)``, Spark ``percentile(0.5)``: both
+    sort every duration and average the two middle ones of an even count, no sketch), the mean
+    the exact integer sum of seconds divided by the converters.
+
+    The per-converter durations stay in the engine, cached there for the two small queries
+    (summary, then bars) so the funnel's reach is computed once.
+    """
+    steps = _check_steps(steps)
+    if bins is not None:
+        parameters.check("time_to_convert_bins", bins, "bins")
+    seconds = _conversion_seconds(events, period, steps, window_days, order, exclusions)
+    with seconds.cache() as cached:
+        totals = (
+            cached.aggregate(
+                converters=cached.count(),
+                total=cached.seconds.sum(),
+                longest=cached.seconds.max(),
+                median=cached.seconds.median(),
+            )
+            .to_pandas()
+            .iloc[0]
+        )
+        converters = int(totals["converters"])
+        count = time_to_convert_bin_count(converters, bins)
+        if converters:
+            span = int(totals["longest"]) + 1  # whole seconds 0 … longest
+            bar = (cached.seconds * count) // span
+            per_bar = cached.group_by(bar=bar).aggregate(users=cached.count()).to_pandas()
+        else:
+            span, per_bar = 0, pd.DataFrame({"bar": [], "users": []})
+    summary = pd.DataFrame(
+        {
+            "converters": [converters],
+            "bins": [count if converters else 0],
+            "median_hours": [float(totals["median"]) / 3600 if converters else float("nan")],
+            "mean_hours": [
+                float(totals["total"]) / converters / 3600 if converters else float("nan")
+            ],
+            "max_hours": [float(totals["longest"]) / 3600 if converters else float("nan")],
+        }
+    )
+    if not converters:
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TIME_TO_CONVERT_COLUMNS})
+        return empty.astype({"users": "int64"}), summary
+    bars = np.arange(count)
+    users = per_bar.set_index("bar")["users"].reindex(bars, fill_value=0).astype("int64")
+    histogram = pd.DataFrame(
+        {
+            "bin_start_hours": bars * span / count / 3600,
+            "bin_end_hours": (bars + 1) * span / count / 3600,
+            "users": users.to_numpy(),
+        }
+    )
+    histogram["share"] = histogram["users"] / converters
+    return histogram, summary
+
+
+def _duration_text(hours: float) -> str:
+    """A duration in a sentence, in the unit a reader thinks in: minutes below an hour, hours
+    below two days, else days with the hours beside them."""
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days ({hours:,.0f} h)"
+
+
+def time_to_convert_note(summary: pd.DataFrame, steps: Sequence[str]) -> str:
+    """The median and mean of :func:`time_to_convert`'s summary in words, and which way the
+    mean sits from the median (a tail of slow or of fast converters)."""
+    first, last = steps[0], steps[-1]
+    row = summary.iloc[0]
+    converters = int(row["converters"])
+    if not converters:
+        return f"No entrant reached {last} within the window: no time to convert to show."
+    median, mean = float(row["median_hours"]), float(row["mean_hours"])
+    text = (
+        f"The {converters:,} entrants who reached {last} took a median of "
+        f"{_duration_text(median)} and a mean of {_duration_text(mean)} from their first {first} "
+        f"(the slowest {_duration_text(float(row['max_hours']))})"
+    )
+    if mean > median:
+        return f"{text}: the mean above the median comes from a tail of slower converters."
+    if mean < median:
+        return f"{text}: the mean below the median comes from a group of quick converters."
+    return f"{text}."
+
+
+def _local_day_of_second(period: Period, seconds: ir.IntegerValue) -> ir.IntegerValue:
+    """The local epoch day of an epoch-second column (the reach's ``t1``), by the zone's offsets
+    around the period as :meth:`lib.periods.Period.local_day` applies them to timestamps: plain
+    integer arithmetic, the same on every engine, daylight-saving days included."""
+    offsets = period.offsets
+    if len(offsets) == 1:
+        local = seconds + offsets[0][1]
+    else:
+        branches = [
+            (seconds < next_start, seconds + offset)
+            for (_, offset), (next_start, _) in zip(offsets, offsets[1:], strict=False)
+        ]
+        local = ibis.cases(*branches, else_=seconds + offsets[-1][1])
+    return local // SECONDS_PER_DAY
+
+
+def _monday(day: int) -> int:
+    """The Monday on or before epoch day ``day`` (1970-01-01 was a Thursday)."""
+    return day - (day + 3) % 7
+
+
+def funnel_trends(
+    events: ir.Table,
+    period: Period,
+    steps: tuple[str, ...] | list[str] = DEFAULT_STEPS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    interval: str = DEFAULT_TREND_INTERVAL,
+    *,
+    order: str = "ordered",
+    exclusions: Sequence[dict] | None = None,
+) -> pd.DataFrame:
+    """``period_start, entrants, converters, conversion_rate`` per local day (``interval`` =
+    ``day``) or ISO week (``week``, Monday to Sunday, local) of the entrants' ``t1``.
+
+    The entrants and converters of :func:`funnel_table` (first entry in the period, so a user
+    counts once, in the day or week they first entered), grouped by when they entered: the
+    rows add up to the funnel's first and last steps. Every day or week from the first to the
+    last of the period has a row (0 entrants: null rate); the first and last weeks may begin
+    before ``start`` or end after ``end`` and hold only the period's days. ``period_start`` is
+    the day, or the week's Monday, as a midnight timestamp. ``order`` and ``exclusions`` are the
+    funnel's (:func:`funnel_reach`; an any-order funnel has no ``t1`` and is refused).
+    """
+    parameters.check("trend_interval", interval, "interval")
+    steps = _check_steps(steps)
+    reach = funnel_reach(events, period, steps, window_days, order=order, exclusions=exclusions)
+    day = _local_day_of_second(period, reach.t1)
+    start = day if interval == "day" else day - (day + 3) % 7
+    grouped = (
+        reach.group_by(start=start)
+        .aggregate(entrants=reach.count(), converters=reach[f"t{len(steps)}"].count())
+        .to_pandas()
+        .set_index("start")
+    )
+    if interval == "day":
+        starts = pd.RangeIndex(period.start_day, period.end_day + 1)
+    else:
+        starts = pd.RangeIndex(_monday(period.start_day), _monday(period.end_day) + 1, 7)
+    table = grouped.reindex(starts, fill_value=0).astype("int64")
+    entrants = table["entrants"]
+    return pd.DataFrame(
+        {
+            "period_start": to_timestamps(starts).to_numpy(),
+            "entrants": entrants.to_numpy(),
+            "converters": table["converters"].to_numpy(),
+            "conversion_rate": (table["converters"] / entrants.where(entrants > 0)).to_numpy(),
+        }
+    )
+
+
+def trends_note(trends: pd.DataFrame, interval: str, period: Period) -> str:
+    """The highest and lowest conversion of :func:`funnel_trends` among the days or weeks with
+    entrants, and, by weeks, which weeks hold only part of the period."""
+    noun = "day" if interval == "day" else "week"
+    entered = trends[trends["entrants"] > 0]
+    if entered.empty:
+        return f"No entrants in the period: no {noun} to compare."
+
+    def when(row: pd.Series) -> str:
+        start = row["period_start"]
+        label = f"{start:%Y-%m-%d}" if interval == "day" else f"the week of {start:%Y-%m-%d}"
+        return f"{label}: {row['conversion_rate']:.1%} of {int(row['entrants']):,}"
+
+    # idxmax / idxmin keep the first of equal rates: the earlier day or week
+    best = entered.loc[entered["conversion_rate"].idxmax()]
+    worst = entered.loc[entered["conversion_rate"].idxmin()]
+    if len(entered) == 1:
+        text = f"Only one {noun} had entrants ({when(best)})."
+    else:
+        text = (
+            f"Across {len(entered)} {noun}s with entrants, conversion ranged from {when(worst)} "
+            f"to {when(best)}."
+        )
+    if interval == "week":
+        first, last = trends["period_start"].iloc[0], trends["period_start"].iloc[-1]
+        partial = []
+        if first < pd.Timestamp(period.start):
+            partial.append(f"the week of {first:%Y-%m-%d} starts before {period.start}")
+        if last + pd.Timedelta(days=6) > pd.Timestamp(period.end):
+            partial.append(f"the week of {last:%Y-%m-%d} ends after {period.end}")
+        if partial:
+            text += f" Partial weeks, counting only the period's days: {'; '.join(partial)}."
+    return text
+
+
+def mode_scope_note(order: str = "ordered", exclusions: Sequence[Mapping] | None = None) -> str:
+    """What a funnel order other than ``ordered``, or exclusions, apply to in the conversion
+    notebook: the main funnel's table, its time to convert and trends, and the secondary paths
+    (order only); the breakdowns, daily monitoring, drop-off lists and item conversion keep the
+    ordered funnel without exclusions. Empty for the default funnel."""
+    if order == "ordered" and not exclusions:
+        return ""
+    what = " and ".join(
+        part
+        for part in (
+            f"the {order} order" if order != "ordered" else "",
+            f"{len(exclusions)} exclusion(s)" if exclusions else "",
+        )
+        if part
+    )
+    reached = "the main funnel, its time to convert and trends" + (
+        " and the secondary paths" if order != "ordered" else ""
+    )
+    return (
+        f"Note: with {what}, only {reached} change; the breakdowns, the daily monitoring, the "
+        "drop-off lists and the item conversion below use the ordered funnel without exclusions."
     )

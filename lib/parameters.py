@@ -50,7 +50,7 @@ __all__ = [
     "write_cells",
 ]
 
-EVENT_KINDS = (None, "name", "behaviour", "steps", "paths")
+EVENT_KINDS = (None, "name", "behaviour", "steps", "paths", "exclusions")
 TYPES = (int, float, bool, str, list, dict)
 
 
@@ -159,6 +159,7 @@ _EVENT_TEXT = {
     "behaviour": "a behaviour of lib.retention (active_days, purchases) or an event name",
     "steps": "[] or a JSON list of two or more event names",
     "paths": "[] or a JSON list of lists of two or more event names",
+    "exclusions": 'a JSON list of {"event": name, "from_step": i, "to_step": j}, 1 ≤ i < j',
 }
 
 
@@ -240,6 +241,14 @@ _DECLARED = [
         "a paid order is credited to the slot clicked last within this many hours",
         HOURS,  # slots.slot_performance
     ),
+    Param(
+        "stickiness_interval",
+        str,
+        "week",
+        '"week" (full Monday-to-Sunday weeks) or "month" (full 30-day blocks from start): '
+        "stickiness counts each user's active days in each",
+        choices=("week", "month"),  # traffic.stickiness
+    ),
     # conversion
     Param(
         "funnel_steps",
@@ -280,6 +289,22 @@ _DECLARED = [
         event="paths",  # funnel.secondary_paths
     ),
     Param(
+        "funnel_order",
+        str,
+        "ordered",
+        "ordered (later steps in order, other events between allowed), strict (nothing else in "
+        "between) or any (steps in any order within one window)",
+        choices=("ordered", "strict", "any"),  # funnel.funnel_table(order=...)
+    ),
+    Param(
+        "funnel_exclusions",
+        list,
+        [],
+        'users doing an event between two steps leave the funnel: [{"event": "search", '
+        '"from_step": 2, "to_step": 4}]',
+        event="exclusions",  # funnel.check_exclusions; against the steps in lib/run/values.py
+    ),
+    Param(
         "dropoff_step",
         str,
         "add_to_cart",
@@ -309,6 +334,22 @@ _DECLARED = [
         COUNT,
     ),
     Param("worst_n", int, 10, "large-traffic SKUs flagged as the worst converters", COUNT),
+    Param(
+        "time_to_convert_bins",
+        int,
+        None,
+        "bars of the time-to-convert histogram; None: the cube root of the converters, rounded "
+        "up, at most 60",
+        Bounds(1, 60),  # funnel.time_to_convert: more bars than 60 no longer read on one chart
+        none=True,
+    ),
+    Param(
+        "trend_interval",
+        str,
+        "day",
+        '"day" or "week" (Monday to Sunday, local) of the first step, for the funnel trend',
+        choices=("day", "week"),  # funnel.funnel_trends
+    ),
     # monitoring (lib/monitoring.py)
     Param(
         "baseline_days",
@@ -825,7 +866,7 @@ _CATALOGUE = [
         ),
         ("events|orders",),
     ),
-    NotebookSpec("traffic", ("currency", "attribution_hours"), ("events",)),
+    NotebookSpec("traffic", ("currency", "attribution_hours", "stickiness_interval"), ("events",)),
     NotebookSpec(
         "conversion",
         (
@@ -835,6 +876,8 @@ _CATALOGUE = [
             "breakdown",
             "compare_segments",
             "secondary_paths",
+            "funnel_order",
+            "funnel_exclusions",
             "dropoff_step",
             "band_days",
             "band_k",
@@ -844,6 +887,8 @@ _CATALOGUE = [
             "min_viewers",
             "worst_n",
             "worst_categories",
+            "time_to_convert_bins",
+            "trend_interval",
             "compare_to",
         ),
         ("events",),
@@ -1082,12 +1127,30 @@ def _shape_problem(param: Param, value: Any) -> str | None:
         isinstance(value, list) and all(isinstance(p, list) and len(p) >= 2 for p in value)
     ):
         return "expected [] (the default paths) or a list of lists of two or more event names"
+    if kind == "exclusions":
+        return _exclusions_problem(value)
     if kind in ("steps", "paths"):
         steps = value if kind == "steps" else [s for path in value for s in path]
         if not all(isinstance(s, str) for s in steps):
             return "expected event names (text)"
     if param.sizes is not None and not (isinstance(value, list) and len(value) in param.sizes):
         return f"expected {param.sizes_text}"
+    return None
+
+
+def _exclusions_problem(value: Any) -> str | None:
+    """The shape of ``funnel_exclusions``, whatever the funnel: which steps exist is checked
+    against the funnel by the runner and lib.funnel."""
+    expected = f"expected {_EVENT_TEXT['exclusions']}"
+    if not isinstance(value, list):
+        return expected
+    for rule in value:
+        if not isinstance(rule, dict) or set(rule) != {"event", "from_step", "to_step"}:
+            return expected
+        lo, hi = rule["from_step"], rule["to_step"]
+        steps_are_numbers = all(isinstance(n, int) and not isinstance(n, bool) for n in (lo, hi))
+        if not isinstance(rule["event"], str) or not steps_are_numbers or not 1 <= lo < hi:
+            return f"{expected} (got {json.dumps(rule, ensure_ascii=False)})"
     return None
 
 

@@ -163,6 +163,19 @@ RATES: tuple[Rate, ...] = (
     ),
     Rate(
         "conversion",
+        "Main-path conversion by entry day or week (trend)",
+        "`funnel_trends.csv`: `conversion_rate` per `period_start`",
+        f"those entrants reaching the last step in order {_IN_WINDOW} of their first step-1 "
+        "event (the `purchase` event)",
+        "the main path's entrants whose first step-1 event of the period (`t1`) fell on that "
+        "local day, or in that Monday-to-Sunday week (`trend_interval`)",
+        "The main path's entrants split by when they entered, each user once: the rows add up to "
+        "the funnel's first and last steps, unlike the daily funnel conversion, where a user "
+        "enters again on every day. Entrants of the last days have had less time to convert "
+        "when the data stops at `end`.",
+    ),
+    Rate(
+        "conversion",
         "SKU view-to-purchase conversion (within the window)",
         "`conversion_by_sku.csv`: `conversion_rate` (95 % Wilson interval)",
         "viewers with a paid order containing that SKU, paid between their first view of it in "

@@ -8,6 +8,8 @@ Definitions (docs/metrics.md has the full table):
 - ``new_users(d)``: users whose first event anywhere in the source falls on ``d``;
   ``returning_users = uv − new_users``.
 - ``pv(d)``: ``page_view`` plus ``view_item`` events on ``d``.
+- :func:`stickiness`: user-weeks (or 30-day blocks) by their number of active days, over the
+  full weeks (blocks) of the period; the spread behind DAU / MAU.
 
 Every function takes Ibis tables and a :class:`~lib.periods.Period` and returns a small pandas
 DataFrame sorted by its keys; the event table itself is never pulled into pandas.
@@ -19,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from lib import data
+from lib import data, parameters
 from lib.definitions import UNKNOWN, events_in
 from lib.periods import Period, to_timestamps
 
@@ -345,3 +347,102 @@ def busiest_hours_note(activity: pd.DataFrame, top: int = 3) -> str:
         f"{text} The busiest weekday is {WEEKDAYS[busiest]} "
         f"({day_excess[busiest]:+.0%} against the average weekday)."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Stickiness: how many days of a week (or 30-day block) each active user came (issue 18)
+
+STICKINESS_COLUMNS = ["interval", "active_days", "users", "share", "cumulative_share"]
+DEFAULT_STICKINESS_INTERVAL = parameters.default("stickiness_interval")
+INTERVAL_DAYS = {"week": 7, "month": 30}
+INTERVAL_NOUNS = {"week": "week", "month": "30-day block"}
+# one user active in one interval: "user-30-day block" would not read
+USER_INTERVAL_NOUNS = {"week": "user-week", "month": "user-block"}
+
+
+def stickiness_intervals(
+    period: Period, interval: str = DEFAULT_STICKINESS_INTERVAL
+) -> list[tuple[int, int]]:
+    """The first and last epoch day of each full interval inside the period, in order: local
+    calendar weeks, Monday to Sunday (``week``), or consecutive 30-day blocks from ``start``
+    (``month``). A part-week at either end, or the days after the last whole block, is left out:
+    a user cannot come on 7 days of a week the period holds 3 days of."""
+    parameters.check("stickiness_interval", interval, "interval")
+    length = INTERVAL_DAYS[interval]
+    # the first Monday on or after start (1970-01-01, epoch day 0, was a Thursday)
+    first = (
+        period.start_day + (-(period.start_day + 3)) % 7 if interval == "week" else period.start_day
+    )
+    count = max((period.end_day - first + 1) // length, 0)
+    return [(first + i * length, first + (i + 1) * length - 1) for i in range(count)]
+
+
+def stickiness(
+    events: ir.Table, period: Period, interval: str = DEFAULT_STICKINESS_INTERVAL
+) -> pd.DataFrame:
+    """``interval, active_days, users, share, cumulative_share``: users by their number of active
+    days in an interval of :func:`stickiness_intervals` (``tables/stickiness.csv``).
+
+    Every user active in a full interval counts once per such interval (a *user-interval*: a
+    user active in three weeks is three user-weeks), with the number of local days of it on which
+    they had any event (from :func:`active_user_days`, the stored user-days: no pass over the
+    events). One row per ``active_days`` from 1 to the interval's length, empty ones included:
+    ``users`` user-intervals with exactly that many days, ``share`` of all user-intervals, and
+    ``cumulative_share`` of those with at least that many (1 at 1 day, never increasing). No
+    rows when the period holds no full interval; null shares when nobody was active in one.
+    """
+    spans = stickiness_intervals(period, interval)
+    if not spans:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in STICKINESS_COLUMNS}).astype(
+            {"interval": "object", "active_days": "int64", "users": "int64"}
+        )
+    length = INTERVAL_DAYS[interval]
+    first, last = spans[0][0], spans[-1][1]
+    days = active_user_days(events, period)
+    inside = days.filter(days.day.between(first, last))
+    per_user = inside.group_by(
+        ["user_id", ((inside.day - first) // length).name("block")]
+    ).aggregate(active_days=inside.count())
+    counts = per_user.group_by("active_days").aggregate(users=per_user.count()).to_pandas()
+    active = pd.RangeIndex(1, length + 1)
+    users = counts.set_index("active_days")["users"].reindex(active, fill_value=0).astype("int64")
+    total = int(users.sum())
+    at_least = users[::-1].cumsum()[::-1]
+    return pd.DataFrame(
+        {
+            "interval": interval,
+            "active_days": active.to_numpy(),
+            "users": users.to_numpy(),
+            "share": (users / total).to_numpy() if total else float("nan"),
+            "cumulative_share": (at_least / total).to_numpy() if total else float("nan"),
+        }
+    )
+
+
+def stickiness_note(table: pd.DataFrame, intervals: int, at_least: int = 3) -> str:
+    """:func:`stickiness` in words: how many user-intervals over how many full intervals, the
+    share who came on one day only, on two or more and on ``at_least`` or more, and the median
+    number of active days."""
+    if table.empty:
+        return "The period holds no full interval: no stickiness to show."
+    interval = str(table["interval"].iloc[0])
+    noun, user_noun = INTERVAL_NOUNS[interval], USER_INTERVAL_NOUNS[interval]
+    total = int(table["users"].sum())
+    if not total:
+        return f"No user was active in the {intervals} full {noun}s of the period."
+    by_days = table.set_index("active_days")
+    share = by_days["share"]
+    cumulative = by_days["cumulative_share"]
+    # the (lower) median in integers: the fewest days that half the user-intervals stay within
+    median = int((by_days["users"].cumsum() * 2 >= total).idxmax())
+    span = "(Monday to Sunday)" if interval == "week" else "from the start"
+    text = (
+        f"Over {intervals} full {noun}{'s' if intervals != 1 else ''} {span}, {total:,} "
+        f"{user_noun}{'s' if total != 1 else ''} (a user active in a {noun}, once per {noun}): "
+        f"{share.get(1, 0.0):.1%} "
+        f"came on one day only and {cumulative.get(2, 0.0):.1%} came back on 2 or more days"
+    )
+    if at_least > 2 and at_least in cumulative.index:
+        text += f", {cumulative[at_least]:.1%} on {at_least} or more"
+    days = f"{median} active day{'s' if median != 1 else ''}"
+    return f"{text}; the median {user_noun} had {days}."

@@ -40,6 +40,8 @@ KNOWN_PERIOD = Period("2025-03-01", "2025-03-07", "Asia/Shanghai")
 NEW_YORK = Period("2025-11-01", "2025-11-05", "America/New_York")  # DST ends 11-02
 
 Metric = Callable[[data.Source, Period], pd.DataFrame]
+# an event both sources have, between the cart and the purchase of the default funnel
+PAGE_VIEW_IN_CHECKOUT = [{"event": "page_view", "from_step": 2, "to_step": 4}]
 
 METRICS: dict[str, Metric] = {
     "daily_traffic": lambda s, p: traffic.daily_traffic(s["events"], p),
@@ -48,16 +50,32 @@ METRICS: dict[str, Metric] = {
     "traffic_by_channel": lambda s, p: traffic.traffic_by(s["events"], p, "channel"),
     "daily_users_by_platform": lambda s, p: traffic.daily_users_by(s["events"], p, "platform"),
     "hour_weekday": lambda s, p: traffic.hour_weekday_activity(s["events"], p),
+    # three weeks more, so that every period holds full weeks (New York's with its clock change)
+    "stickiness": lambda s, p: traffic.stickiness(s["events"], _weeks_earlier(p, 3)),
     "slots": lambda s, p: slots.slot_performance(s["events"], s["orders"], p, min_clickers=1),
     "gmv_daily": lambda s, p: gmv.gmv_daily(s["orders"], p, s["events"]),
     "gmv_summary": lambda s, p: gmv.gmv_summary(s["orders"], p, s["events"]),
     "funnel": lambda s, p: funnel.funnel_table(s["events"], p),
+    # issue 18's order modes: every event between two steps (strict), a range window (any)
+    "funnel_strict": lambda s, p: funnel.funnel_table(s["events"], p, order="strict"),
+    "funnel_any": lambda s, p: funnel.funnel_table(s["events"], p, order="any"),
+    "funnel_exclusions": lambda s, p: _with_excluded(
+        funnel.funnel_table(s["events"], p, exclusions=PAGE_VIEW_IN_CHECKOUT)
+    ),
+    "funnel_strict_exclusions": lambda s, p: _with_excluded(
+        funnel.funnel_table(s["events"], p, order="strict", exclusions=PAGE_VIEW_IN_CHECKOUT)
+    ),
     # per user and entry day: the other branch of the funnel's reach
     "daily_conversion": lambda s, p: funnel.daily_conversion(s["events"], p, band_days=3),
     "funnel_by_channel": lambda s, p: funnel.funnel_breakdown(s["events"], p),
     "funnel_paths": lambda s, p: funnel.funnel_paths(s["events"], p),
     "dropoff_users": lambda s, p: funnel.dropoff_users(s["events"], p),
     "dropoff_behaviour": lambda s, p: funnel.dropoff_behaviour(s["events"], p),
+    # issue 18: the bars and the exact median (DuckDB percentile_cont, Spark percentile) of the
+    # main path's time to convert, and its trend by entry week
+    "time_to_convert": lambda s, p: funnel.time_to_convert(s["events"], p)[0],
+    "time_to_convert_summary": lambda s, p: funnel.time_to_convert(s["events"], p)[1],
+    "funnel_trends_week": lambda s, p: funnel.funnel_trends(s["events"], p, interval="week"),
     "item_conversion_sku": lambda s, p: funnel.item_conversion(
         s["events"], s["orders"], s["order_items"], p, min_viewers=1
     ),
@@ -248,8 +266,18 @@ METRICS: dict[str, Metric] = {
 }
 
 
+def _with_excluded(table: pd.DataFrame) -> pd.DataFrame:
+    """The funnel with the number of excluded entrants as a column, so that it is compared too."""
+    return table.assign(excluded_users=table.attrs["excluded_users"])
+
+
 def _user_days(source: data.Source, period: Period) -> ibis.Table:
     return segments.activity_user_days(period, source.optional("orders"), source["events"])[0]
+
+
+def _weeks_earlier(period: Period, weeks: int) -> Period:
+    """``period`` starting ``weeks`` weeks earlier."""
+    return Period(period.start - pd.Timedelta(weeks=weeks), period.end, period.timezone)
 
 
 def _if_has(source: data.Source, table: str, metric: Callable[[], pd.DataFrame]) -> pd.DataFrame:

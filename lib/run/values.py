@@ -28,6 +28,9 @@ FLAG_FOR = {
 }
 # The parameter whose values depend on the source's columns (funnel.breakdowns).
 BREAKDOWN = "breakdown"
+# The parameter checked against the notebook's funnel (its steps, given or the default path).
+EXCLUSIONS = "funnel_exclusions"
+STEPS = "funnel_steps"
 
 
 def convert_value(raw: str, param: Parameter) -> Any:
@@ -112,6 +115,8 @@ def source_value_problem(param: Parameter, value: Any, source: Source) -> str | 
             return None
         if kind == "paths":
             names = [step for path in value for step in path]
+        elif kind == "exclusions":
+            names = [rule["event"] for rule in value]
         else:
             names = value if kind == "steps" else [value]
         possible = sorted(source.possible_event_names())
@@ -135,6 +140,18 @@ def source_value_problem(param: Parameter, value: Any, source: Source) -> str | 
     return None
 
 
+def exclusions_problem(nb: Notebook, given: dict[str, Any], source: Source) -> str | None:
+    """What makes ``funnel_exclusions`` unusable with the notebook's funnel (the ``funnel_steps``
+    given, else its default on this source): an exclusion naming a step's own event, or a step
+    past the last. Caught here so the run stops before any notebook starts."""
+    if STEPS not in nb.own_parameters or not source.has("events"):
+        return None  # no funnel to check against; without events the section is skipped
+    from lib import funnel  # lib.funnel pulls in scipy: only when needed
+
+    steps = given.get(STEPS, nb.own_parameters[STEPS].value)
+    return funnel.exclusion_problem(funnel.main_path(source, steps or None), given[EXCLUSIONS])
+
+
 def breakdowns(source: Source) -> list[str]:
     """The values of ``breakdown`` that funnel.first_touch accepts on this source."""
     from lib.funnel import breakdowns  # lib.funnel pulls in scipy: only when needed
@@ -155,5 +172,7 @@ def check_source_values(
                 continue
             param = nb.own_parameters[name]
             problem = source_value_problem(param, values[nb.name][name], source)
+            if not problem and name == EXCLUSIONS:
+                problem = exclusions_problem(nb, values[nb.name], source)
             if problem:
                 raise UsageError(f"-p {name} {raw!r}: {problem} in notebook '{nb.name}'")
