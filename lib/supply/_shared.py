@@ -76,3 +76,39 @@ def _in_period(table: ir.Table, column: str, period: Period) -> ir.Table:
 def _percentile(values: pd.Series, q: float) -> float:
     values = values.dropna()
     return float(np.percentile(values, q)) if len(values) else math.nan
+
+
+def latest_order_reviews(
+    orders: ir.Table, order_items: ir.Table, reviews: ir.Table, buyers: ir.Table, time: str
+) -> ir.Table:
+    """``order_id, user_id, sku_id, review_time, rating``: each review by one of ``buyers``
+    matched to its author's latest order holding the reviewed SKU whose ``time`` column (e.g. the
+    payment or the delivery) is at or before the review; ties go to the larger ``order_id``.
+    ``orders``: ``order_id, user_id, <time>``. Reviews with no such order are left out.
+
+    Which order a review belongs to depends on its author, SKU and time only: those are matched
+    once and the reviews joined back, so identical reviews each count.
+    """
+    lines = order_items.select("order_id", "sku_id").distinct()
+    candidates = orders.join(lines, "order_id").select(
+        "order_id", time, buyer=orders.user_id, sku=lines.sku_id
+    )
+    written = reviews.semi_join(buyers, reviews.user_id == buyers.user_id)
+    written = written.select("user_id", "sku_id", "review_time", "rating")
+    moments = written.select("user_id", "sku_id", "review_time").distinct()
+    pairs = moments.join(
+        candidates,
+        [
+            moments.user_id == candidates.buyer,
+            moments.sku_id == candidates.sku,
+            moments.review_time >= candidates[time],
+        ],
+    )
+    latest = ibis.window(
+        group_by=["user_id", "sku_id", "review_time"],
+        order_by=[ibis.desc(time), ibis.desc("order_id")],
+    )
+    pairs = pairs.mutate(rank=ibis.row_number().over(latest))
+    matched = pairs.filter(pairs["rank"] == 0)
+    matched = matched.select("order_id", "user_id", "sku_id", "review_time")
+    return written.join(matched, ["user_id", "sku_id", "review_time"])

@@ -102,7 +102,15 @@ from lib.stats import (
     proportion_interval,
     proportion_intervals,
 )
-from lib.supply._shared import ALL, DAYS, TOTAL_FLAG, _catalogue, _category_of, _percentile
+from lib.supply._shared import (
+    ALL,
+    DAYS,
+    TOTAL_FLAG,
+    _catalogue,
+    _category_of,
+    _percentile,
+    latest_order_reviews,
+)
 from lib.supply.fulfilment import HOURS, SLOW_DELIVERY_DAYS, shipped_orders
 
 # The notebook parameters' declared defaults (lib/parameters.py).
@@ -699,32 +707,8 @@ def matched_reviews(
     buyers = period_orders.select("user_id").distinct()
     paid = paid_orders(orders).select("order_id", "user_id", "paid_time")
     paid = paid.semi_join(buyers, paid.user_id == buyers.user_id)
-    lines = order_items.select("order_id", "sku_id").distinct()
-    candidates = paid.join(lines, "order_id").select(
-        "order_id", "paid_time", buyer=paid.user_id, sku=lines.sku_id
-    )
-    written = reviews.semi_join(buyers, reviews.user_id == buyers.user_id)
-    written = written.select("user_id", "sku_id", "review_time", "rating")
-    # the order a review belongs to depends on its author, SKU and time only: match those once
-    # and join the reviews back, so identical reviews each count
-    moments = written.select("user_id", "sku_id", "review_time").distinct()
-    pairs = moments.join(
-        candidates,
-        [
-            moments.user_id == candidates.buyer,
-            moments.sku_id == candidates.sku,
-            moments.review_time >= candidates.paid_time,
-        ],
-    )
-    latest = ibis.window(
-        group_by=["user_id", "sku_id", "review_time"],
-        order_by=[ibis.desc("paid_time"), ibis.desc("order_id")],
-    )
-    pairs = pairs.mutate(rank=ibis.row_number().over(latest))
-    matched = pairs.filter(pairs["rank"] == 0)
-    matched = matched.semi_join(period_orders, matched.order_id == period_orders.order_id)
-    matched = matched.select("order_id", "user_id", "sku_id", "review_time")
-    rated = written.join(matched, ["user_id", "sku_id", "review_time"])
+    rated = latest_order_reviews(paid, order_items, reviews, buyers, "paid_time")
+    rated = rated.semi_join(period_orders, rated.order_id == period_orders.order_id)
     frame = rated.select("order_id", "rating").to_pandas()
     frame["rating"] = frame["rating"].astype("float64")
     return frame.sort_values(["order_id", "rating"], kind="stable").reset_index(drop=True)

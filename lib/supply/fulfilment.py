@@ -35,7 +35,7 @@ from lib import parameters
 from lib.definitions import MONEY_DECIMALS, paid_orders, paid_orders_in
 from lib.periods import Period, to_timestamps
 from lib.stats import two_proportion_pvalue
-from lib.supply._shared import ALL, DAYS, TOTAL_FLAG, _percentile
+from lib.supply._shared import ALL, DAYS, TOTAL_FLAG, _percentile, latest_order_reviews
 
 HOURS = pd.Timedelta(hours=1)
 
@@ -243,35 +243,8 @@ def _ratings_after_delivery(
     delivered = _shipments_per_order(shipments)
     delivered = delivered.filter(delivered.delivered_time.notnull())
     delivered = paid.join(delivered.select("order_id", "delivered_time"), "order_id")
-    lines = order_items.select("order_id", "sku_id").distinct()
-    candidates = delivered.join(lines, "order_id").select(
-        "order_id",
-        "delivered_time",
-        buyer=delivered.user_id,
-        sku=lines.sku_id,
-    )
-    written = reviews.semi_join(buyers, reviews.user_id == buyers.user_id)
-    written = written.select("user_id", "sku_id", "review_time", "rating")
-    # which delivery a review follows depends only on its buyer, SKU and time; matching those
-    # and joining the reviews back keeps identical reviews counting once each
-    moments = written.select("user_id", "sku_id", "review_time").distinct()
-    pairs = moments.join(
-        candidates,
-        [
-            moments.user_id == candidates.buyer,
-            moments.sku_id == candidates.sku,
-            moments.review_time >= candidates.delivered_time,
-        ],
-    )
-    latest = ibis.window(
-        group_by=["user_id", "sku_id", "review_time"],
-        order_by=[ibis.desc("delivered_time"), ibis.desc("order_id")],
-    )
-    pairs = pairs.mutate(rank=ibis.row_number().over(latest))
-    matched = pairs.filter(pairs["rank"] == 0)
-    matched = matched.semi_join(shipped, matched.order_id == shipped.order_id)
-    matched = matched.select("order_id", "user_id", "sku_id", "review_time")
-    rated = written.join(matched, ["user_id", "sku_id", "review_time"])
+    rated = latest_order_reviews(delivered, order_items, reviews, buyers, "delivered_time")
+    rated = rated.semi_join(shipped, rated.order_id == shipped.order_id)
     means = rated.group_by("order_id").aggregate(rating=rated.rating.mean()).to_pandas()
     ratings = means.set_index("order_id")["rating"]
     return table["order_id"].map(ratings).astype("float64").to_numpy()
