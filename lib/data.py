@@ -279,6 +279,9 @@ EVENT_NAMES = (
     "begin_checkout",
     "purchase",
     "claim_coupon",
+    # issue 18: on-site search, and a checkout that goes back to the cart
+    "search",
+    "view_cart",
 )
 
 
@@ -766,8 +769,7 @@ def _spark_tables(url: str) -> tuple[BaseBackend, dict[str, ir.Table], dict[str,
     views, paths = {}, {}
     for name, path in files.items():
         if _is_csv(path):  # Spark reads a .csv.gz by its ending
-            reader = session.read.option("header", True).option("inferSchema", True)
-            frame = reader.option("mode", "FAILFAST").csv(str(path))
+            frame = _spark_csv(session, name, path)
         else:
             frame = _spark_parquet(session, name, path)
         views[name], paths[name] = f"{prefix}_{name}", path
@@ -867,6 +869,25 @@ def _spark_parquet(session: object, name: str, path: Path) -> object:
             f"cannot read table '{name}' ({path}) on Spark: {where}{detail}; {fix}"
         ) from None
     return frame
+
+
+def _spark_csv(session: object, name: str, path: Path) -> object:
+    """A table's CSV file as a Spark DataFrame (``FAILFAST``: see :func:`_spark_tables`).
+
+    Inferring the types reads the whole file, so a file Spark cannot read at all (a ``.csv.gz``
+    cut short, a row it cannot parse) fails here, not at the first query: one
+    :class:`DataError` line naming the file (and the row, as :func:`read_error` does), not
+    Py4J's Java traceback.
+    """
+    try:
+        reader = session.read.option("header", True).option("inferSchema", True)  # type: ignore[attr-defined]
+        return reader.option("mode", "FAILFAST").csv(str(path))
+    except Exception as exc:
+        detail = _engine_detail(exc, path).rstrip(".")
+        fix = "fix or remove that row, or " if "the row reads:" in detail else ""
+        raise DataError(
+            f"cannot read table '{name}' ({path}) on Spark: {detail}; {fix}export the table again"
+        ) from None
 
 
 def _spark_java_error(text: str) -> str | None:
@@ -1389,7 +1410,7 @@ def stored_user_days(source: Source, period: Period) -> ir.Table | None:
 
 
 # Bump when the runner's checks change what they find: results of older checks are not read.
-CHECKS_VERSION = 1
+CHECKS_VERSION = 2  # 2: notes on text that is literally "(unknown)"
 
 
 def remembered(source: Source, kind: str, extra: tuple, compute: Callable[[], T]) -> T:

@@ -39,6 +39,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -298,7 +299,7 @@ def _reach(
     if strict:
         reach = _without_other_events(reach, events, steps, keys, lo, late)
     if not exclusions:
-        return reach.select(*keys, *times)
+        return _kept(reach.select(*keys, *times))
     hits = [
         reach[f"excluded_times{index}"]
         .filter(
@@ -313,7 +314,38 @@ def _reach(
     excluded = hits[0]
     for hit in hits[1:]:
         excluded = excluded | hit
-    return reach.select(*keys, *times, excluded=excluded)
+    return _kept(reach.select(*keys, *times, excluded=excluded))
+
+
+def _kept(reach: ir.Table) -> ir.Table:
+    """``reach`` computed once and kept in the engine for as long as a caller holds it.
+
+    A notebook asks for the same funnel's reach many times (its table, time to convert, trend,
+    drop-off users and behaviour, conversion drivers, what droppers did next). Ibis keys its
+    cache by the expression, and the same arguments build the same expression, so every later
+    call reads the kept per-entrant rows (small next to the events) instead of grouping the
+    events again: at 100M events each reach costs about 4 s. The last :data:`KEPT_REACHES`
+    reaches are held here (Ibis drops a kept table once nothing refers to it); an older one is
+    dropped when a new one comes.
+
+    The key holds the connection too: Ibis calls two tables of one name and schema equal even
+    on two connections (two shops, or a folder rewritten and opened again), and each must get
+    its own reach. The connection is held with the table, so its ``id`` is not reused.
+    """
+    backend = reach._find_backend()
+    key = (id(backend), reach.op())
+    held = _KEPT.pop(key, None)
+    kept = held[1] if held is not None else reach.cache()
+    _KEPT[key] = (backend, kept)  # now the most recent
+    while len(_KEPT) > KEPT_REACHES:
+        _KEPT.pop(next(iter(_KEPT)))
+    return kept
+
+
+# a notebook's funnels: the main one (ordered, and in its notebook's order mode), the
+# per-entry-day one of the daily conversion, the secondary paths
+KEPT_REACHES = 6
+_KEPT: dict[tuple[int, ops.Node], tuple[object, ir.Table]] = {}
 
 
 def _unbroken(

@@ -9,6 +9,7 @@ format is documented with a complete example in docs/bring-your-own-data.md::
     epoch_unit: s                        # integer timestamps are Unix seconds (s) or ms
     raw:                                 # raw tables by name, paths relative to this file
       sales: raw/sales.csv
+      clicks: {path: raw/clicks.csv, header: false, columns: [ts, visitor, action]}  # no header
     tables:
       orders:
         from: sales                      # a raw table's name, or a file path
@@ -77,6 +78,8 @@ TABLE_KEYS = (
     "naive_time_zone",
     "epoch_unit",
 )
+# A raw table given as keys instead of a path: a headerless CSV names its columns.
+RAW_KEYS = ("path", "header", "columns")
 EPOCH_UNITS = {"s": 1_000_000, "ms": 1_000}  # microseconds per unit
 _CSV_ENDINGS = (".csv", ".csv.gz", ".tsv", ".txt")
 _PARQUET_ENDINGS = (".parquet",)
@@ -168,13 +171,26 @@ def _raw_problem(path: Path, shown: str) -> str | None:
     return None
 
 
-def _register(con: BaseBackend, view: str, path: Path) -> ir.Table:
-    """A raw file as a DuckDB view named ``view`` (nothing is read but the schema)."""
+def _register(
+    con: BaseBackend, view: str, path: Path, options: MappingType | None = None
+) -> ir.Table:
+    """A raw file as a DuckDB view named ``view`` (nothing is read but the schema); a CSV's
+    ``options`` (``header``, ``names``: :func:`_raw_entry`) go to DuckDB's ``read_csv``."""
     if path.is_dir():
         return con.read_parquet(str(path / "*.parquet"), table_name=view)
     if path.name.lower().endswith(_PARQUET_ENDINGS):
         return con.read_parquet(str(path), table_name=view)
-    return con.read_csv(str(path), table_name=view)
+    options = dict(options or {})
+    if "names" in options:
+        # DuckDB would name the columns past the list column3, column4, … and fail to sniff
+        # with more names than columns: count them first (the sniffer reads a sample only)
+        detected = con.read_csv(str(path))  # under a name Ibis makes up: no raw name taken
+        if len(detected.columns) != len(options["names"]):
+            raise ValueError(
+                f"columns names {len(options['names'])} column(s), and the file has "
+                f"{len(detected.columns)}: give every column's name, in order"
+            )
+    return con.read_csv(str(path), table_name=view, **options)
 
 
 def _engine_line(exc: BaseException) -> str:
@@ -193,6 +209,8 @@ class _Checked:
     unit: str | None
     problems: list[str]
     database: str | None = None  # the database URL, ${VAR} expanded
+    # read_csv options of the raw CSV tables given as keys (header, names): _raw_entry
+    raw_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _check_settings(where: str, given: MappingType, problems: list[str]) -> dict[str, str]:
@@ -363,14 +381,17 @@ def load(path: Path) -> _Checked:
     if not isinstance(raw_given, MappingType):
         problems.append(f"raw: expected 'name: file' pairs (got {raw_given!r})")
         raw_given = {}
-    for name, file in raw_given.items():
-        if not isinstance(file, str):
-            problems.append(f"raw.{name}: expected a file path (got {file!r})")
+    raw_options: dict[str, dict[str, Any]] = {}
+    for name, given in raw_given.items():
+        file, options = _raw_entry(f"raw.{name}", given, problems)
+        if file is None:
             continue
         problem = _raw_problem(_resolve(folder, file), file)
         if problem:
             problems.append(f"raw.{name}: {problem}")
         raw[str(name)] = _resolve(folder, file)
+        if options:
+            raw_options[str(name)] = options
     tables = {}
     for name, conf in doc["tables"].items():
         clean = _check_table(str(name), conf, raw, folder, problems, "database" in doc)
@@ -378,7 +399,51 @@ def load(path: Path) -> _Checked:
             tables[str(name)] = clean
     zone, unit = settings.get("naive_time_zone"), settings.get("epoch_unit")
     database = _check_database(doc.get("database"), problems)
-    return _Checked(folder, raw, tables, zone, unit, problems, database)
+    return _Checked(folder, raw, tables, zone, unit, problems, database, raw_options)
+
+
+def _raw_entry(where: str, given: object, problems: list[str]) -> tuple[str | None, dict]:
+    """A raw table's path and its ``read_csv`` options (problems appended; None: no path).
+
+    A raw table is a path, or keys: ``path``, ``header`` (true/false: whether the CSV's first
+    line names its columns; detected when not given) and ``columns`` (the CSV's column names in
+    order, required without a header, else they replace the header's).
+    """
+    if isinstance(given, str):
+        return given, {}
+    if not isinstance(given, MappingType):
+        problems.append(
+            f"{where}: expected a file path, or the keys {', '.join(RAW_KEYS)} (got {given!r})"
+        )
+        return None, {}
+    problems += _unknown_keys(where, given, RAW_KEYS)
+    file = given.get("path")
+    if not isinstance(file, str):
+        problems.append(f"{where}.path: expected a file path (got {file!r})")
+        return None, {}
+    options: dict[str, Any] = {}
+    header = given.get("header")
+    if isinstance(header, bool):
+        options["header"] = header
+    elif header is not None:
+        problems.append(f"{where}.header: expected true or false (got {header!r})")
+    columns = given.get("columns")
+    if columns is not None:
+        if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):
+            problems.append(
+                f"{where}.columns: expected the file's column names in order, e.g. [user_id, "
+                f"item_id] (got {columns!r})"
+            )
+        elif twice := sorted({c for c in columns if columns.count(c) > 1}):
+            problems.append(f"{where}.columns: {', '.join(twice)} named more than once")
+        else:
+            options["names"] = list(columns)
+    elif header is False:
+        problems.append(f"{where}: a CSV without a header needs columns: [its names, in order]")
+    if options and not file.lower().endswith(_CSV_ENDINGS):
+        problems.append(f"{where}: header and columns apply to CSV files, and '{file}' is not one")
+        options = {}
+    return file, options
 
 
 def _check_database(given: object, problems: list[str]) -> str | None:
@@ -642,7 +707,7 @@ def open_tables(
     for raw_name, raw_path in checked.raw.items():
         if _raw_problem(raw_path, raw_name) is None:
             try:
-                _register(con, raw_name, raw_path)
+                _register(con, raw_name, raw_path, checked.raw_options.get(raw_name))
             except Exception as exc:
                 problems.append(f"raw.{raw_name}: cannot read {raw_path}: {_engine_line(exc)}")
                 continue

@@ -350,6 +350,51 @@ _DECLARED = [
         '"day" or "week" (Monday to Sunday, local) of the first step, for the funnel trend',
         choices=("day", "week"),  # funnel.funnel_trends
     ),
+    # journeys (lib/drivers.py, lib/paths.py)
+    Param(
+        "driver_min_support",
+        int,
+        30,
+        "a conversion driver candidate needs at least this many entrants with it",
+        COUNT,  # drivers.conversion_drivers: below it an odds ratio is mostly noise
+    ),
+    Param(
+        "driver_fdr",
+        float,
+        0.05,
+        "a candidate is called a driver when its Benjamini-Hochberg q-value is below this",
+        PROBABILITY,  # drivers.top_drivers
+    ),
+    Param(
+        "path_start_event",
+        str,
+        None,
+        "paths start at the first occurrence of this event in a session (None: the session start)",
+        none=True,
+        event="name",  # paths.session_paths
+    ),
+    Param(
+        "path_end_event",
+        str,
+        None,
+        "paths stop after the first occurrence of this event (None: at the session's end)",
+        none=True,
+        event="name",  # paths.session_paths
+    ),
+    Param(
+        "path_steps",
+        int,
+        5,
+        "events followed along each path (after its first)",
+        Bounds(1, 20),  # paths.path_transitions: longer paths are each their own, nothing repeats
+    ),
+    Param(
+        "session_timeout_minutes",
+        int,
+        30,
+        "events without a session_id start a new session after this many minutes of inactivity",
+        Bounds(1, 24 * 60),  # paths.sessionised
+    ),
     # monitoring (lib/monitoring.py)
     Param(
         "baseline_days",
@@ -989,6 +1034,21 @@ _CATALOGUE = [
             "risk_sku_min_orders",
         ),
         ("events|orders",),
+    ),
+    NotebookSpec(
+        "journeys",
+        (
+            "funnel_steps",
+            "conversion_window_days",
+            "driver_min_support",
+            "driver_fdr",
+            "path_start_event",
+            "path_end_event",
+            "path_steps",
+            "session_timeout_minutes",
+            "dropoff_step",
+        ),
+        ("events",),
     ),
 ]
 

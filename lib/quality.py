@@ -9,8 +9,9 @@ values, docs/reliability.md lists every check:
   are a warning: :func:`early_time_warnings`). Each table is scanned by one aggregate
   query that computes every count at once, in the engine; nothing is pulled into pandas. A key
   of several columns takes one grouped query more (small tables only, never ``events``).
-- :func:`unknown_event_names`, :func:`duplicate_events`, :func:`exact_copies`: counted and
-  reported, not errors.
+- :func:`unknown_event_names`, :func:`duplicate_events`, :func:`exact_copies`,
+  :func:`unknown_label_notes` (text that is literally ``(unknown)``): counted and reported, not
+  errors.
 - :func:`validate`: all of it, raising one :class:`~lib.data.DataError` naming every problem.
 """
 
@@ -38,7 +39,7 @@ from lib.data import (
     read_error,
     remembered,
 )
-from lib.definitions import events_in
+from lib.definitions import UNKNOWN, events_in
 from lib.periods import Period, to_timestamps
 
 # Timestamps before this are rare enough to deserve a warning (a wrong time unit turns
@@ -57,6 +58,19 @@ NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     "returns": ("quantity", "refund_amount"),
 }
 TOP_UNKNOWN_EVENT_NAMES = 5
+# Text columns whose missing values the reports show under the label UNKNOWN ("(unknown)",
+# lib.definitions): the traffic and conversion breakdowns (lib.traffic.traffic_by,
+# lib.funnel.first_touch), the product categories (a SKU missing from the catalogue too) and
+# the return reasons. A value that is literally the label lands in the same row as the missing
+# ones: counted in the profile scan and named by a note (docs/reliability.md). Required text
+# columns elsewhere (shipments.carrier, purchase_orders.supplier) are never missing, so a
+# literal "(unknown)" there stays a row of its own.
+UNKNOWN_LABELLED: dict[str, tuple[str, ...]] = {
+    "events": ("channel", "slot", "platform"),
+    "products": ("category",),
+    "users": ("acquisition_channel", "region"),
+    "returns": ("reason",),
+}
 
 # Tables the metrics read as one row per key (docs/reliability.md, "Repeated rows"): a repeated
 # key joins each order line, event or order to two rows, or counts one thing twice. Columns a
@@ -200,6 +214,8 @@ class TableProfile:
     not_dates: dict[str, int] = field(default_factory=dict)
     not_date_example: dict[str, str] = field(default_factory=dict)
     too_late: dict[str, int] = field(default_factory=dict)
+    # rows whose value is literally UNKNOWN, in the columns of UNKNOWN_LABELLED
+    unknown_label: dict[str, int] = field(default_factory=dict)
     first: dict[str, datetime | None] = field(default_factory=dict)
     last: dict[str, datetime | None] = field(default_factory=dict)
 
@@ -247,6 +263,8 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
             measure("not_date_example", col.name, text.min(where=unread))
         if col.name in NON_NEGATIVE.get(name, ()):
             measure("negative", col.name, (value < 0).sum())
+        if col.name in UNKNOWN_LABELLED.get(name, ()) and value.type().is_string():
+            measure("unknown_label", col.name, (value == ibis.literal(UNKNOWN)).sum())
     key = unique_key(name, table.columns)
     if len(key) == 1:
         # in this scan: only a table with a repeated id pays for the query finding an example
@@ -280,6 +298,8 @@ def profile_table(source: Source, name: str, now: datetime | None = None) -> Tab
             profile.last[col.name] = _instant(get("last", col.name))
         if (kind_key := ("negative", col.name)) in keys:
             profile.negative[col.name] = as_count(get(*kind_key))
+        if (kind_key := ("unknown_label", col.name)) in keys:
+            profile.unknown_label[col.name] = as_count(get(*kind_key))
     if key and (len(key) > 1 or as_count(get("repeated", key[0]))):
         profile.repeats = find_repeats(source, name, key)
     if name == "orders":
@@ -396,6 +416,21 @@ def early_time_warnings(profiles: Sequence[TableProfile]) -> list[str]:
     ]
 
 
+def unknown_label_notes(profiles: Sequence[TableProfile]) -> list[str]:
+    """``note:`` lines for text that is literally :data:`~lib.definitions.UNKNOWN`, the reports'
+    label of a missing value (:data:`UNKNOWN_LABELLED`): those rows are kept and reported
+    together with the missing ones, in one row of the breakdowns."""
+    return [
+        f"note: table '{p.name}' column '{column}' holds the text {UNKNOWN!r} in {_rows(n)}; "
+        f"the reports label a missing {column} {UNKNOWN} too, so these rows are reported "
+        "together with the missing ones, in one row; to keep them apart, rename that value in "
+        "the export (or with a value map in a source mapping, docs/bring-your-own-data.md)"
+        for p in profiles
+        for column, n in p.unknown_label.items()
+        if n
+    ]
+
+
 def check_values(source: Source, now: datetime | None = None) -> list[str]:
     """Every value problem of the source's contract tables, one line each (empty when none).
 
@@ -482,7 +517,8 @@ def validate(
     """Run the value checks once, before any notebook: raise one :class:`DataError` naming every
     problem, or return the notes and warnings to show (each line starts ``note:``/``warning:``).
 
-    Warnings: timestamps before 2000 (kept, :func:`early_time_warnings`). Notes: events with
+    Warnings: timestamps before 2000 (kept, :func:`early_time_warnings`). Notes: text that is
+    literally the label of a missing value (:func:`unknown_label_notes`), events with
     unknown names (kept, counted), duplicate events (kept, counted; within
     ``period`` when given) and exact copies of rows in the tables without a key
     (:data:`EXACT_COPY_EFFECTS`). How the data covers ``period`` is
@@ -507,7 +543,7 @@ def _validate(source: Source, period: Period | None, now: datetime | None) -> li
             f"the source ({source.description}) fails the value checks "
             "(docs/reliability.md):\n  - " + "\n  - ".join(problems)
         )
-    messages = early_time_warnings(profiles)
+    messages = early_time_warnings(profiles) + unknown_label_notes(profiles)
     unknown_rows, unknown_names, listed = unknown_event_names(source)
     if unknown_rows:
         shown = ", ".join(f"{name!r} {rows:,}" for name, rows in listed)

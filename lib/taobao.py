@@ -36,6 +36,10 @@ Row rules (tested in tests/test_taobao.py):
 - A timestamp that is not an integer, or a row with a wrong number of fields, is an error naming
   the line, raised by the first query that reads it (the runner's value check does).
 
+The same tables come from a source mapping, ``examples/taobao/shop.yaml`` (tested against this
+adapter in tests/test_mapping_taobao.py); the adapter stays for its ``?days=`` option and its
+fixed event names.
+
 A folder of Parquet files is several times faster to query than the CSV, which every query parses
 again: :func:`convert` (``python -m lib.taobao UserBehavior.csv OUT_DIR``) writes one, streaming.
 """
