@@ -2365,6 +2365,56 @@ def return_rate_chart(table: pd.DataFrame, breakdown: str, title: str) -> Chart:
 
 
 @_chart
+def driver_odds_chart(table: pd.DataFrame, title: str) -> Chart:
+    """A forest plot of conversion drivers (from :func:`lib.drivers.conversion_drivers` or
+    :func:`lib.drivers.top_drivers`): each candidate's odds ratio with its 95 % interval on a
+    log axis, a line at 1 (no association), labelled ``name: value`` and coloured by direction,
+    in the table's order (first on top). Beyond :data:`TOP_N` rows, the first :data:`TOP_N` (the
+    table's order: lowest q-value first) under a "top N of M" subtitle. Not drawn for no
+    candidate."""
+    if table.empty:
+        return NoChart(title, "no candidate had enough entrants to be tested.")
+    note = None
+    if len(table) > TOP_N:
+        note = f"top {TOP_N} of {len(table):,} candidates by q-value"
+        table = table.head(TOP_N)
+    labels = [f"{n}: {v}" for n, v in zip(table["name"], table["value"], strict=True)]
+    colours = {"success": _RISE, "failure": _FALL, "none": _LEVEL}
+    names = {"success": "converting", "failure": "not converting", "none": "neither"}
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(table) + 1.8))
+    positions = np.arange(len(table))
+    for direction in ("success", "failure", "none"):
+        rows = (table["direction"] == direction).to_numpy()
+        if not rows.any():
+            continue
+        odds = table["odds_ratio"].to_numpy(dtype="float64")[rows]
+        low = table["ci_low"].to_numpy(dtype="float64")[rows]
+        high = table["ci_high"].to_numpy(dtype="float64")[rows]
+        ax.errorbar(
+            odds,
+            positions[rows],
+            xerr=[odds - low, high - odds],
+            fmt="o",
+            capsize=3,
+            color=colours[direction],
+            label=names[direction],
+        )
+    ax.axvline(1, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yticks(list(positions), labels)
+    ax.invert_yaxis()
+    _legend_outside(ax, "goes with")
+    return _finish(
+        fig,
+        ax,
+        title,
+        "odds ratio, converters against the other entrants [ratio, log scale]",
+        "candidate (name: value)",
+        note,
+    )
+
+
+@_chart
 def time_to_convert_chart(
     histogram: pd.DataFrame, title: str, median_hours: float | None = None
 ) -> Chart:
@@ -2452,4 +2502,224 @@ def stickiness_chart(table: pd.DataFrame, title: str) -> Chart:
     _legend_outside(ax)
     return _finish(
         fig, ax, title, f"active days in the {noun} [days]", f"share of {user_noun}s [%]"
+    )
+
+
+# ------------------------------------------------------------------ user paths (lib/paths.py)
+
+# the flow chart's boxes per position beyond which the smallest events share one "other" box
+_FLOW_BOXES = 8
+_ENDED = "ENDED"  # lib.paths.ENDED: plots imports no metric module
+
+
+def _flow_nodes(transitions: pd.DataFrame, boxes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(flows, nodes)`` of :func:`path_flow_chart`: the transitions with each event outside a
+    column's ``boxes`` largest named "other (k more)", summed, and the boxes per position
+    (``position, event, users``), the largest first and the ends (ENDED) last."""
+    first = transitions[transitions["step"] == 1]
+    columns = [first.groupby("from_event")["users"].sum().rename_axis("event").reset_index()]
+    columns[0]["position"] = 0
+    for step, rows in transitions.groupby("step"):
+        column = rows.groupby("to_event")["users"].sum().rename_axis("event").reset_index()
+        column["position"] = int(step)
+        columns.append(column)
+    nodes = pd.concat(columns, ignore_index=True)
+    renames: dict[tuple[int, str], str] = {}
+    for position, column in nodes.groupby("position"):
+        kept = column[column["event"] != _ENDED].sort_values(
+            ["users", "event"], ascending=[False, True]
+        )
+        rest = kept.iloc[boxes:]
+        for event in rest["event"]:
+            renames[(int(position), event)] = _OTHER.format(len(rest))
+
+    def named(position: int, event: str) -> str:
+        return renames.get((position, event), event)
+
+    flows = transitions.assign(
+        from_event=[
+            named(s - 1, e)
+            for s, e in zip(transitions["step"], transitions["from_event"], strict=True)
+        ],
+        to_event=[
+            named(s, e) for s, e in zip(transitions["step"], transitions["to_event"], strict=True)
+        ],
+    )
+    flows = flows.groupby(["step", "from_event", "to_event"], as_index=False)["users"].sum()
+    nodes = nodes.assign(
+        event=[named(p, e) for p, e in zip(nodes["position"], nodes["event"], strict=True)]
+    )
+    nodes = nodes.groupby(["position", "event"], as_index=False)["users"].sum()
+    nodes["_last"] = nodes["event"].map(lambda e: 2 if e == _ENDED else int(_is_other(e)))
+    nodes = nodes.sort_values(
+        ["position", "_last", "users", "event"], ascending=[True, True, False, True]
+    )
+    return flows, nodes.drop(columns="_last").reset_index(drop=True)
+
+
+@_chart
+def path_flow_chart(transitions: pd.DataFrame, title: str, top: int = TOP_N) -> Chart:
+    """The paths of :func:`lib.paths.path_transitions` as a flow (Sankey) figure: one column per
+    position (0 = the path's start), one box per event, its height proportional to the users
+    whose path has it there (grey: the paths that end there), and a band for each of the ``top``
+    strongest transitions, its width proportional to their users. Beyond :data:`_FLOW_BOXES`
+    events in a column the smallest share an "other" box. Not drawn without transitions."""
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path as MplPath
+
+    if transitions.empty or not transitions["users"].sum():
+        return _no_data(title)
+    flows, nodes = _flow_nodes(transitions, _FLOW_BOXES)
+    total = float(nodes.loc[nodes["position"] == 0, "users"].sum())
+    gap, width = 0.02, 0.12
+    most = int(nodes.groupby("position").size().max())
+    scale = (1 - gap * (most - 1)) / total  # the height of one user
+    boxes: dict[tuple[int, str], list[float]] = {}  # (position, event) → [top, out, in]
+    fig, ax = plt.subplots(figsize=(max(8.0, 2.0 * (nodes["position"].max() + 1)), 6))
+    palette = sns.color_palette("tab10")
+    colours: dict[str, object] = {}
+    for position, column in nodes.groupby("position"):
+        y = 1.0
+        for row in column.itertuples():
+            height = row.users * scale
+            event = str(row.event)
+            if event == _ENDED or _is_other(event):
+                colour = _OTHER_COLOUR
+            else:
+                colour = colours.setdefault(event, palette[len(colours) % len(palette)])
+            ax.add_patch(Rectangle((position - width / 2, y - height), width, height, color=colour))
+            if height > 0.025:
+                label = "end" if event == _ENDED else event
+                ax.text(
+                    position + width / 2 + 0.02,
+                    y - height / 2,
+                    f"{label} ({row.users:,})",
+                    va="center",
+                    fontsize="x-small",
+                )
+            boxes[(int(position), event)] = [y, y, y]
+            y -= height + gap
+    shown = flows.sort_values(
+        ["users", "step", "from_event", "to_event"], ascending=[False, True, True, True]
+    ).head(top)
+    # bands stacked in each box in the order of the boxes they come from or go to
+    order = {key: rank for rank, key in enumerate(boxes)}
+    shown = shown.assign(
+        _to=[order[(s, t)] for s, t in zip(shown["step"], shown["to_event"], strict=True)],
+        _from=[order[(s - 1, f)] for s, f in zip(shown["step"], shown["from_event"], strict=True)],
+    )
+    for row in shown.sort_values(["step", "_from", "_to"]).itertuples():
+        source, target = boxes[(row.step - 1, row.from_event)], boxes[(row.step, row.to_event)]
+        height = row.users * scale
+        x0, x1 = row.step - 1 + width / 2, row.step - width / 2
+        y0, y1 = source[1], target[2]
+        source[1] -= height
+        target[2] -= height
+        mid = (x0 + x1) / 2
+        vertices = [
+            (x0, y0),
+            (mid, y0),
+            (mid, y1),
+            (x1, y1),
+            (x1, y1 - height),
+            (mid, y1 - height),
+            (mid, y0 - height),
+            (x0, y0 - height),
+            (x0, y0),
+        ]
+        codes = [MplPath.MOVETO] + [MplPath.CURVE4] * 3 + [MplPath.LINETO] + [MplPath.CURVE4] * 3
+        codes += [MplPath.CLOSEPOLY]
+        colour = colours.get(row.from_event, _OTHER_COLOUR)
+        ax.add_patch(PathPatch(MplPath(vertices, codes), facecolor=colour, alpha=0.35, lw=0))
+    last = int(nodes["position"].max())
+    ax.set_xlim(-0.5, last + 0.9)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xticks(range(last + 1), ["start", *(str(p) for p in range(1, last + 1))])
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    left = len(flows) - len(shown)
+    note = f"the {len(shown)} strongest of {len(flows):,} transitions drawn" if left > 0 else None
+    return _finish(
+        fig,
+        ax,
+        title,
+        "position on the path (events after the start)",
+        f"users (box and band heights; {int(total):,} paths)",
+        note,
+    )
+
+
+@_chart
+def step_matrix_heatmap(matrix: pd.DataFrame, title: str) -> Chart:
+    """:func:`lib.paths.step_matrix` as an event × position heatmap of the share of paths with
+    that event there [%] (ENDED, the paths already ended, last), each cell annotated; beyond
+    :data:`TOP_N` events, the most frequent under a "top N of M" subtitle. Not drawn without
+    paths."""
+    if matrix.empty or not matrix["users"].sum():
+        return _no_data(title)
+    grid = matrix.pivot(index="event", columns="position", values="share").fillna(0.0)
+    totals = matrix.groupby("event", as_index=False)["users"].sum()
+    events = totals[totals["event"] != _ENDED]
+    kept, note = _top(events, "event", "users", TOP_N, by="users", what="events")
+    ranked = kept.sort_values(["users", "event"], ascending=[False, True])["event"].tolist()
+    if _ENDED in grid.index:
+        ranked.append(_ENDED)
+    grid = grid.loc[ranked]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.0 * grid.shape[1] + 3), 0.35 * len(grid) + 1.8))
+    sns.heatmap(
+        grid,
+        cmap="YlGnBu",
+        vmin=0,
+        vmax=1,
+        annot=True,
+        fmt=".0%",
+        annot_kws={"fontsize": "x-small"},
+        ax=ax,
+        cbar_kws={"label": "share of paths [%]", "format": PercentFormatter(1.0)},
+    )
+    return _finish(fig, ax, title, "position on the path (events after the start)", "event", note)
+
+
+@_chart
+def cross_sell_heatmap(matrix: pd.DataFrame, title: str) -> Chart:
+    """:func:`lib.baskets.cross_sell_matrix` as a first category × next category heatmap of the
+    share of the first category's first-time buyers who bought the next one [%], each cell
+    annotated and each row labelled with its first-time buyers (n). Colours from 0 to the
+    largest share. Beyond :data:`TOP_N` first (or next) categories, those with the most buyers
+    under a "top N of M" subtitle. Not drawn when no first-time buyer bought again."""
+    if matrix.empty or not matrix["buyers"].sum():
+        return _no_data(title)
+    firsts = matrix.assign(first_buyers=(matrix["buyers"] / matrix["share"]).round())
+    firsts = firsts.groupby("first_category", as_index=False)["first_buyers"].max()
+    rows, row_note = _top(firsts, "first_category", "first_buyers", TOP_N, what="first categories")
+    rows = rows.sort_values(["first_buyers", "first_category"], ascending=[False, True])
+    nexts = matrix.groupby("next_category", as_index=False)["buyers"].sum()
+    columns, column_note = _top(nexts, "next_category", "buyers", TOP_N, what="next categories")
+    columns = columns.sort_values(["buyers", "next_category"], ascending=[False, True])
+    grid = matrix.pivot(index="first_category", columns="next_category", values="share")
+    grid = grid.reindex(index=rows["first_category"], columns=columns["next_category"]).fillna(0.0)
+    labels = zip(rows["first_category"], rows["first_buyers"], strict=True)
+    grid.index = [f"{category} ({int(n):,})" for category, n in labels]
+    size = (max(6.0, 0.7 * grid.shape[1] + 3), 0.35 * len(grid) + 1.8)
+    fig, ax = plt.subplots(figsize=size)
+    sns.heatmap(
+        grid,
+        cmap="YlGnBu",
+        vmin=0,
+        vmax=float(grid.to_numpy().max()),
+        annot=True,
+        fmt=".1%",
+        annot_kws={"fontsize": "x-small"},
+        xticklabels=True,
+        yticklabels=True,
+        ax=ax,
+        cbar_kws={
+            "label": "share of the first category's buyers [%]",
+            "format": PercentFormatter(1.0),
+        },
+    )
+    note = "; ".join(n for n in (row_note, column_note) if n) or None
+    return _finish(
+        fig, ax, title, "category bought next", "first order's category (first-time buyers)", note
     )

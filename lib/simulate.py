@@ -88,9 +88,19 @@ were. Both are on for the committed sample
 (:data:`SAMPLE_INCIDENTS`, :data:`SAMPLE_ABUSERS`) and off for ``--events`` data sets, whose
 tables are therefore unchanged by them.
 
+Known truth (issue 18): journeys. *On-site search*, a conversion driver: :data:`SEARCH_SHARE` of
+the sessions with a ``view_item`` have a ``search`` (after the landing page view, before any item
+view), and those add to the cart :data:`SEARCH_CART_LIFT` times as often as the other viewing
+sessions. *Checkout detour*, a loop: :data:`CHECKOUT_DETOUR_SHARE` of the checkouts go back to
+the cart (``view_cart``, then ``begin_checkout`` again) before paying or leaving, and are paid
+:data:`CHECKOUT_DETOUR_PAY_MULT` times as often as the others; the first ``begin_checkout``
+places the order. Both are drawn after the walk, given its outcome (:func:`_marked`), from a
+random stream of their own, and only add events: every other table is the same with or without
+them (``journeys``, on for every data set).
+
 CLI: ``python -m lib.simulate --out data/sample [--seed 42] [--events 10_000_000]
 [--incidents/--no-incidents] [--incident purchase,2025-10-20,2025-10-24,0.4]
-[--abusers/--no-abusers]``.
+[--abusers/--no-abusers] [--journeys/--no-journeys]``.
 """
 
 from __future__ import annotations
@@ -113,6 +123,8 @@ from lib import data
 
 __all__ = [
     "Abusers",
+    "CHECKOUT_DETOUR_PAY_MULT",
+    "CHECKOUT_DETOUR_SHARE",
     "END_LOCAL",
     "INCIDENT_STEPS",
     "Incident",
@@ -121,6 +133,8 @@ __all__ = [
     "SAMPLE_ABUSERS",
     "SAMPLE_INCIDENTS",
     "SCHEMAS",
+    "SEARCH_CART_LIFT",
+    "SEARCH_SHARE",
     "START_LOCAL",
     "TZ",
     "generate",
@@ -159,11 +173,23 @@ DEFAULT_ROW_GROUP_ROWS = 250_000
 # --------------------------------------------------------------------------------------
 # Vocabularies (order matters: codes are indexes into these tuples)
 # --------------------------------------------------------------------------------------
-# The contract's event names; a code is the index into this tuple.
-EVENT_NAMES = data.EVENT_NAMES
+# The contract's event names; a code is the index into this tuple. The journeys' events
+# (issue 18), GA4's ``search`` and ``view_cart``, are the contract's too; any it did not list
+# would come after its names.
+JOURNEY_EVENTS = ("search", "view_cart")
+EVENT_NAMES = data.EVENT_NAMES + tuple(e for e in JOURNEY_EVENTS if e not in data.EVENT_NAMES)
 E = {name: i for i, name in enumerate(EVENT_NAMES)}
-# Mean seconds since the previous event of the session (session_start is the session clock).
-EVENT_GAP_S = np.array([0, 4, 2, 6, 5, 8, 2, 25, 35, 30, 50, 12], dtype=np.float64)
+# Mean seconds since the previous event of the session (session_start is the session clock),
+# by code. The journeys' events are not timed by it (see _Simulator._journeys).
+_GAP_S = {
+    "session_start": 0, "page_view": 4, "view_promotion": 2, "select_promotion": 6,
+    "view_item_list": 5, "select_item": 8, "view_item": 2, "add_to_wishlist": 25,
+    "add_to_cart": 35, "begin_checkout": 30, "purchase": 50, "claim_coupon": 12,
+}  # fmt: skip
+EVENT_GAP_S = np.array([_GAP_S.get(name, 0) for name in EVENT_NAMES], dtype=np.float64)
+# ...and of the journeys' events: a detour back to the cart after an abandoned checkout
+# (view_cart, then begin_checkout again); a search is placed inside an existing gap.
+DETOUR_GAP_S = (20.0, 30.0)
 
 CHANNELS = ("search", "ads", "social", "direct", "push", "sms")
 SEARCH, ADS, SOCIAL, DIRECT, PUSH, SMS = range(6)
@@ -513,6 +539,36 @@ ORDER_STATUSES = data.ORDER_STATUSES
 ST_PAID, ST_UNPAID, ST_CANCELLED, ST_REFUNDED = (
     ORDER_STATUSES.index(status) for status in ("paid", "unpaid", "cancelled", "refunded")
 )
+
+
+# --------------------------------------------------------------------------------------
+# Known truth: a conversion driver and a checkout detour (issue 18)
+# --------------------------------------------------------------------------------------
+# On-site search: among the sessions with a view_item, SEARCH_SHARE have a ``search`` (right
+# after the landing page_view, before any view_item), and the share of them with an
+# add_to_cart is SEARCH_CART_LIFT times that of the sessions without one. Drawn after the walk,
+# given its outcome (so every draw of the walk, and every other table, stays as it was).
+SEARCH_SHARE = 0.15
+SEARCH_CART_LIFT = 1.8
+# Checkout detour: CHECKOUT_DETOUR_SHARE of the checkouts go back to the cart (``view_cart``,
+# then ``begin_checkout`` again) before paying or leaving; the share of them paid is
+# CHECKOUT_DETOUR_PAY_MULT times that of the others. The first begin_checkout places the order.
+CHECKOUT_DETOUR_SHARE = 0.2
+CHECKOUT_DETOUR_PAY_MULT = 0.7
+
+
+def _marked(outcome: np.ndarray, share: float, ratio: float, u: np.ndarray) -> np.ndarray:
+    """Mark ``share`` of the rows so that ``outcome`` is ``ratio`` times as common among them.
+
+    By Bayes' rule: a row with the outcome is marked with probability ``a = r s / (1 - s + r s)``
+    (``s`` the share, ``r`` the ratio), one without with ``(s - p a) / (1 - p)``, ``p`` the
+    outcome's rate in these rows. Then ``P(marked) = s`` and ``P(outcome | marked) = r P(outcome
+    | not marked)`` in expectation, within these rows and any union of such calls (``a`` is fixed).
+    """
+    a = ratio * share / (1.0 - share + ratio * share)
+    p = float(outcome.mean()) if len(outcome) else 0.0
+    b = (share - p * a) / (1.0 - p) if p < 1.0 else 0.0
+    return u < np.where(outcome, a, min(max(b, 0.0), 1.0))
 
 
 # --------------------------------------------------------------------------------------
@@ -1172,6 +1228,7 @@ class _Planted:
         self.next_session = PLANTED_SESSION_BASE
         self.next_order = PLANTED_ORDER_BASE
         self.rng_ship = np.random.default_rng([seed, 5])
+        self.rng_journey = np.random.default_rng([seed, 18, 1])
 
     def simulate_day(self, sim: _Simulator, d: int) -> int:
         """Simulate the planted sessions of day ``d``; returns the events written so far."""
@@ -1189,7 +1246,10 @@ class _Planted:
         saved = sim.next_order, sim.rng_ship
         sim.next_order, sim.rng_ship = self.next_order, self.rng_ship
         try:
-            ev = sim._simulate(d, s, np.random.default_rng([self.seed, 4, d]), self.plan.take(idx))
+            ev = sim._simulate(
+                d, s, np.random.default_rng([self.seed, 4, d]), self.plan.take(idx),
+                self.rng_journey,
+            )  # fmt: skip
             self.next_order = sim.next_order
         finally:
             sim.next_order, sim.rng_ship = saved
@@ -1208,6 +1268,7 @@ class _Simulator:
         level: int,
         incidents: Sequence[Incident] = (),
         abusers: Abusers = NO_ABUSERS,
+        journeys: bool = True,
     ) -> None:
         root = np.random.SeedSequence(seed)
         s_cat, s_users, s_days, s_misc = root.spawn(4)
@@ -1219,6 +1280,10 @@ class _Simulator:
         self.rng_supply = np.random.default_rng([seed, 2])
         # So do the returns (issue 21), derived from the written orders at the very end.
         self.rng_returns = np.random.default_rng([seed, 6])
+        # And the journeys' search and checkout detour (issue 18), drawn after each walk and
+        # only added as events: no other draw, and no other table, moves.
+        self.journeys = journeys
+        self.rng_journey = np.random.default_rng([seed, 18])
         # Order numbers the model would refund after the window end (status still ``paid``):
         # their buyers have asked already, so they are the requests still open at the end.
         self.refund_after_end: list[np.ndarray] = []
@@ -1323,12 +1388,18 @@ class _Simulator:
 
     # ---- one slice of sessions -> events, orders, items, reviews ------------------------
     def _simulate(
-        self, d: int, s: _Sessions, rng: np.random.Generator, plan: _Plan | None = None
+        self,
+        d: int,
+        s: _Sessions,
+        rng: np.random.Generator,
+        plan: _Plan | None = None,
+        rng_journey: np.random.Generator | None = None,
     ) -> dict[str, np.ndarray]:
         """Events of a slice of sessions (orders, items, reviews and shipments are written).
 
         ``plan`` overrides the behaviour of planted sessions; every random draw is made as
-        without it, so the overrides only replace outcomes.
+        without it, so the overrides only replace outcomes. ``rng_journey`` (default the
+        simulator's) draws the journeys' extra events, :meth:`_journeys`.
         """
         cal, cat, users = self.cal, self.cat, self.users
         n = len(s)
@@ -1704,17 +1775,107 @@ class _Simulator:
         viewed = keep_ev & (ev_name == E["view_item"])
         view_day = (ev_time[viewed] - START_US) // US_PER_DAY
         np.add.at(self.views_ds, (view_day, ev_sku[viewed]), 1)
+        ev_time_full = ev_time
+        ev_sess, ev_time, ev_name = ev_sess[keep_ev], ev_time[keep_ev], ev_name[keep_ev]
+        ev_sku, ev_slot, ev_coupon = ev_sku[keep_ev], ev_slot[keep_ev], ev_coupon[keep_ev]
+        if self.journeys:
+            human = has_view if plan is None else has_view & ~plan.bot
+            x_sess, x_time, x_name = self._journeys(
+                rng_journey or self.rng_journey,
+                ev_time_all=ev_time_full,
+                first_ev=first_ev,
+                viewers=np.flatnonzero(human),
+                in_cart=in_cart,
+                checkouts=np.flatnonzero(co),
+                paid=paid,
+                co_time=co_time,
+                pay_time=pay_time,
+            )
+            none = np.full(len(x_sess), -1, dtype=np.int32)
+            ev_sess = np.concatenate([ev_sess, x_sess])
+            ev_time = np.concatenate([ev_time, x_time])
+            ev_name = np.concatenate([ev_name, x_name])
+            ev_sku = np.concatenate([ev_sku, none])
+            ev_slot = np.concatenate([ev_slot, none])
+            ev_coupon = np.concatenate([ev_coupon, none])
         return {
-            "time": ev_time[keep_ev],
-            "user": s.user[ev_sess][keep_ev],
-            "session": s.num[ev_sess][keep_ev],
-            "name": ev_name[keep_ev],
-            "sku": ev_sku[keep_ev],
-            "channel": s.channel[ev_sess][keep_ev],
-            "slot": ev_slot[keep_ev],
-            "platform": s.platform[ev_sess][keep_ev],
-            "coupon": ev_coupon[keep_ev],
+            "time": ev_time,
+            "user": s.user[ev_sess],
+            "session": s.num[ev_sess],
+            "name": ev_name,
+            "sku": ev_sku,
+            "channel": s.channel[ev_sess],
+            "slot": ev_slot,
+            "platform": s.platform[ev_sess],
+            "coupon": ev_coupon,
         }
+
+    # ---- the journeys' search and checkout detour (issue 18) ---------------------------
+    def _journeys(
+        self,
+        rng: np.random.Generator,
+        *,
+        ev_time_all: np.ndarray,
+        first_ev: np.ndarray,
+        viewers: np.ndarray,
+        in_cart: np.ndarray,
+        checkouts: np.ndarray,
+        paid: np.ndarray,
+        co_time: np.ndarray,
+        pay_time: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(session, time, name)`` of the ``search``, ``view_cart`` and second ``begin_checkout``
+        events of a slice (only those before the window end).
+
+        ``ev_time_all`` are the walk's event times in session order (``first_ev`` each session's
+        first). A search goes between the landing page_view and the next event (room of 2 ms
+        at least); a detour between the checkout and the payment (room of 3 ms), or after an
+        unpaid checkout. Which sessions get them is drawn given the walk's outcome
+        (:func:`_marked`), so the walk and its orders stay exactly as they were.
+        """
+        # search: among sessions with a view_item, those with a cart more often
+        t_pv = ev_time_all[first_ev[viewers] + 1]
+        room = ev_time_all[first_ev[viewers] + 2] - t_pv
+        viewers, t_pv, room = viewers[room >= 2000], t_pv[room >= 2000], room[room >= 2000]
+        u_mark, u_at = rng.random((2, len(viewers)))
+        hit = _marked(in_cart[viewers], SEARCH_SHARE, SEARCH_CART_LIFT, u_mark)
+        steps = (room[hit] - 2000) // 1000 + 1
+        s_sess = viewers[hit]
+        s_time = t_pv[hit] + 1000 * (1 + np.floor(u_at[hit] * steps).astype(np.int64))
+        # detour: among checkouts, the unpaid ones more often
+        t_co, t_pay = co_time[checkouts], pay_time[checkouts]
+        was_paid = paid[checkouts]
+        ok = ~was_paid | (t_pay - t_co >= 3000)
+        checkouts, t_co, t_pay, was_paid = checkouts[ok], t_co[ok], t_pay[ok], was_paid[ok]
+        u_mark, u_cart, u_again = rng.random((3, len(checkouts)))
+        gap_cart, gap_again = rng.exponential(1.0, (2, len(checkouts)))
+        back = _marked(was_paid, CHECKOUT_DETOUR_SHARE, CHECKOUT_DETOUR_PAY_MULT, u_mark)
+        checkouts, t_co, t_pay, was_paid = checkouts[back], t_co[back], t_pay[back], was_paid[back]
+        u_cart, u_again = u_cart[back], u_again[back]
+        gap_cart, gap_again = gap_cart[back], gap_again[back]
+        # paid: both inside the checkout -> purchase gap, on whole milliseconds
+        steps = (t_pay - t_co - 3000) // 1000 + 1
+        vc_paid = t_co + 1000 * (1 + np.floor(u_cart * steps).astype(np.int64))
+        steps = (t_pay - vc_paid - 2000) // 1000 + 1
+        bc_paid = vc_paid + 1000 * (1 + np.floor(u_again * steps).astype(np.int64))
+        # unpaid: after the checkout, then the session ends
+        ms = np.maximum(np.ceil(gap_cart * DETOUR_GAP_S[0] * 1000), 1).astype(np.int64)
+        vc_left = t_co + ms * 1000
+        ms = np.maximum(np.ceil(gap_again * DETOUR_GAP_S[1] * 1000), 1).astype(np.int64)
+        bc_left = vc_left + ms * 1000
+        vc = np.where(was_paid, vc_paid, vc_left)
+        bc = np.where(was_paid, bc_paid, bc_left)
+        sess = np.concatenate([s_sess, checkouts, checkouts])
+        t = np.concatenate([s_time, vc, bc])
+        name = np.concatenate(
+            [
+                np.full(len(s_sess), E["search"], dtype=np.int8),
+                np.full(len(checkouts), E["view_cart"], dtype=np.int8),
+                np.full(len(checkouts), E["begin_checkout"], dtype=np.int8),
+            ]
+        )
+        keep = t < END_US
+        return sess[keep], t[keep], name[keep]
 
     # ---- shipments of one slice's paid orders ------------------------------------------
     def _shipments(
@@ -2360,6 +2521,7 @@ def generate(
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
     incidents: Sequence[Incident] | None = None,
     abusers: Abusers | None = None,
+    journeys: bool = True,
 ) -> dict[str, int]:
     """Simulate the shop and write one Parquet file per table into ``out_dir``.
 
@@ -2368,8 +2530,9 @@ def generate(
     SKUs with its square root. ``row_group_rows`` bounds the rows buffered per table before
     a row group is written. ``incidents`` and ``abusers`` plant known truth (None: the data
     set's default, :data:`SAMPLE_INCIDENTS` and :data:`SAMPLE_ABUSERS` for the sample, none
-    with ``target_events``; ``()`` and :data:`NO_ABUSERS` switch them off). Returns the row
-    count of every table.
+    with ``target_events``; ``()`` and :data:`NO_ABUSERS` switch them off). ``journeys`` adds
+    the searches and checkout detours (issue 18; on for every data set, off changes the events
+    only). Returns the row count of every table.
     """
     n_users, n_skus = _shop_size(target_events)
     sample = target_events is None
@@ -2380,7 +2543,9 @@ def generate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     level = 9 if n_users <= 4 * SAMPLE_USERS else 3  # small data: size matters, big: speed
-    sim = _Simulator(out, seed, n_users, n_skus, row_group_rows, level, incidents, abusers)
+    sim = _Simulator(
+        out, seed, n_users, n_skus, row_group_rows, level, incidents, abusers, journeys
+    )
     return sim.run(progress)
 
 
@@ -2428,6 +2593,12 @@ def main(argv: list[str] | None = None) -> int:
         help="plant abusive users and bots (default: on for the sample, off with --events)",
     )
     parser.add_argument(
+        "--journeys",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add on-site searches and checkout detours (issue 18; default: on)",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -2451,6 +2622,7 @@ def main(argv: list[str] | None = None) -> int:
         progress=progress,
         incidents=incidents,
         abusers=abusers,
+        journeys=args.journeys,
     )
     elapsed = time.perf_counter() - t0
     for name, rows in counts.items():

@@ -16,9 +16,11 @@ import pytest
 from lib import (
     costs,
     data,
+    drivers,
     funnel,
     gmv,
     overview,
+    paths,
     products,
     quality,
     repurchase,
@@ -73,6 +75,20 @@ METRICS: dict[str, Metric] = {
     "dropoff_behaviour": lambda s, p: funnel.dropoff_behaviour(s["events"], p),
     # issue 18: the bars and the exact median (DuckDB percentile_cont, Spark percentile) of the
     # main path's time to convert, and its trend by entry week
+    # issue 18: what goes with converting, and the paths through a visit and after the drop
+    "conversion_drivers": lambda s, p: (
+        drivers.conversion_drivers(
+            s["events"], p, products=s["products"], users=s.optional("users"), min_support=1
+        ).table
+    ),
+    "path_transitions": lambda s, p: paths.path_transitions(paths.session_paths(s["events"], p)),
+    "step_matrix": lambda s, p: paths.step_matrix(
+        paths.session_paths(s["events"], p, path_start_event="view_item", path_end_event="purchase")
+    ),
+    "paths_top": lambda s, p: paths.paths_top(
+        paths.session_paths(s["events"], p, session_timeout_minutes=10)
+    ),
+    "after_dropoff": lambda s, p: paths.after_dropoff(s["events"], p),
     "time_to_convert": lambda s, p: funnel.time_to_convert(s["events"], p)[0],
     "time_to_convert_summary": lambda s, p: funnel.time_to_convert(s["events"], p)[1],
     "funnel_trends_week": lambda s, p: funnel.funnel_trends(s["events"], p, interval="week"),

@@ -51,3 +51,8 @@ def test_only_the_latest_reaches_are_held() -> None:
     for window in range(1, funnel.KEPT_REACHES + 3):
         funnel.funnel_reach(events, PERIOD, STEPS, window)
     assert len(funnel._KEPT) == funnel.KEPT_REACHES
+
+
+def test_a_funnel_of_in_memory_tables_alone_runs_without_keeping() -> None:
+    events = ibis.memtable(_events(BASE))
+    assert funnel.funnel_table(events, PERIOD, STEPS, 7)["users"].tolist() == [1, 1]

@@ -61,9 +61,10 @@ def test_every_notebook_parameter_is_declared_once_and_the_runners_come_first() 
     # as many as the runner's range table (_NUMBER_RANGES) had before it moved here, and the
     # executive summary's two, the magic number's and the products' minimum counts (issue 15),
     # and the monitoring's four and the risk rules' eight (issue 17), and the after-sales
-    # window and refund SLA (issue 21), and the time-to-convert bins (issue 18)
+    # window and refund SLA (issue 21), and the time-to-convert bins, the drivers' support and
+    # false discovery rate, the path's steps and the session timeout (issue 18)
     bounded = [p for p in parameters.PARAMETERS.values() if p.bounds is not None]
-    assert len(bounded) == 65
+    assert len(bounded) == 69
 
 
 @pytest.mark.parametrize("param", parameters.PARAMETERS.values(), ids=lambda p: p.name)

@@ -278,6 +278,17 @@ def test_referential_integrity(db):
     assert scalar(db, unbought) == 0
 
 
+# Every order is the first begin_checkout of a session, at its order_time (a checkout detour
+# repeats begin_checkout in the session, issue 18): the rows of either side without the other.
+FIRST_CHECKOUTS_ARE_ORDERS = """
+    WITH c AS (SELECT user_id, min(event_time) AS t FROM events
+               WHERE event_name = 'begin_checkout' GROUP BY session_id, user_id),
+         c2 AS (SELECT user_id, t, count(*) AS n FROM c GROUP BY ALL),
+         o AS (SELECT user_id, order_time AS t, count(*) AS n FROM orders GROUP BY ALL)
+    SELECT count(*) FROM c2 FULL JOIN o USING (user_id, t) WHERE c2.n IS DISTINCT FROM o.n
+"""
+
+
 def test_purchase_events_match_paid_orders(db):
     # Same multiset of (user, time) on both sides: every purchase is one paid order.
     sql = """
@@ -288,8 +299,7 @@ def test_purchase_events_match_paid_orders(db):
         SELECT count(*) FROM p FULL JOIN o USING (user_id, t) WHERE p.n IS DISTINCT FROM o.n
     """
     assert scalar(db, sql) == 0
-    checkouts = "SELECT count(*) FROM events WHERE event_name = 'begin_checkout'"
-    assert scalar(db, checkouts) == scalar(db, "SELECT count(*) FROM orders")
+    assert scalar(db, FIRST_CHECKOUTS_ARE_ORDERS) == 0
 
 
 def test_event_values(db, sample):
@@ -763,8 +773,7 @@ def test_planted_data_keeps_the_invariants(known_truth):
         SELECT count(*) FROM p FULL JOIN o USING (user_id, t) WHERE p.n IS DISTINCT FROM o.n
     """
     assert scalar(con, sql) == 0
-    checkouts = "SELECT count(*) FROM events WHERE event_name = 'begin_checkout'"
-    assert scalar(con, checkouts) == scalar(con, "SELECT count(*) FROM orders")
+    assert scalar(con, FIRST_CHECKOUTS_ARE_ORDERS) == 0
     for table, key in (("orders", "order_id"), ("users", "user_id")):
         assert scalar(con, f"SELECT count(*) - count(DISTINCT {key}) FROM {table}") == 0
     sessions = """SELECT count(*) FROM (SELECT session_id FROM events GROUP BY 1
@@ -998,17 +1007,121 @@ DIGESTS_BEFORE_RETURNS: dict[str, str] = {
 }
 
 
-def test_returns_leave_every_other_table_as_it_was(tmp_path):
+@pytest.mark.parametrize("journeys", [False, True])
+def test_returns_leave_every_other_table_as_it_was(tmp_path, journeys):
+    # and so do the journeys (issue 18): without them the events are those of before, with
+    # them every other table is
     simulate.generate(
         tmp_path,
         seed=3,
         target_events=20_000,
         incidents=simulate.SAMPLE_INCIDENTS,
         abusers=simulate.SAMPLE_ABUSERS,
+        journeys=journeys,
     )
     digests = {
         name: table_digest(pq.read_table(tmp_path / f"{name}.parquet"))
         for name in CONTRACT
-        if name != "returns"
+        if name != "returns" and not (journeys and name == "events")
     }
-    assert digests == DIGESTS_BEFORE_RETURNS
+    expected = dict(DIGESTS_BEFORE_RETURNS)
+    if journeys:
+        del expected["events"]
+    assert digests == expected
+
+
+# ---------------------------------------------------- journeys: search and detour (issue 18)
+SESSIONS_WITH = """
+    SELECT session_id, bool_or(event_name = 'search') AS searched,
+           bool_or(event_name = 'view_item') AS viewed,
+           bool_or(event_name = 'add_to_cart') AS carted,
+           bool_or(event_name = 'begin_checkout') AS checked_out,
+           bool_or(event_name = 'view_cart') AS detoured,
+           bool_or(event_name = 'purchase') AS paid
+    FROM events GROUP BY 1
+"""
+
+
+def test_searching_sessions_add_to_cart_more(db):
+    share, carted_s, carted_n = db.execute(
+        f"""SELECT avg(searched::INT), avg(carted::INT) FILTER (WHERE searched),
+                   avg(carted::INT) FILTER (WHERE NOT searched)
+            FROM ({SESSIONS_WITH}) WHERE viewed"""
+    ).fetchone()
+    assert share == pytest.approx(simulate.SEARCH_SHARE, abs=0.01)
+    assert carted_s / carted_n == pytest.approx(simulate.SEARCH_CART_LIFT, abs=0.1)
+    # searches only in sessions with a view_item, before the first one, and without a SKU
+    misplaced = """
+        WITH s AS (SELECT session_id,
+                          min(event_time) FILTER (WHERE event_name = 'search') AS searched,
+                          min(event_time) FILTER (WHERE event_name = 'view_item') AS viewed,
+                          count(*) FILTER (WHERE event_name = 'search') AS searches
+                   FROM events GROUP BY 1)
+        SELECT count(*) FROM s WHERE searched IS NOT NULL
+            AND (viewed IS NULL OR searched >= viewed OR searches > 1)"""
+    assert scalar(db, misplaced) == 0
+    assert scalar(db, "SELECT count(sku_id) FROM events WHERE event_name = 'search'") == 0
+
+
+def test_checkout_detours_go_back_to_the_cart_and_pay_less(db):
+    share, paid_d, paid_n = db.execute(
+        f"""SELECT avg(detoured::INT), avg(paid::INT) FILTER (WHERE detoured),
+                   avg(paid::INT) FILTER (WHERE NOT detoured)
+            FROM ({SESSIONS_WITH}) WHERE checked_out"""
+    ).fetchone()
+    assert share == pytest.approx(simulate.CHECKOUT_DETOUR_SHARE, abs=0.01)
+    assert paid_d / paid_n == pytest.approx(simulate.CHECKOUT_DETOUR_PAY_MULT, abs=0.05)
+    # the loop: begin_checkout -> view_cart -> begin_checkout (-> purchase or the end)
+    steps = db.execute(
+        """SELECT prev, next, count(*) FROM (
+               SELECT event_name,
+                      lag(event_name) OVER (PARTITION BY session_id ORDER BY event_time) AS prev,
+                      lead(event_name) OVER (PARTITION BY session_id ORDER BY event_time) AS next
+               FROM events) WHERE event_name = 'view_cart' GROUP BY ALL"""
+    ).fetchall()
+    assert {(prev, nxt) for prev, nxt, _ in steps} <= {
+        ("begin_checkout", "begin_checkout"),
+        ("begin_checkout", None),  # its repeat fell after the window end
+    }
+    assert sum(n for prev, nxt, n in steps if nxt is None) <= 5
+    repeats = """SELECT count(*) - count(DISTINCT session_id) FROM events
+                 WHERE event_name = 'begin_checkout'"""
+    view_carts = "SELECT count(*) FROM events WHERE event_name = 'view_cart'"
+    assert 0 <= scalar(db, view_carts) - scalar(db, repeats) <= 5
+
+
+@pytest.fixture(scope="module")
+def journeys_on_off(tmp_path_factory) -> dict[bool, Path]:
+    base = tmp_path_factory.mktemp("journeys")
+    for on in (False, True):
+        simulate.generate(base / str(on), seed=5, target_events=150_000, journeys=on)
+    return {on: base / str(on) for on in (False, True)}
+
+
+def test_journeys_only_add_events(journeys_on_off):
+    off, on = journeys_on_off[False], journeys_on_off[True]
+    for name in CONTRACT:
+        if name != "events":
+            assert pq.read_table(on / f"{name}.parquet").equals(
+                pq.read_table(off / f"{name}.parquet")
+            ), name
+    plain = pq.read_table(off / "events.parquet")
+    events = pq.read_table(on / "events.parquet")
+    # drop the searches, view_carts and repeated checkouts: what is left is the plain walk,
+    # in the same file order
+    frame = events.select(["session_id", "event_name"]).to_pandas()
+    checkout = frame["event_name"] == "begin_checkout"
+    again = checkout & (frame[checkout].groupby("session_id").cumcount() > 0).reindex(
+        frame.index, fill_value=False
+    )
+    walk = ~frame["event_name"].isin(simulate.JOURNEY_EVENTS) & ~again
+    assert events.filter(pa.array(walk.to_numpy())).equals(plain)
+    assert (~walk).sum() > 0
+    # the data contract lists the journeys' event names
+    assert set(simulate.JOURNEY_EVENTS) <= set(data.EVENT_NAMES)
+
+
+def test_cli_switches_journeys_off(tmp_path):
+    assert simulate.main(["--out", str(tmp_path), "--events", "20000", "--no-journeys"]) == 0
+    names = pq.read_table(tmp_path / "events.parquet", columns=["event_name"]).column(0)
+    assert not set(names.to_pylist()) & set(simulate.JOURNEY_EVENTS)

@@ -172,7 +172,7 @@ def test_convert_writes_a_parquet_source(csv_path: Path, tmp_path: Path) -> None
 
 # ------------------------------------------------------------------ the runner on this file
 
-EVENT_NOTEBOOKS = ("overview", "traffic", "conversion", "retention", "monitoring")
+EVENT_NOTEBOOKS = ("overview", "traffic", "conversion", "retention", "monitoring", "journeys")
 # Tables of the sections that need orders (money, paid orders): never written, not even empty.
 ORDER_TABLES = (
     "gmv_daily",
