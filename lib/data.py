@@ -45,6 +45,7 @@ from urllib.parse import unquote, urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -499,7 +500,7 @@ class Source:
             if name == "events" and self.dedupe_events:
                 table = dedupe(table, CONTRACT["events"])
             if name == "events":
-                _EVENTS_OF[table.op()] = self  # so user_days(events, …) finds its store
+                _EVENTS_OF[_table_key(table)] = self  # so user_days(events, …) finds its store
             self._normalised[name] = table
         return self._normalised[name]
 
@@ -1349,8 +1350,17 @@ def user_days(events: ir.Table, period: Period) -> ir.Table:
     once per run and zone and read back, it replaces a grouping of the events per section (at
     100M events 8 s each; the stored table has a few million rows).
     """
-    source = _EVENTS_OF.get(events.op())
+    source = _EVENTS_OF.get(_table_key(events))
     return user_days_of(events, period) if source is None else source.user_days(period)
+
+
+def _table_key(table: ir.Table) -> tuple[tuple[int, ...], ops.Node]:
+    """A table's expression with the connections it reads: Ibis calls two tables of one name
+    and schema equal even on two connections (two shops open in one notebook), and each must
+    find its own source. A source holds its connection, so an ``id`` is not reused while the
+    source is registered."""
+    backends, _ = table._find_backends()
+    return tuple(sorted(id(backend) for backend in backends)), table.op()
 
 
 def cache_folder() -> Path | None:

@@ -431,6 +431,64 @@ _DECLARED = [
         Bounds(0),  # monitoring.large_effect: 0 keeps every significant day
     ),
     Param("worst_categories", int, 3, "categories flagged as the worst converters", COUNT),
+    # customers (lib/baskets.py)
+    Param(
+        "basket_max_items",
+        int,
+        20,
+        "paid orders with more distinct SKUs than this are left out of the baskets (and counted)",
+        Bounds(2, 1000),  # baskets: below 2 no pair; each order self-joins to n(n−1)/2 pairs
+    ),
+    Param(
+        "basket_min_pair_orders",
+        int,
+        5,
+        "a pair of SKUs or categories is listed when at least this many baskets hold both",
+        COUNT,  # baskets.basket_pairs: a lift on 1-2 baskets is noise
+    ),
+    Param(
+        "recommend_n",
+        int,
+        5,
+        "companions listed for each top SKU in bought_together.csv",
+        Bounds(1, 50),  # baskets.bought_together
+    ),
+    Param(
+        "cross_sell_days",
+        int,
+        90,
+        "first-time buyers' next orders count within this many days of their first",
+        DAYS,  # baskets.cross_sell_matrix
+    ),
+    # customers (lib/clv.py)
+    Param(
+        "clv_time_unit",
+        str,
+        "week",
+        "lifetime value: recency, T and the BG/NBD alpha in this unit (day or week)",
+        choices=("day", "week"),  # clv.TIME_UNITS
+    ),
+    Param(
+        "clv_horizon_days",
+        int,
+        90,
+        "lifetime value: expected purchases and value over these days after end",
+        DAYS,  # clv.customer_value
+    ),
+    Param(
+        "clv_discount_rate",
+        float,
+        0.01,
+        "lifetime value: monthly discount rate (0.01 = 1 % a month; a month is 30 days)",
+        Bounds(0, 1, open_high=True),  # clv.discounted_purchases
+    ),
+    Param(
+        "holdout_days",
+        int,
+        90,
+        "lifetime value check: fit on the orders up to end minus these days, predict these days",
+        DAYS,  # clv.validation
+    ),
     # retention
     Param(
         "max_day",
@@ -1049,6 +1107,22 @@ _CATALOGUE = [
             "dropoff_step",
         ),
         ("events",),
+    ),
+    # customers: orders alone give lifetime value; baskets and cross-sell need the lines
+    NotebookSpec(
+        "customers",
+        (
+            "currency",
+            "basket_max_items",
+            "basket_min_pair_orders",
+            "recommend_n",
+            "cross_sell_days",
+            "clv_time_unit",
+            "clv_horizon_days",
+            "clv_discount_rate",
+            "holdout_days",
+        ),
+        ("orders", "order_items"),
     ),
 ]
 

@@ -2723,3 +2723,30 @@ def cross_sell_heatmap(matrix: pd.DataFrame, title: str) -> Chart:
     return _finish(
         fig, ax, title, "category bought next", "first order's category (first-time buyers)", note
     )
+
+
+@_chart
+def segment_portrait_chart(table: pd.DataFrame, title: str) -> Chart:
+    """:func:`lib.portrait.segment_portraits` as bars side by side per segment: its share of the
+    users, of the GMV and of the expected value [%] (the last left out when no segment has one,
+    a source without CLV), in the table's order (GMV descending), each segment's users (n) in its
+    label. Beyond :data:`TOP_N` segments, those with the largest user share. Not drawn without
+    users, for one segment, or shares identical for every segment."""
+    if table.empty or not table["users"].sum():
+        return _no_data(title)
+    series = [("share", "users"), ("gmv_share", "GMV"), ("expected_value_share", "expected value")]
+    shown = [(column, label) for column, label in series if table[column].notna().any()]
+    columns, labels = [c for c, _ in shown], [label for _, label in shown]
+    named = [
+        f"{name} (n = {int(n):,})" for name, n in zip(table["segment"], table["users"], strict=True)
+    ]
+    return grouped_bars(
+        table.assign(segment=named, **{c: table[c].fillna(0.0) for c in columns}),
+        "segment",
+        columns,
+        labels,
+        title,
+        "segment",
+        "share of the total [%]",
+        percent=True,
+    )

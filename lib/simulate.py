@@ -98,9 +98,20 @@ places the order. Both are drawn after the walk, given its outcome (:func:`_mark
 random stream of their own, and only add events: every other table is the same with or without
 them (``journeys``, on for every data set).
 
+Known truth (issue 19): products bought together. :data:`BOUGHT_TOGETHER_PAIRS` pairs (A, B) of
+SKUs, A the most popular SKU of an anchor category and B of a complementary one
+(:data:`BOUGHT_TOGETHER_CATEGORIES`, :func:`bought_together_pairs`): each order line of A adds a
+line of B with probability :data:`BOUGHT_TOGETHER_RATE` (unless B is in the order), carted with
+A (an ``add_to_cart`` at the same instant). The lines, their quantities, prices and reviews are
+drawn from a random stream of their own, and an order's cancellation and refund chances still
+come from the shopper's own lines, so no walk draw moves: the orders' ids, times and statuses,
+the other lines and events stay; amounts, coupons, units (stock, purchase orders, shipments,
+costs) and the returns follow the larger baskets (``bought_together``, on for every data set;
+off, the data are what they were before).
+
 CLI: ``python -m lib.simulate --out data/sample [--seed 42] [--events 10_000_000]
 [--incidents/--no-incidents] [--incident purchase,2025-10-20,2025-10-24,0.4]
-[--abusers/--no-abusers] [--journeys/--no-journeys]``.
+[--abusers/--no-abusers] [--journeys/--no-journeys] [--bought-together/--no-bought-together]``.
 """
 
 from __future__ import annotations
@@ -123,6 +134,9 @@ from lib import data
 
 __all__ = [
     "Abusers",
+    "BOUGHT_TOGETHER_CATEGORIES",
+    "BOUGHT_TOGETHER_PAIRS",
+    "BOUGHT_TOGETHER_RATE",
     "CHECKOUT_DETOUR_PAY_MULT",
     "CHECKOUT_DETOUR_SHARE",
     "END_LOCAL",
@@ -137,6 +151,7 @@ __all__ = [
     "SEARCH_SHARE",
     "START_LOCAL",
     "TZ",
+    "bought_together_pairs",
     "generate",
     "main",
     "planted_users",
@@ -555,6 +570,65 @@ SEARCH_CART_LIFT = 1.8
 # CHECKOUT_DETOUR_PAY_MULT times that of the others. The first begin_checkout places the order.
 CHECKOUT_DETOUR_SHARE = 0.2
 CHECKOUT_DETOUR_PAY_MULT = 0.7
+
+
+# --------------------------------------------------------------------------------------
+# Known truth: products bought together (issue 19)
+# --------------------------------------------------------------------------------------
+# BOUGHT_TOGETHER_PAIRS pairs (A, B) of SKUs: a placed order holding a line of A also gets a
+# line of B with probability BOUGHT_TOGETHER_RATE (unless B is in it already), and the
+# session an ``add_to_cart`` of B at the instant of A's (the shop's "buy both" button). A is the
+# most popular SKU (catalogue rank 1) of the anchor category, B the most popular SKU of the
+# companion category that is neither an anchor nor an earlier companion; every SKU is in one
+# pair at most, and only the order's own lines draw a companion (no chains A -> B -> C).
+BOUGHT_TOGETHER_PAIRS = 8
+BOUGHT_TOGETHER_RATE = 0.35
+BOUGHT_TOGETHER_CATEGORIES = (  # (anchor, companion), the first BOUGHT_TOGETHER_PAIRS are used
+    ("snacks", "beverages"),  # potato chips with a drink
+    ("womens_apparel", "shoes"),
+    ("beauty", "skincare"),  # foundation with a cleanser
+    ("fresh_food", "kitchen"),  # a steak with a pan
+    ("mother_baby", "toys"),
+    ("mens_apparel", "shoes"),
+    ("shoes", "sports"),  # running shoes with a yoga mat or a fitness tracker
+    ("skincare", "beauty"),
+)
+
+
+def _bought_together(cat: Catalog, n_pairs: int = BOUGHT_TOGETHER_PAIRS) -> np.ndarray:
+    """``(n_pairs, 2)`` catalogue indices of the planted pairs (A, B), in
+    :data:`BOUGHT_TOGETHER_CATEGORIES` order (see there)."""
+    if not 0 <= n_pairs <= len(BOUGHT_TOGETHER_CATEGORIES):
+        raise ValueError(f"n_pairs={n_pairs} must be 0..{len(BOUGHT_TOGETHER_CATEGORIES)}")
+    weight = np.diff(np.concatenate([[0.0], cat.cum_w]))
+    chosen = BOUGHT_TOGETHER_CATEGORIES[:n_pairs]
+
+    def most_popular(category: str, taken: set[int]) -> int:
+        idx = np.flatnonzero(cat.cat == CAT_NAMES.index(category))
+        idx = idx[~np.isin(idx, list(taken))]
+        return int(idx[np.argmax(weight[idx])])  # first of equal weights: smallest id
+
+    anchors = [most_popular(a, set()) for a, _ in chosen]
+    taken = set(anchors)
+    pairs = []
+    for a, (_, companion) in zip(anchors, chosen, strict=True):
+        b = most_popular(companion, taken)
+        taken.add(b)
+        pairs.append((a, b))
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def bought_together_pairs(
+    seed: int = 42, target_events: int | None = None, n_pairs: int = BOUGHT_TOGETHER_PAIRS
+) -> list[tuple[str, str]]:
+    """The planted ``(sku_a, sku_b)`` pairs of the data set ``generate(seed=seed,
+    target_events=target_events)`` (the catalogue depends on both): an order with A gets B
+    with probability :data:`BOUGHT_TOGETHER_RATE`."""
+    _, n_skus = _shop_size(target_events)
+    s_cat = np.random.SeedSequence(seed).spawn(4)[0]
+    cat = _make_catalog(n_skus, np.random.default_rng(s_cat))
+    ids = cat.sku_ids.to_pylist()
+    return [(ids[a], ids[b]) for a, b in _bought_together(cat, n_pairs)]
 
 
 def _marked(outcome: np.ndarray, share: float, ratio: float, u: np.ndarray) -> np.ndarray:
@@ -1229,6 +1303,7 @@ class _Planted:
         self.next_order = PLANTED_ORDER_BASE
         self.rng_ship = np.random.default_rng([seed, 5])
         self.rng_journey = np.random.default_rng([seed, 18, 1])
+        self.rng_together = np.random.default_rng([seed, 19, 1])
 
     def simulate_day(self, sim: _Simulator, d: int) -> int:
         """Simulate the planted sessions of day ``d``; returns the events written so far."""
@@ -1248,7 +1323,7 @@ class _Planted:
         try:
             ev = sim._simulate(
                 d, s, np.random.default_rng([self.seed, 4, d]), self.plan.take(idx),
-                self.rng_journey,
+                self.rng_journey, self.rng_together,
             )  # fmt: skip
             self.next_order = sim.next_order
         finally:
@@ -1269,6 +1344,7 @@ class _Simulator:
         incidents: Sequence[Incident] = (),
         abusers: Abusers = NO_ABUSERS,
         journeys: bool = True,
+        bought_together: bool = True,
     ) -> None:
         root = np.random.SeedSequence(seed)
         s_cat, s_users, s_days, s_misc = root.spawn(4)
@@ -1284,12 +1360,18 @@ class _Simulator:
         # only added as events: no other draw, and no other table, moves.
         self.journeys = journeys
         self.rng_journey = np.random.default_rng([seed, 18])
+        # And the products bought together (issue 19): their extra lines, and everything drawn
+        # for those lines (quantity, markdown, reviews), come from a stream of their own.
+        self.rng_together = np.random.default_rng([seed, 19])
         # Order numbers the model would refund after the window end (status still ``paid``):
         # their buyers have asked already, so they are the requests still open at the end.
         self.refund_after_end: list[np.ndarray] = []
         self.cal = _calendar()
         self.cat = _make_catalog(n_skus, np.random.default_rng(s_cat))
         self.users = _make_users(n_users, self.cal, np.random.default_rng(s_users))
+        pairs = _bought_together(self.cat) if bought_together else np.zeros((0, 2), np.int64)
+        self.companion = np.full(n_skus + 1, -1, dtype=np.int64)  # B of each A, else -1
+        self.companion[pairs[:, 0]] = pairs[:, 1]
         self.scale = n_users / SAMPLE_USERS
         self.out = out
         self.rows, self.level = rows, level
@@ -1394,12 +1476,14 @@ class _Simulator:
         rng: np.random.Generator,
         plan: _Plan | None = None,
         rng_journey: np.random.Generator | None = None,
+        rng_together: np.random.Generator | None = None,
     ) -> dict[str, np.ndarray]:
         """Events of a slice of sessions (orders, items, reviews and shipments are written).
 
         ``plan`` overrides the behaviour of planted sessions; every random draw is made as
         without it, so the overrides only replace outcomes. ``rng_journey`` (default the
-        simulator's) draws the journeys' extra events, :meth:`_journeys`.
+        simulator's) draws the journeys' extra events, :meth:`_journeys`; ``rng_together``
+        (likewise) the lines of products bought together, :meth:`_together_lines`.
         """
         cal, cat, users = self.cal, self.cat, self.users
         n = len(s)
@@ -1641,6 +1725,22 @@ class _Simulator:
         unit_price = np.round(
             np.maximum(cat.price[l_sku] * cal.price[d] * markdown, cat.cost[l_sku] * 1.03), 2
         )
+        # Products bought together (issue 19): companion lines from a stream of their own, then
+        # all lines by order and SKU (as without them: the walk's lines keep their order).
+        rng_together = rng_together or self.rng_together
+        x_order, x_anchor, x_sku, x_qty, x_price = self._together_lines(
+            d, l_order, l_sku, rng_together
+        )
+        extra = np.zeros(len(l_order) + len(x_order), dtype=bool)
+        if len(x_order):
+            l_order = np.concatenate([l_order, x_order])
+            l_sku = np.concatenate([l_sku, x_sku])
+            qty = np.concatenate([qty, x_qty])
+            unit_price = np.concatenate([unit_price, x_price])
+            extra[-len(x_order) :] = True
+            by_line = np.lexsort((l_sku, l_order))
+            l_order, l_sku, qty = l_order[by_line], l_sku[by_line], qty[by_line]
+            unit_price, extra = unit_price[by_line], extra[by_line]
         subtotal = np.bincount(l_order, weights=qty * unit_price, minlength=n_o)
 
         o_user = s.user[co_s]
@@ -1664,10 +1764,13 @@ class _Simulator:
 
         # After payment: cancellations within hours, refunds days later (bad SKUs and
         # apparel/shoes more); neither is visible if it would happen after the window end.
+        # The chances come from the lines the shopper picked (a companion line shares its
+        # order's fate): so the walk's outcomes, and the draws that follow them, do not move.
+        walk_order, walk_sku = l_order[~extra], l_sku[~extra]
         min_q = np.ones(n_o)
-        np.minimum.at(min_q, l_order, cat.quality[l_sku])
+        np.minimum.at(min_q, walk_order, cat.quality[walk_sku])
         max_refund = np.zeros(n_o)
-        np.maximum.at(max_refund, l_order, CAT_REFUND[cat.cat[l_sku]])
+        np.maximum.at(max_refund, walk_order, CAT_REFUND[cat.cat[walk_sku]])
         p_ref = 0.045 * max_refund * (1 + 3.0 * (1 - min_q))
         rr = rng.random(n_o)
         ref_at = pay_time[co_s] + (2 + rng.gamma(2.0, 3.0, n_o)) * US_PER_DAY
@@ -1690,15 +1793,25 @@ class _Simulator:
         delivered = (status == ST_PAID) | (status == ST_REFUNDED)
         l_status = status[l_order]
         p_rev = np.where(l_status == ST_REFUNDED, 0.5, 0.3) * delivered[l_order]
-        rv = np.flatnonzero(rng.random(len(l_order)) < p_rev)
-        rv_time = (
-            pay_time[co_s][l_order[rv]]
-            + ((3 + rng.gamma(2.0, 2.5, len(rv))) * US_PER_DAY).astype(np.int64) // 1000 * 1000
-        )
-        mu = 1.6 + 3.2 * cat.quality[l_sku[rv]] - 1.2 * (l_status[rv] == ST_REFUNDED)
-        rating = np.clip(np.round(rng.normal(mu, 0.8)), 1, 5).astype(np.int64)
-        ok = rv_time < END_US
-        rv, rv_time, rating = rv[ok], rv_time[ok], rating[ok]
+
+        def review(lines: np.ndarray, r: np.random.Generator) -> tuple[np.ndarray, ...]:
+            rv = lines[r.random(len(lines)) < p_rev[lines]]
+            rv_time = (
+                pay_time[co_s][l_order[rv]]
+                + ((3 + r.gamma(2.0, 2.5, len(rv))) * US_PER_DAY).astype(np.int64) // 1000 * 1000
+            )
+            mu = 1.6 + 3.2 * cat.quality[l_sku[rv]] - 1.2 * (l_status[rv] == ST_REFUNDED)
+            rating = np.clip(np.round(r.normal(mu, 0.8)), 1, 5).astype(np.int64)
+            ok = rv_time < END_US
+            return rv[ok], rv_time[ok], rating[ok]
+
+        # the walk's lines draw from the walk's stream as before, companion lines from theirs
+        rv, rv_time, rating = review(np.flatnonzero(~extra), rng)
+        if extra.any():
+            more = review(np.flatnonzero(extra), rng_together)
+            rv, rv_time, rating = (
+                np.concatenate(pair) for pair in zip((rv, rv_time, rating), more, strict=True)
+            )
 
         # ---- aggregates for marketing_spend and costs ----
         np.add.at(self.sessions_dc[d], s.channel[s.channel >= 0], 1)
@@ -1798,6 +1911,24 @@ class _Simulator:
             ev_sku = np.concatenate([ev_sku, none])
             ev_slot = np.concatenate([ev_slot, none])
             ev_coupon = np.concatenate([ev_coupon, none])
+        if len(x_order):
+            # the companion is added to the cart with the anchor, at the same instant
+            k = len(cat.price) + 1
+            carted = np.flatnonzero(ev_name == E["add_to_cart"])
+            key = ev_sess[carted] * k + ev_sku[carted]
+            first = carted[np.lexsort((ev_time[carted], key))]
+            key = ev_sess[first] * k + ev_sku[first]
+            x_sess = co_s[x_order]
+            pos = np.searchsorted(key, x_sess * k + x_anchor)
+            assert (key[pos] == x_sess * k + x_anchor).all()  # every line was carted
+            at = first[pos]
+            none = np.full(len(x_sess), -1, dtype=np.int32)
+            ev_sess = np.concatenate([ev_sess, x_sess])
+            ev_time = np.concatenate([ev_time, ev_time[at]])
+            ev_name = np.concatenate([ev_name, np.full(len(x_sess), E["add_to_cart"], np.int8)])
+            ev_sku = np.concatenate([ev_sku, x_sku.astype(np.int32)])
+            ev_slot = np.concatenate([ev_slot, none])
+            ev_coupon = np.concatenate([ev_coupon, none])
         return {
             "time": ev_time,
             "user": s.user[ev_sess],
@@ -1809,6 +1940,32 @@ class _Simulator:
             "platform": s.platform[ev_sess],
             "coupon": ev_coupon,
         }
+
+    # ---- products bought together (issue 19) -------------------------------------------
+    def _together_lines(
+        self, d: int, l_order: np.ndarray, l_sku: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, ...]:
+        """``(order, anchor, sku, quantity, unit_price)`` of the companion lines the orders'
+        lines ``(l_order, l_sku)`` of day ``d`` draw: each line of an anchor A adds its
+        companion B with probability :data:`BOUGHT_TOGETHER_RATE`, unless B is in the order."""
+        cat = self.cat
+        partner = self.companion[l_sku]
+        anchor = np.flatnonzero(partner >= 0)
+        if len(anchor) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, empty, np.zeros(0)
+        take = anchor[rng.random(len(anchor)) < BOUGHT_TOGETHER_RATE]
+        k = len(cat.price) + 1
+        x_order, x_anchor, x_sku = l_order[take], l_sku[take], partner[take]
+        new = ~np.isin(x_order * k + x_sku, l_order * k + l_sku)
+        x_order, x_anchor, x_sku = x_order[new], x_anchor[new], x_sku[new]
+        # as the walk's lines: the category's quantity, a markdown, never below cost
+        qty = 1 + rng.poisson(CAT_QTY[cat.cat[x_sku]])
+        markdown = rng.choice([1.0, 0.95, 0.9, 0.8], len(x_sku), p=[0.7, 0.15, 0.1, 0.05])
+        price = np.round(
+            np.maximum(cat.price[x_sku] * self.cal.price[d] * markdown, cat.cost[x_sku] * 1.03), 2
+        )
+        return x_order, x_anchor, x_sku, qty.astype(np.int64), price
 
     # ---- the journeys' search and checkout detour (issue 18) ---------------------------
     def _journeys(
@@ -2522,6 +2679,7 @@ def generate(
     incidents: Sequence[Incident] | None = None,
     abusers: Abusers | None = None,
     journeys: bool = True,
+    bought_together: bool = True,
 ) -> dict[str, int]:
     """Simulate the shop and write one Parquet file per table into ``out_dir``.
 
@@ -2532,7 +2690,9 @@ def generate(
     set's default, :data:`SAMPLE_INCIDENTS` and :data:`SAMPLE_ABUSERS` for the sample, none
     with ``target_events``; ``()`` and :data:`NO_ABUSERS` switch them off). ``journeys`` adds
     the searches and checkout detours (issue 18; on for every data set, off changes the events
-    only). Returns the row count of every table.
+    only). ``bought_together`` plants the pairs of products bought together (issue 19,
+    :func:`bought_together_pairs`; on for every data set, off leaves the data as before them).
+    Returns the row count of every table.
     """
     n_users, n_skus = _shop_size(target_events)
     sample = target_events is None
@@ -2544,7 +2704,16 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     level = 9 if n_users <= 4 * SAMPLE_USERS else 3  # small data: size matters, big: speed
     sim = _Simulator(
-        out, seed, n_users, n_skus, row_group_rows, level, incidents, abusers, journeys
+        out,
+        seed,
+        n_users,
+        n_skus,
+        row_group_rows,
+        level,
+        incidents,
+        abusers,
+        journeys,
+        bought_together,
     )
     return sim.run(progress)
 
@@ -2599,6 +2768,12 @@ def main(argv: list[str] | None = None) -> int:
         help="add on-site searches and checkout detours (issue 18; default: on)",
     )
     parser.add_argument(
+        "--bought-together",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="plant pairs of products bought together (issue 19; default: on)",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -2623,6 +2798,7 @@ def main(argv: list[str] | None = None) -> int:
         incidents=incidents,
         abusers=abusers,
         journeys=args.journeys,
+        bought_together=args.bought_together,
     )
     elapsed = time.perf_counter() - t0
     for name, rows in counts.items():

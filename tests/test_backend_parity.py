@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from lib import (
+    baskets,
+    clv,
     costs,
     data,
     drivers,
@@ -75,6 +77,26 @@ METRICS: dict[str, Metric] = {
     "dropoff_behaviour": lambda s, p: funnel.dropoff_behaviour(s["events"], p),
     # issue 18: the bars and the exact median (DuckDB percentile_cont, Spark percentile) of the
     # main path's time to convert, and its trend by entry week
+    # issue 19: each customer's purchase days (the models' input) and the holdout check
+    "clv_summary": lambda s, p: clv.customer_summary(s["orders"], p),
+    "clv_validation": lambda s, p: clv.validation(s["orders"], p, holdout_days=3),
+    # issue 19: baskets, companions and cross-sell
+    "basket_summary": lambda s, p: baskets.basket_summary(s["orders"], s["order_items"], p),
+    "basket_pairs": lambda s, p: baskets.basket_pairs(
+        s["orders"], s["order_items"], p, min_pair_orders=1
+    ),
+    "basket_category_pairs": lambda s, p: baskets.basket_category_pairs(
+        s["orders"], s["order_items"], s["products"], p, min_pair_orders=1
+    ),
+    "bought_together": lambda s, p: baskets.bought_together(
+        s["orders"], s["order_items"], p, s["products"], top_skus=1000, min_pair_orders=1
+    ),
+    "cross_sell_matrix": lambda s, p: baskets.cross_sell_matrix(
+        s["orders"], s["order_items"], s["products"], p
+    ),
+    "cross_sell_buyers": lambda s, p: baskets.cross_sell_buyers(
+        s["orders"], s["order_items"], s["products"], p
+    ),
     # issue 18: what goes with converting, and the paths through a visit and after the drop
     "conversion_drivers": lambda s, p: (
         drivers.conversion_drivers(

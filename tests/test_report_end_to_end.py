@@ -101,6 +101,7 @@ def test_run_writes_report_and_figures(known_run):
         "06_supply_chain.ipynb",
         "07_monitoring.ipynb",
         "08_journeys.ipynb",
+        "09_customers.ipynb",
     }
 
 

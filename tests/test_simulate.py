@@ -1010,7 +1010,8 @@ DIGESTS_BEFORE_RETURNS: dict[str, str] = {
 @pytest.mark.parametrize("journeys", [False, True])
 def test_returns_leave_every_other_table_as_it_was(tmp_path, journeys):
     # and so do the journeys (issue 18): without them the events are those of before, with
-    # them every other table is
+    # them every other table is; and without the products bought together (issue 19) nothing
+    # moves either
     simulate.generate(
         tmp_path,
         seed=3,
@@ -1018,6 +1019,7 @@ def test_returns_leave_every_other_table_as_it_was(tmp_path, journeys):
         incidents=simulate.SAMPLE_INCIDENTS,
         abusers=simulate.SAMPLE_ABUSERS,
         journeys=journeys,
+        bought_together=False,
     )
     digests = {
         name: table_digest(pq.read_table(tmp_path / f"{name}.parquet"))
@@ -1125,3 +1127,160 @@ def test_cli_switches_journeys_off(tmp_path):
     assert simulate.main(["--out", str(tmp_path), "--events", "20000", "--no-journeys"]) == 0
     names = pq.read_table(tmp_path / "events.parquet", columns=["event_name"]).column(0)
     assert not set(names.to_pylist()) & set(simulate.JOURNEY_EVENTS)
+
+
+# ------------------------------------------------------ products bought together (issue 19)
+def together_rates(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dict:
+    """Per planted pair (and None: all of them): ``(orders with A, of which with B)``."""
+    values = ", ".join(f"('{a}', '{b}')" for a, b in pairs)
+    rows = con.execute(f"""
+        WITH p(sku_a, sku_b) AS (VALUES {values})
+        SELECT p.sku_a, count(*), count(b.order_id)
+        FROM order_items a JOIN p ON a.sku_id = p.sku_a
+        LEFT JOIN order_items b ON b.order_id = a.order_id AND b.sku_id = p.sku_b
+        GROUP BY ROLLUP (1)""").fetchall()
+    return {sku: (n, with_b) for sku, n, with_b in rows}
+
+
+def test_bought_together_pairs_are_popular_skus_of_complementary_categories(sample):
+    pairs = simulate.bought_together_pairs()
+    assert pairs == simulate.bought_together_pairs(seed=42)  # deterministic
+    assert len(pairs) == simulate.BOUGHT_TOGETHER_PAIRS
+    skus = [sku for pair in pairs for sku in pair]
+    assert len(set(skus)) == len(skus)  # a SKU is in one pair at most: no chains
+    category = dict(
+        zip(
+            sample["products"].column("sku_id").to_pylist(),
+            sample["products"].column("category").to_pylist(),
+            strict=True,
+        )
+    )
+    expected = simulate.BOUGHT_TOGETHER_CATEGORIES[: simulate.BOUGHT_TOGETHER_PAIRS]
+    assert [(category[a], category[b]) for a, b in pairs] == list(expected)
+    # the anchors sell: each is in the top 3 of its category by order lines in the sample
+    lines = pa.TableGroupBy(sample["order_items"], "sku_id").aggregate([("order_id", "count")])
+    sold = dict(zip(lines["sku_id"].to_pylist(), lines["order_id_count"].to_pylist(), strict=True))
+    for a, _ in pairs:
+        rivals = sorted((n for s, n in sold.items() if category[s] == category[a]), reverse=True)
+        assert sold[a] >= rivals[min(2, len(rivals) - 1)], a
+    # fewer pairs: the first anchors (companions may differ: fewer SKUs are taken)
+    assert [a for a, _ in simulate.bought_together_pairs(n_pairs=3)] == [a for a, _ in pairs[:3]]
+    with pytest.raises(ValueError):
+        simulate.bought_together_pairs(n_pairs=len(simulate.BOUGHT_TOGETHER_CATEGORIES) + 1)
+
+
+def test_orders_with_a_get_b_at_the_planted_rate(db, known_truth):
+    rate = simulate.BOUGHT_TOGETHER_RATE
+    # the sample: every pair, and all of them at once
+    got = together_rates(db, simulate.bought_together_pairs())
+    n, with_b = got[None]
+    assert n >= 500 and with_b / n == pytest.approx(rate, abs=0.05), got
+    assert all(b / a == pytest.approx(rate, abs=0.2) for a, b in got.values()), got
+    # a small shop (seed 11, 300,000 events), with and without the planted abusers
+    pairs = simulate.bought_together_pairs(11, KNOWN_TRUTH_EVENTS)
+    for name, con in known_truth.items():
+        n, with_b = together_rates(con, pairs)[None]
+        assert n >= 150 and with_b / n == pytest.approx(rate, abs=0.08), (name, n, with_b)
+
+
+def test_companion_lines_are_carted_with_their_anchor(db):
+    # every line of an order was added to the cart in the order's session (its checkout is the
+    # order_time), and a companion B at the very instant of its anchor A
+    session_of = """
+        SELECT o.order_id, e.session_id FROM orders o JOIN events e
+            ON e.user_id = o.user_id AND e.event_time = o.order_time
+           AND e.event_name = 'begin_checkout'"""
+    uncarted = f"""
+        WITH s AS ({session_of})
+        SELECT count(*) FROM order_items i JOIN s USING (order_id) WHERE NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.session_id = s.session_id
+               AND e.event_name = 'add_to_cart' AND e.sku_id = i.sku_id)"""
+    assert scalar(db, uncarted) == 0
+    pairs = simulate.bought_together_pairs()
+    values = ", ".join(f"('{a}', '{b}')" for a, b in pairs)
+    apart = f"""
+        WITH p(sku_a, sku_b) AS (VALUES {values}), s AS ({session_of}),
+             c AS (SELECT session_id, sku_id, event_time FROM events
+                   WHERE event_name = 'add_to_cart')
+        SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+            SELECT 1 FROM c ca JOIN c cb USING (session_id, event_time)
+            WHERE ca.session_id = s.session_id AND ca.sku_id = p.sku_a
+              AND cb.sku_id = p.sku_b))
+        FROM order_items a JOIN p ON a.sku_id = p.sku_a
+        JOIN order_items b ON b.order_id = a.order_id AND b.sku_id = p.sku_b
+        JOIN s ON s.order_id = a.order_id"""
+    both, not_together = db.execute(apart).fetchone()
+    # orders with both where B was the shopper's own pick may have it carted at another time
+    assert both >= 300 and not_together <= 0.1 * both, (both, not_together)
+
+
+@pytest.fixture(scope="module")
+def together_on_off(tmp_path_factory) -> dict[bool, Path]:
+    base = tmp_path_factory.mktemp("together")
+    for on in (False, True):
+        simulate.generate(base / str(on), seed=5, target_events=150_000, bought_together=on)
+    return {on: base / str(on) for on in (False, True)}
+
+
+def test_bought_together_only_adds_lines_and_their_cart_events(together_on_off):
+    off, on = together_on_off[False], together_on_off[True]
+    read = {
+        (name, flag): pq.read_table(path / f"{name}.parquet")
+        for name in CONTRACT
+        for flag, path in ((False, off), (True, on))
+    }
+    for name in ("products", "users"):
+        assert read[(name, True)].equals(read[(name, False)]), name
+    con = duckdb.connect()
+    for (name, flag), table in read.items():
+        con.register(f"{name}_{'on' if flag else 'off'}", table)
+    added_lines = scalar(con, "SELECT count(*) FROM order_items_on") - scalar(
+        con, "SELECT count(*) FROM order_items_off"
+    )
+    assert added_lines > 0
+    # the walk's lines, orders' statuses and times, and events stay; companions are added
+    kept = {
+        "order_items": "SELECT * FROM order_items_off EXCEPT ALL SELECT * FROM order_items_on",
+        "events": "SELECT * FROM events_off EXCEPT ALL SELECT * FROM events_on",
+        "orders": """SELECT order_id, user_id, order_time, paid_time, status, channel
+                     FROM orders_off EXCEPT ALL SELECT order_id, user_id, order_time, paid_time,
+                     status, channel FROM orders_on""",
+        "reviews": "SELECT * FROM reviews_off EXCEPT ALL SELECT * FROM reviews_on",
+    }
+    for name, sql in kept.items():
+        assert scalar(con, f"SELECT count(*) FROM ({sql})") == 0, name
+    added_events = con.execute(
+        "SELECT event_name, count(*) FROM (SELECT * FROM events_on EXCEPT ALL "
+        "SELECT * FROM events_off) GROUP BY 1"
+    ).fetchall()
+    assert added_events == [("add_to_cart", added_lines)]
+    pairs = simulate.bought_together_pairs(5, 150_000)
+    companions = "(" + ", ".join(f"'{b}'" for _, b in pairs) + ")"
+    new_lines = """SELECT * FROM order_items_on EXCEPT ALL SELECT * FROM order_items_off"""
+    assert scalar(con, f"SELECT count(*) FROM ({new_lines}) WHERE sku_id NOT IN {companions}") == 0
+    # and the amounts follow the lines: paid = lines - discount, coupons only above threshold
+    mismatch = """
+        SELECT count(*) FROM orders_on o
+        JOIN (SELECT order_id, sum(quantity * unit_price) AS gross
+              FROM order_items_on GROUP BY order_id) i USING (order_id)
+        WHERE abs(o.paid_amount - (i.gross - o.discount_amount)) > 0.011
+           OR (o.coupon_id IS NULL) <> (o.discount_amount = 0) OR o.paid_amount < 0"""
+    assert scalar(con, mismatch) == 0
+    for flag in ("on", "off"):
+        for table in ("events", "order_items", "reviews"):
+            sql = f"""SELECT count(*) FROM {table}_{flag}
+                      WHERE sku_id IS NOT NULL AND sku_id NOT IN (SELECT sku_id FROM products_on)"""
+            assert scalar(con, sql) == 0, (flag, table)
+
+
+def test_cli_switches_bought_together_off(tmp_path):
+    # off, the small planted shop is exactly what it was before issue 19
+    args = ["--out", str(tmp_path), "--events", "20000", "--seed", "3", "--abusers"]
+    args += ["--incident", "purchase,2025-10-20,2025-10-24,0.4", "--no-journeys"]
+    assert simulate.main([*args, "--no-bought-together"]) == 0
+    digests = {
+        name: table_digest(pq.read_table(tmp_path / f"{name}.parquet"))
+        for name in CONTRACT
+        if name != "returns"
+    }
+    assert digests == DIGESTS_BEFORE_RETURNS

@@ -163,3 +163,26 @@ def test_validate_gives_the_same_messages_from_memory(shop, monkeypatch):
     # a given clock is a test's: always checked afresh
     quality.validate(source, SHANGHAI, now=pd.Timestamp("2026-01-01").to_pydatetime())
     assert scans == [1]
+
+
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_two_shops_open_at_once_each_read_their_own_user_days(tmp_path, monkeypatch, cache):
+    # Ibis calls the two `events` tables equal (same name, same schema): each must still find
+    # its own source's user-days, stored (cache on) or kept on its own connection (off)
+    if cache == "off":
+        monkeypatch.setenv(data.CACHE_ENV, "off")
+    header = "event_time,user_id,event_name,session_id,sku_id,channel,slot,platform\n"
+    shops = {}
+    for name, users in (("one", 1), ("two", 3)):
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = "".join(f"2025-03-02 08:00:00,u{k},page_view,s{k},,,,\n" for k in range(users))
+        (folder / "events.csv").write_text(header + rows)
+        shops[name] = data.open_source(folder)
+    one, two = (shops[name].table("events") for name in ("one", "two"))
+    assert one.op() == two.op()
+    uv = {
+        name: traffic.daily_traffic(t, SHANGHAI)["uv"].sum()
+        for name, t in (("one", one), ("two", two))
+    }
+    assert uv == {"one": 1, "two": 3}
