@@ -100,12 +100,17 @@ def customer_summary(
     (definitions in the module docstring), sorted by ``user_id``."""
     per_day = _check_unit(time_unit)
     paid = _paid_up_to(orders, period)
-    days = paid.group_by(["user_id", "day"]).aggregate(amount=paid.paid_amount.sum())
+    # Money rounded to the cent after each sum: an engine adds floats in the order its threads
+    # finish, so unrounded sums differ in the 13th digit from run to run, and the likelihood,
+    # flat along a/b, turns that into a different fit in the 7th (a value that moves by cents).
+    days = paid.group_by(["user_id", "day"]).aggregate(
+        amount=paid.paid_amount.sum().round(MONEY_DECIMALS)
+    )
     per_user = days.group_by("user_id").aggregate(
         purchase_days=days.count(),
         first_day=days.day.min(),
         last_day=days.day.max(),
-        total=days.amount.sum(),
+        total=days.amount.sum().round(MONEY_DECIMALS),
         first_amount=days.amount.argmin(days.day),
     )
     table = per_user.to_pandas()

@@ -23,6 +23,7 @@ from lib import (
     gmv,
     overview,
     paths,
+    portrait,
     products,
     quality,
     repurchase,
@@ -46,6 +47,22 @@ NEW_YORK = Period("2025-11-01", "2025-11-05", "America/New_York")  # DST ends 11
 Metric = Callable[[data.Source, Period], pd.DataFrame]
 # an event both sources have, between the cart and the purchase of the default funnel
 PAGE_VIEW_IN_CHECKOUT = [{"event": "page_view", "from_step": 2, "to_step": 4}]
+
+NO_CLV = pd.DataFrame(columns=["user_id", "p_alive", "expected_value"])
+
+
+def _portrait(s: data.Source, p: Period) -> pd.DataFrame:
+    return portrait.user_portrait(
+        s["orders"],
+        p,
+        s["events"],
+        s["order_items"],
+        s.optional("products"),
+        s.optional("users"),
+        lifecycle_days=2,
+        clv_table=NO_CLV,
+    )
+
 
 METRICS: dict[str, Metric] = {
     "daily_traffic": lambda s, p: traffic.daily_traffic(s["events"], p),
@@ -80,6 +97,10 @@ METRICS: dict[str, Metric] = {
     # issue 19: each customer's purchase days (the models' input) and the holdout check
     "clv_summary": lambda s, p: clv.customer_summary(s["orders"], p),
     "clv_validation": lambda s, p: clv.validation(s["orders"], p, holdout_days=3),
+    # issue 19: the user portrait, without the fitted lifetime value (its maximum-likelihood fit
+    # may move a cent between engines whose amounts differ in the 13th digit)
+    "user_portrait": lambda s, p: _portrait(s, p),
+    "segment_portraits": lambda s, p: portrait.segment_portraits(_portrait(s, p)),
     # issue 19: baskets, companions and cross-sell
     "basket_summary": lambda s, p: baskets.basket_summary(s["orders"], s["order_items"], p),
     "basket_pairs": lambda s, p: baskets.basket_pairs(

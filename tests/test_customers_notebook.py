@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lib import baskets, clv, run, simulate
+from lib import baskets, clv, portrait, run, simulate
 
 TABLES = {
     "basket_pairs": baskets.PAIR_COLUMNS,
@@ -16,6 +16,8 @@ TABLES = {
     "clv": clv.CLV_COLUMNS,
     "clv_model": clv.MODEL_COLUMNS,
     "clv_validation": clv.VALIDATION_COLUMNS,
+    "user_portrait": portrait.PORTRAIT_COLUMNS,
+    "segment_portraits": portrait.SEGMENT_COLUMNS,
 }
 
 
