@@ -64,3 +64,15 @@ def dry_run_real(argv: list[str]) -> tuple[int, str, str]:
              "--source", str(SOURCE), *argv]
         )  # fmt: skip
     return code, out.getvalue(), err.getvalue()
+
+
+# The bundled sample's default month, where its known truths are planted (data/sample/README.md)
+SAMPLE_MONTH = ["--start", "2025-10-15", "--end", "2025-11-14", "--timezone", "Asia/Shanghai"]
+
+
+def run_sample_notebook(name: str, output: Path) -> Path:
+    """Run one real notebook (``monitoring``, ``journeys``, ``customers`` …) on the bundled sample's
+    default month into ``output``, through the runner as a user would; ``output`` once it passed."""
+    code = main([*SAMPLE_MONTH, "--notebooks", name, "--output", str(output), "--quiet"])
+    assert code == 0, f"the {name} notebook failed on the sample"
+    return output

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lib import baskets, clv, portrait, run, simulate
+from lib import baskets, clv, portrait, simulate
+
+from .runner_support import run_sample_notebook
 
 TABLES = {
     "basket_pairs": baskets.PAIR_COLUMNS,
@@ -23,24 +25,7 @@ TABLES = {
 
 @pytest.fixture(scope="module")
 def customers_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp("runs") / "customers"
-    code = run.main(
-        [
-            "--start",
-            "2025-10-15",
-            "--end",
-            "2025-11-14",
-            "--timezone",
-            "Asia/Shanghai",
-            "--notebooks",
-            "customers",
-            "--output",
-            str(output),
-            "--quiet",
-        ]
-    )
-    assert code == 0
-    return output
+    return run_sample_notebook("customers", tmp_path_factory.mktemp("runs") / "customers")
 
 
 def _table(folder, name: str) -> pd.DataFrame:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lib import drivers, paths, run, simulate
+from lib import drivers, paths, simulate
+
+from .runner_support import run_sample_notebook
 
 TABLES = {
     "conversion_drivers": drivers.DRIVER_COLUMNS,
@@ -21,24 +23,7 @@ TABLES = {
 
 @pytest.fixture(scope="module")
 def journeys_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp("runs") / "journeys"
-    code = run.main(
-        [
-            "--start",
-            "2025-10-15",
-            "--end",
-            "2025-11-14",
-            "--timezone",
-            "Asia/Shanghai",
-            "--notebooks",
-            "journeys",
-            "--output",
-            str(output),
-            "--quiet",
-        ]
-    )
-    assert code == 0
-    return output
+    return run_sample_notebook("journeys", tmp_path_factory.mktemp("runs") / "journeys")
 
 
 def _table(run_folder, name: str) -> pd.DataFrame:

@@ -14,8 +14,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from lib import data, monitoring, plots, risks, run, simulate  # noqa: E402
+from lib import data, monitoring, plots, risks, simulate  # noqa: E402
 from lib.periods import Period  # noqa: E402
+
+from .runner_support import run_sample_notebook  # noqa: E402
 
 PERIOD = Period("2025-10-15", "2025-11-14", "Asia/Shanghai")
 INCIDENT = (dt.date(2025, 10, 20), dt.date(2025, 10, 24))  # payment success at 40 %
@@ -76,24 +78,7 @@ def test_risk_flags_find_exactly_the_planted_users(sample: data.Source):
 
 @pytest.fixture(scope="module")
 def monitoring_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp("runs") / "monitoring"
-    code = run.main(
-        [
-            "--start",
-            "2025-10-15",
-            "--end",
-            "2025-11-14",
-            "--timezone",
-            "Asia/Shanghai",
-            "--notebooks",
-            "monitoring",
-            "--output",
-            str(output),
-            "--quiet",
-        ]
-    )
-    assert code == 0
-    return output
+    return run_sample_notebook("monitoring", tmp_path_factory.mktemp("runs") / "monitoring")
 
 
 @pytest.mark.parametrize(
