@@ -239,6 +239,19 @@ def _paid(orders: ir.Table, period: Period) -> pd.DataFrame:
     return frame.sort_values("order_id", kind="stable").reset_index(drop=True)
 
 
+# the returns' columns the after-sales tables read, typed by _typed_returns
+RETURN_FIELDS = (
+    "return_id",
+    "order_id",
+    "sku_id",
+    "quantity",
+    "requested_time",
+    "refunded_time",
+    "reason",
+    "refund_amount",
+)
+
+
 def _window_returns(
     orders: ir.Table, returns: ir.Table, period: Period, return_window_days: int
 ) -> pd.DataFrame:
@@ -247,16 +260,7 @@ def _window_returns(
     joined = returns.join(paid, "order_id")
     lag = period.local_day(joined.requested_time) - joined.paid_day
     inside = joined.filter(lag >= 0, lag <= return_window_days)
-    frame = inside.select(
-        "return_id",
-        "order_id",
-        "sku_id",
-        "quantity",
-        "requested_time",
-        "refunded_time",
-        "reason",
-        "refund_amount",
-    ).to_pandas()
+    frame = inside.select(*RETURN_FIELDS).to_pandas()
     return _typed_returns(frame)
 
 
@@ -517,18 +521,7 @@ def _requested_in(returns: ir.Table, period: Period) -> pd.DataFrame:
     inside = inside.mutate(day=period.local_day(inside.requested_time))
     # the optional status: a request turned down is closed, not open (null: not known)
     status = inside.status if "status" in inside.columns else ibis.null("string")
-    frame = inside.select(
-        "return_id",
-        "order_id",
-        "sku_id",
-        "quantity",
-        "requested_time",
-        "refunded_time",
-        "reason",
-        "refund_amount",
-        "day",
-        status=status.cast("string"),
-    ).to_pandas()
+    frame = inside.select(*RETURN_FIELDS, "day", status=status.cast("string")).to_pandas()
     frame["day"] = frame["day"].astype("int64")
     frame["rejected"] = frame["status"].eq("rejected").fillna(False).astype(bool)
     return _typed_returns(frame)
