@@ -1092,12 +1092,17 @@ def test_checkout_detours_go_back_to_the_cart_and_pay_less(db):
     assert 0 <= scalar(db, view_carts) - scalar(db, repeats) <= 5
 
 
+def _shops_with_and_without(tmp_path_factory, feature: str) -> dict[bool, Path]:
+    """Two small shops of one seed, ``feature`` (a switch of ``simulate.generate``) off and on."""
+    base = tmp_path_factory.mktemp(feature)
+    for on in (False, True):
+        simulate.generate(base / str(on), seed=5, target_events=150_000, **{feature: on})
+    return {on: base / str(on) for on in (False, True)}
+
+
 @pytest.fixture(scope="module")
 def journeys_on_off(tmp_path_factory) -> dict[bool, Path]:
-    base = tmp_path_factory.mktemp("journeys")
-    for on in (False, True):
-        simulate.generate(base / str(on), seed=5, target_events=150_000, journeys=on)
-    return {on: base / str(on) for on in (False, True)}
+    return _shops_with_and_without(tmp_path_factory, "journeys")
 
 
 def test_journeys_only_add_events(journeys_on_off):
@@ -1216,10 +1221,7 @@ def test_companion_lines_are_carted_with_their_anchor(db):
 
 @pytest.fixture(scope="module")
 def together_on_off(tmp_path_factory) -> dict[bool, Path]:
-    base = tmp_path_factory.mktemp("together")
-    for on in (False, True):
-        simulate.generate(base / str(on), seed=5, target_events=150_000, bought_together=on)
-    return {on: base / str(on) for on in (False, True)}
+    return _shops_with_and_without(tmp_path_factory, "bought_together")
 
 
 def test_bought_together_only_adds_lines_and_their_cart_events(together_on_off):
