@@ -72,7 +72,7 @@ def _position_columns(paths: ir.Table) -> list[str]:
     return sorted(names, key=lambda c: int(c[1:]))
 
 
-def _sessions(scoped: ir.Table, timeout: int) -> ir.Table:
+def _sessions(scoped: ir.Table, timeout: int, with_second: bool = False) -> ir.Table:
     """``user_id, skey, sess_no, event_time, event_name`` of ``scoped`` events, a session being
     one ``(user_id, skey, sess_no)``.
 
@@ -80,9 +80,12 @@ def _sessions(scoped: ir.Table, timeout: int) -> ir.Table:
     (``skey`` empty) are numbered 1, 2, … by inactivity: a new session starts at an event whose
     second is more than ``timeout`` seconds after the user's previous session-less event's. Both
     windows order by the whole second and the count runs over a range frame, so events in one
-    second share their session whatever order the engine gives them.
+    second share their session whatever order the engine gives them. ``with_second`` adds the
+    event's second ``s``: the same rows as another expression (see :func:`session_paths`).
     """
     columns = ["user_id", "skey", "sess_no", "event_time", "event_name"]
+    if with_second:
+        columns.append("s")
     with_id = scoped.filter(scoped.session_id.notnull())
     with_id = with_id.mutate(skey=with_id.session_id, sess_no=ibis.literal(0, "int64"))
     without = scoped.filter(scoped.session_id.isnull())
@@ -158,12 +161,17 @@ def session_paths(
         chosen_sess_no=sessions.sess_no,
         start_time=sessions.start_time,
     )
-    rows = sessioned.join(
+    # The join reads its own copy of the sessions (one more column, so Ibis does not share one
+    # CTE between the two uses): DuckDB materialises a CTE referenced twice, here every
+    # event of the period, which cost twice the time of reading the events again at 100M
+    # (docs/performance.md). On Spark the two are planned alike.
+    again = _sessions(scoped, timeout, with_second=True)
+    rows = again.join(
         chosen,
         [
-            sessioned.user_id == chosen.chosen_user,
-            sessioned.skey == chosen.chosen_skey,
-            sessioned.sess_no == chosen.chosen_sess_no,
+            again.user_id == chosen.chosen_user,
+            again.skey == chosen.chosen_skey,
+            again.sess_no == chosen.chosen_sess_no,
         ],
     )
     # the path's events: the start and all after it, in (event_time, event_name) order
