@@ -164,21 +164,28 @@ def simulator_version() -> str:
     return hashlib.sha1((ROOT / "lib" / "simulate.py").read_bytes()).hexdigest()[:12]
 
 
+# The simulator's switches for a benchmark shop: --marketing writes the campaigns, A/B tests and
+# competitor prices notebook 10 reads (off by default for an --events shop).
+SIMULATOR_FLAGS = ["--marketing"]
+
+
 def generate(size: str) -> Path:
     """The data set of ``size`` events, generated once per simulator version (it is
     deterministic, so a kept data set is the one the current simulator would write)."""
     folder = DATA / f"events_{size}"
     stamp = folder / ".simulator"
-    if stamp.exists() and stamp.read_text().strip() == simulator_version():
+    version = " ".join([simulator_version(), *SIMULATOR_FLAGS])  # other flags: other data
+    if stamp.exists() and stamp.read_text().strip() == version:
         return folder
     if folder.exists():
         shutil.rmtree(folder)  # tables an older simulator wrote must not linger
     print(f"generating {size} events into {folder.relative_to(ROOT)} ...", flush=True)
     argv = [PYTHON, "-m", "lib.simulate", "--out", str(folder), "--events", str(SIZES[size])]
+    argv += SIMULATOR_FLAGS
     run = measure([*argv, "--no-progress"])
     if run.returncode:
         raise SystemExit(f"the simulator failed:\n{run.stderr}")
-    stamp.write_text(simulator_version() + "\n")
+    stamp.write_text(version + "\n")
     print(f"  generated in {run.seconds:.0f} s (peak RSS {run.peak_rss / MIB:,.0f} MiB)")
     return folder
 

@@ -184,7 +184,7 @@ def _monthly_rows(costs: ir.Table, period: Period, commission_rate: float | None
 
 
 def _promotion_spend(marketing_spend: ir.Table, period: Period) -> pd.DataFrame:
-    inside = _spend_in(marketing_spend, period)
+    inside = spend_in(marketing_spend, period)
     table = inside.group_by(["date", "channel"]).aggregate(amount=inside.spend.sum()).to_pandas()
     table["day"] = [epoch_day(pd.Timestamp(d).date()) for d in table["date"]]
     table["component"] = "operating"
@@ -192,7 +192,7 @@ def _promotion_spend(marketing_spend: ir.Table, period: Period) -> pd.DataFrame:
     return table[["day", "component", "item", "amount"]].assign(source="marketing_spend")
 
 
-def _spend_in(marketing_spend: ir.Table, period: Period) -> ir.Table:
+def spend_in(marketing_spend: ir.Table, period: Period) -> ir.Table:
     """Spend rows of the period's local days (``date`` is already a local day)."""
     return marketing_spend.filter(period.contains(marketing_spend.date))
 
@@ -765,7 +765,7 @@ def channel_roi(
     marketplace (``revenue``) two columns follow: ``revenue``, its commission on the channel's
     GMV at the period's take rate (:attr:`Revenue.take_rate`), and ``revenue_roi = (revenue −
     spend) / spend``, the marketplace's own return on the spend."""
-    inside = _spend_in(marketing_spend, period)
+    inside = spend_in(marketing_spend, period)
     spend = (
         inside.group_by(["channel", "billing_model"])
         .aggregate(

@@ -259,12 +259,46 @@ CONTRACT: dict[str, TableSpec] = {
             ),
             description="return and refund requests (refunded_time null = not refunded yet)",
         ),
+        # Marketing (issue 20). Campaigns: local days, both ends included; category, channel and
+        # discount_rate narrow a campaign's scope and price it, read as nulls when absent (a
+        # shop-wide campaign has none).
+        TableSpec(
+            "campaigns",
+            (
+                *_cols(
+                    "campaign_id:id",
+                    "name:string",
+                    "start_date:date",
+                    "end_date:date",
+                    "kind:string",
+                ),
+                Column("category", "string", nullable=True, optional=True, absent_as_null=True),
+                Column("channel", "string", nullable=True, optional=True, absent_as_null=True),
+                Column(
+                    "discount_rate", "number", nullable=True, optional=True, absent_as_null=True
+                ),
+            ),
+            description="promotions, coupons, price cuts and ad bursts (local days)",
+        ),
+        # A/B tests: one row per user and experiment (lib.quality refuses a user assigned twice).
+        TableSpec(
+            "experiments",
+            _cols("user_id:id", "experiment:string", "variant:string", "assigned_time:timestamp"),
+            description="A/B test assignments (one variant per user and experiment)",
+        ),
+        TableSpec(
+            "competitor_prices",
+            _cols("date:date", "sku_id:id", "competitor:string", "price:number"),
+            description="competitors' daily prices of the shop's SKUs (local days)",
+        ),
     )
 }
 
 ORDER_STATUSES = ("paid", "unpaid", "cancelled", "refunded")
 # A return request's state (the optional returns.status): refunded, refused, or still open.
 RETURN_STATUSES = ("refunded", "rejected", "open")
+# The kinds of campaign the contract names (campaigns.kind); others are kept and read as given.
+CAMPAIGN_KINDS = ("promotion", "coupon", "price_cut", "ad_burst")
 
 # GA4's recommended e-commerce events plus claim_coupon; other names are kept and unused.
 EVENT_NAMES = (

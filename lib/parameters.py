@@ -400,8 +400,9 @@ _DECLARED = [
         "baseline_days",
         int,
         28,
-        "a rate's expected value is pooled over this many days before each day",
-        DAYS,  # monitoring.rate_tests
+        "expected values are fitted on this many days before: a monitored rate's before each "
+        "day, a campaign's counterfactual before its start",
+        DAYS,  # monitoring.rate_tests, campaigns.campaign_effects
     ),
     Param(
         "baseline_weeks",
@@ -488,6 +489,77 @@ _DECLARED = [
         90,
         "lifetime value check: fit on the orders up to end minus these days, predict these days",
         DAYS,  # clv.validation
+    ),
+    # marketing (lib/campaigns.py, lib/experiments.py, lib/pricing.py, lib/attribution.py)
+    Param(
+        "dip_days",
+        int,
+        7,
+        "campaign effects: the pull-forward dip is measured over these days after the end",
+        DAYS,  # campaigns.campaign_effects
+    ),
+    Param(
+        "control_variant",
+        str,
+        None,
+        "A/B tests: the control variant (None: 'control' if present, else the first by name)",
+        none=True,  # experiments.control_of
+    ),
+    Param(
+        "cuped_days",
+        int,
+        14,
+        "A/B tests: CUPED uses each user's same metric over these days before assignment",
+        DAYS,  # experiments.experiment_results
+    ),
+    Param(
+        "srm_alpha",
+        float,
+        0.001,
+        "A/B tests: a sample-ratio-mismatch p-value below this blocks the verdict",
+        PROBABILITY,  # experiments.srm_check
+    ),
+    Param(
+        "experiment_mde",
+        float,
+        0.10,
+        "A/B tests: relative change in conversion a test is sized to detect (planned size)",
+        Bounds(0, 10, open_low=True),  # experiments.required_sample_size
+    ),
+    Param(
+        "price_bands",
+        int,
+        4,
+        "prices: quantile bands of the paid unit price per category",
+        Bounds(1, 20),  # pricing.price_bands
+    ),
+    Param(
+        "min_price_changes",
+        int,
+        5,
+        "prices: a category needs this many SKU price changes for an elasticity",
+        COUNT,  # pricing.price_elasticity: fewer and the slope is noise
+    ),
+    Param(
+        "price_gap",
+        float,
+        0.10,
+        "prices: a SKU more than this share above the cheapest competitor is overpriced",
+        Bounds(0, 10),  # pricing.competitor_price_index
+    ),
+    Param(
+        "attribution_days",
+        int,
+        30,
+        "attribution: a channel touch counts within this many days before the payment",
+        DAYS,  # attribution.attribution
+    ),
+    Param(
+        "attribution_half_life_days",
+        float,
+        7.0,
+        "attribution: in the time-decay model a touch this many days old weighs half",
+        Bounds(0, MAX_DAYS, open_low=True),  # attribution.attribution
     ),
     # retention
     Param(
@@ -918,6 +990,10 @@ _DECLARED = [
 ]
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _DECLARED}
+# One declaration per name: a second one would silently replace the first for every notebook.
+_TWICE = sorted({p.name for p in _DECLARED if sum(q.name == p.name for q in _DECLARED) > 1})
+if _TWICE:
+    raise RuntimeError(f"parameters declared more than once in lib/parameters.py: {_TWICE}")
 
 # Orders among parameters that a lib function raises for (a ≤ b ≤ …), checked on the values the
 # notebook will see: its defaults with the -p values in their place.
@@ -1128,6 +1204,25 @@ _CATALOGUE = [
             "rfm_lookback_days",
         ),
         ("orders", "order_items"),
+    ),
+    # marketing: orders alone give campaigns, A/B tests and prices; attribution needs events
+    NotebookSpec(
+        "marketing",
+        (
+            "currency",
+            "baseline_days",
+            "dip_days",
+            "control_variant",
+            "cuped_days",
+            "srm_alpha",
+            "experiment_mde",
+            "price_bands",
+            "min_price_changes",
+            "price_gap",
+            "attribution_days",
+            "attribution_half_life_days",
+        ),
+        ("orders",),
     ),
 ]
 

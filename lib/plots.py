@@ -2750,3 +2750,70 @@ def segment_portrait_chart(table: pd.DataFrame, title: str) -> Chart:
         "share of the total [%]",
         percent=True,
     )
+
+
+@_chart
+def effect_intervals(
+    table: pd.DataFrame,
+    label: str,
+    estimate: str,
+    low: str,
+    high: str,
+    title: str,
+    xlabel: str,
+    percent: bool = False,
+    reference: float = 0.0,
+    ylabel: str | None = None,
+) -> Chart:
+    """Estimates with their 95 % intervals (a forest plot), one row per ``label`` in the table's
+    order (first on top), around a dotted line at ``reference`` (no effect: 0 for a difference
+    or a lift, 1 for a ratio). A row is coloured by where its interval lies: above the line,
+    below it, or across it (not told apart from no effect). Rows without an estimate are left
+    out. Not drawn for no row with an estimate."""
+    shown = table[table[estimate].notna()]
+    if shown.empty:
+        return NoChart(title, "no estimate to show.")
+    note = None
+    if len(shown) > TOP_N:
+        note = f"the first {TOP_N} of {len(shown):,}"
+        shown = shown.head(TOP_N)
+    values = shown[estimate].to_numpy(dtype="float64")
+    lows = shown[low].to_numpy(dtype="float64")
+    highs = shown[high].to_numpy(dtype="float64")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.8))
+    positions = np.arange(len(shown))
+    sides = {
+        "above": (lows > reference, _RISE),
+        "below": (highs < reference, _FALL),
+        "across": (~((lows > reference) | (highs < reference)), _LEVEL),
+    }
+    names = {
+        "above": f"interval above {reference:g}",
+        "below": f"interval below {reference:g}",
+        "across": f"interval includes {reference:g}",
+    }
+    for side, (rows, colour) in sides.items():
+        if not rows.any():
+            continue
+        with np.errstate(invalid="ignore"):
+            errors = [
+                np.nan_to_num(values[rows] - lows[rows]),
+                np.nan_to_num(highs[rows] - values[rows]),
+            ]
+        ax.errorbar(
+            values[rows],
+            positions[rows],
+            xerr=errors,
+            fmt="o",
+            capsize=3,
+            color=colour,
+            label=names[side],
+        )
+    ax.axvline(reference, color="grey", linestyle=":", linewidth=1)
+    ax.set_yticks(list(positions), shown[label].astype(str))
+    ax.invert_yaxis()
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        xlabel = _percent_label(xlabel)
+    _legend_outside(ax, "95 % interval")
+    return _finish(fig, ax, title, xlabel, ylabel or label.replace("_", " "), note)

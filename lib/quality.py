@@ -56,6 +56,8 @@ NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     "purchase_orders": ("qty_ordered", "qty_received"),
     "shipments": ("shipping_cost",),
     "returns": ("quantity", "refund_amount"),
+    "campaigns": ("discount_rate",),
+    "competitor_prices": ("price",),
 }
 TOP_UNKNOWN_EVENT_NAMES = 5
 # Text columns whose missing values the reports show under the label UNKNOWN ("(unknown)",
@@ -86,6 +88,9 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "returns": ("return_id",),
     # lib.products.rating_repurchase: "a review is (user, SKU, second)"
     "reviews": ("user_id", "sku_id", "review_time"),
+    # issue 20; experiments' (user_id, experiment) has its own check (repeated_assignments)
+    "campaigns": ("campaign_id",),
+    "competitor_prices": ("date", "sku_id", "competitor"),
 }
 # What to do about a repeated key, per table.
 KEY_ADVICE = {
@@ -107,6 +112,10 @@ KEY_ADVICE = {
     "review in the export",
     "returns": "a return request is one row (its refund_amount is summed into the refunds): keep "
     "only the latest version of each return_id in the export",
+    "campaigns": "a campaign is one row (its days and scope are read from it): keep only one row "
+    "per campaign_id in the export",
+    "competitor_prices": "a competitor has one price per SKU and day: keep only one row per date, "
+    "sku_id and competitor in the export",
 }
 # Tables the metrics add up row by row, with no key: two equal rows may be two real ones (two
 # equal lines of an order, two parcels, two invoices), so exact copies are a note, not an error.
@@ -399,7 +408,66 @@ def _value_problems(source: Source, profiles: list[TableProfile], limit: datetim
                 "source so that the notebooks needing it are skipped"
             )
         problems.extend(_problems(profile, limit))
+    if "experiments" in source.tables:
+        problems.extend(repeated_assignments(source))
     return problems
+
+
+# A/B tests (issue 20): the users named when one is assigned more than once in an experiment.
+ASSIGNMENT_EXAMPLES = 10
+
+
+def repeated_assignments(source: Source, examples: int = ASSIGNMENT_EXAMPLES) -> list[str]:
+    """One problem line when a user has more than one ``experiments`` row in one experiment.
+
+    A user has one variant per experiment: a second row (another variant, or the same one
+    again) would count the user in two groups, or twice in one. The line gives the number of
+    such users, how many of them hold different variants, and names the first ``examples``
+    (by experiment and user_id) with their variants. One grouped query in the engine; only the
+    totals and the named users come back. Rows with a null ``user_id`` or ``experiment`` are
+    left out (those nulls are reported as such).
+    """
+    table = raw_table(source, "experiments")
+    table = table.filter(table.user_id.notnull(), table.experiment.notnull())
+    groups = table.group_by(["experiment", "user_id"]).aggregate(
+        rows=ibis._.count(),
+        variants=table.variant.nunique(),
+        first=table.variant.min(),
+        last=table.variant.max(),
+    )
+    repeated = groups.filter(groups["rows"] > 1)
+    totals = repeated.aggregate(
+        users=repeated.count(), mixed=(repeated["variants"] > 1).sum().fill_null(0)
+    )
+    named = repeated.order_by(["experiment", "user_id"]).limit(examples)
+    try:
+        total = totals.to_pandas().iloc[0]
+        frame = named.to_pandas() if as_count(total["users"]) else pd.DataFrame()
+    except Exception as exc:
+        raise read_error(source, "experiments", exc) from None
+    users = as_count(total["users"])
+    if not users:
+        return []
+
+    def variants(row: pd.Series) -> str:
+        if as_count(row["variants"]) <= 1:
+            return f"{row['first']!r} in {as_count(row['rows'])} rows"
+        if as_count(row["variants"]) == 2:
+            return f"{row['first']!r} and {row['last']!r}"
+        return f"{as_count(row['variants'])} variants"
+
+    shown = "; ".join(
+        f"{row['user_id']!r} in {row['experiment']!r} ({variants(row)})"
+        for _, row in frame.iterrows()
+    )
+    more = f" and {users - len(frame):,} more" if users > len(frame) else ""
+    mixed = as_count(total["mixed"])
+    return [
+        f"table 'experiments' assigns {users:,} user(s) more than once in one experiment "
+        f"({mixed:,} of them to different variants): {shown}{more}; a user has one variant per "
+        "experiment: keep one row per user and experiment in the export (a user moved between "
+        "variants saw both: leave them out rather than count them in two groups)"
+    ]
 
 
 def early_time_warnings(profiles: Sequence[TableProfile]) -> list[str]:

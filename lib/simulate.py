@@ -109,9 +109,31 @@ the other lines and events stay; amounts, coupons, units (stock, purchase orders
 costs) and the returns follow the larger baskets (``bought_together``, on for every data set;
 off, the data are what they were before).
 
+Known truth (issue 20): marketing. ``campaigns`` lists a category promotion
+(:data:`PROMO_CATEGORY`, :data:`PROMO_START`..:data:`PROMO_END`) whose item views are carted
+:data:`PROMO_CART_LIFT` times as often, with :data:`PROMO_DISCOUNT_RATE` off its lines in
+``discount_amount``, then :data:`PROMO_DIP_MULT` times for :data:`PROMO_DIP_DAYS` days (pull-
+forward), plus the calendar's coupons, price cuts and sale days. ``competitor_prices`` gives
+three competitors' daily prices of the most popular SKUs; from :data:`PRICE_WAR_START` one
+undercuts some of them by more than 10 %, and those are carted :data:`UNDERCUT_CART_MULT` times
+as often. Both reuse the walk's uniform draws, as an incident does (nothing before their first
+day moves). ``experiments`` assigns every user with a session in the A/B tests' window at the
+first such session; :data:`EXPERIMENTS` gives each test's ratio of converting users, planted
+after the simulation given the outcomes (:func:`_marked`), so no other table moves
+(``marketing``: on for the sample, off by default with ``target_events``; off, the three tables
+are not written and the others are as before).
+
+Known truth (issue 19): customers with a known lifetime value. A cohort of new users
+(:data:`KNOWN_CLV_CUSTOMERS`, ids :func:`known_clv_users`) whose paid orders follow BG/NBD from
+their first purchase (:data:`KNOWN_CLV_BGNBD`) and whose order amounts follow Gamma-Gamma
+(:data:`KNOWN_CLV_GAMMA_GAMMA`), as complete orders with their sessions' events, from random
+streams and id ranges of their own (:class:`_KnownClv`; ``known_clv``: on for the sample, off by
+default with ``target_events``; off, the data are what they were before it).
+
 CLI: ``python -m lib.simulate --out data/sample [--seed 42] [--events 10_000_000]
 [--incidents/--no-incidents] [--incident purchase,2025-10-20,2025-10-24,0.4]
-[--abusers/--no-abusers] [--journeys/--no-journeys] [--bought-together/--no-bought-together]``.
+[--abusers/--no-abusers] [--journeys/--no-journeys] [--bought-together/--no-bought-together]
+[--marketing/--no-marketing] [--known-clv/--no-known-clv]``.
 """
 
 from __future__ import annotations
@@ -140,10 +162,20 @@ __all__ = [
     "CHECKOUT_DETOUR_PAY_MULT",
     "CHECKOUT_DETOUR_SHARE",
     "END_LOCAL",
+    "EXPERIMENTS",
     "INCIDENT_STEPS",
     "Incident",
+    "KNOWN_CLV_BGNBD",
+    "KNOWN_CLV_CUSTOMERS",
+    "KNOWN_CLV_GAMMA_GAMMA",
     "N_DAYS",
     "NO_ABUSERS",
+    "PROMO_CART_LIFT",
+    "PROMO_CATEGORY",
+    "PROMO_DIP_MULT",
+    "PROMO_DISCOUNT_RATE",
+    "PROMO_END",
+    "PROMO_START",
     "SAMPLE_ABUSERS",
     "SAMPLE_INCIDENTS",
     "SCHEMAS",
@@ -151,8 +183,10 @@ __all__ = [
     "SEARCH_SHARE",
     "START_LOCAL",
     "TZ",
+    "UNDERCUT_CART_MULT",
     "bought_together_pairs",
     "generate",
+    "known_clv_users",
     "main",
     "planted_users",
 ]
@@ -643,6 +677,75 @@ def _marked(outcome: np.ndarray, share: float, ratio: float, u: np.ndarray) -> n
     p = float(outcome.mean()) if len(outcome) else 0.0
     b = (share - p * a) / (1.0 - p) if p < 1.0 else 0.0
     return u < np.where(outcome, a, min(max(b, 0.0), 1.0))
+
+
+# --------------------------------------------------------------------------------------
+# Known truth: campaigns, A/B tests and competitor prices (issue 20)
+# --------------------------------------------------------------------------------------
+# A category promotion inside the report's default range (10-15..11-14), with 10 weeks of data
+# before it: on the local days PROMO_START..PROMO_END a view of a PROMO_CATEGORY SKU is added to
+# the cart PROMO_CART_LIFT times as often as the model would (the uniform draw is the walk's,
+# as an incident's), and the lines of that category in the orders placed in sessions of those
+# days get PROMO_DISCOUNT_RATE off (in ``discount_amount``, no coupon). On the PROMO_DIP_DAYS
+# days after it the same probability is PROMO_DIP_MULT times the model's: buyers who bought in
+# the promotion do not buy again soon (pull-forward). Views (UV) are untouched, and so is every
+# other category, so a difference-in-differences against them measures the effect. The category
+# is in no pair of products bought together and is never undercut by a competitor.
+PROMO_CAMPAIGN = "CMP001"
+PROMO_CATEGORY = "digital_accessories"
+PROMO_START, PROMO_END = date(2025, 10, 15), date(2025, 10, 24)
+PROMO_CART_LIFT = 1.6
+PROMO_DISCOUNT_RATE = 0.2
+PROMO_DIP_DAYS = 7
+PROMO_DIP_MULT = 0.7
+# Two A/B tests over the default range: every user with a session in EXPERIMENT_START ..
+# EXPERIMENT_END (local days) is assigned at the start of the first such session, to
+# ``control`` or ``treatment`` with probability EXPERIMENT_SHARE each. The users converted
+# (a paid, not cancelled order paid after the assignment and before the window's end) are
+# ``ratio`` times as common in treatment as in control: drawn after the simulation, given each
+# user's outcome (:func:`_marked`, within the users with and without a paid order in the
+# EXPERIMENT_PRE_DAYS days before their assignment, so that the pre-period a CUPED adjustment
+# uses is balanced), so no other table moves. ``homepage_recs`` has no effect (ratio 1).
+EXPERIMENT_START, EXPERIMENT_END = date(2025, 10, 15), date(2025, 11, 14)
+EXPERIMENTS = (("one_tap_checkout", 1.15), ("homepage_recs", 1.0))
+EXPERIMENT_VARIANTS = ("control", "treatment")
+EXPERIMENT_SHARE = 0.5
+EXPERIMENT_PRE_DAYS = 28
+# Competitors' daily prices of the COMPETITOR_TRACKED_SHARE most popular SKUs of each category,
+# each SKU sold by each competitor with probability COMPETITOR_SELLS_P (by one at least): near the
+# shop's list price (PAR_PRICE × list, never below PAR_FLOOR: less than 10 % under it). From
+# PRICE_WAR_START on, one competitor of UNDERCUT_SHARE of the tracked SKUs (outside the promoted
+# category, the pairs bought together and the UNDERCUT_SPARED_HITS most popular SKUs of each
+# category, so the shop's totals barely move) sells at UNDERCUT_PRICE × list (never above
+# UNDERCUT_CEILING: the list price is more than 14.9 % above the cheapest competitor), and on
+# those SKU-days a view is added to the cart UNDERCUT_CART_MULT times as often as the model would.
+COMPETITORS = ("JD.com", "Pinduoduo", "Douyin Mall")
+COMPETITOR_TRACKED_SHARE = 0.15
+COMPETITOR_SELLS_P = 0.8
+PAR_PRICE, PAR_FLOOR = (0.95, 1.12), 0.93
+PRICE_WAR_START = date(2025, 10, 15)
+UNDERCUT_SHARE = 0.2
+UNDERCUT_SPARED_HITS = 3
+UNDERCUT_PRICE, UNDERCUT_CEILING = (0.72, 0.85), 0.87
+UNDERCUT_CART_MULT = 0.7
+PRICE_NOISE_SIGMA = 0.015  # day-to-day wobble of a competitor's price (lognormal sigma)
+# The campaigns table: the planted promotion and the calendar the model already has (the golden
+# week's 0.95 price level and coupon, the Double 11 coupons, warm-up ad bids and sale days;
+# price cuts and sale prices are in ``unit_price``, coupons in ``discount_amount``).
+# (campaign_id, name, start, end, kind, category, channel, discount_rate)
+CAMPAIGNS = (
+    (PROMO_CAMPAIGN, "Digital accessories week", PROMO_START, PROMO_END, "promotion",
+     PROMO_CATEGORY, None, PROMO_DISCOUNT_RATE),
+    ("CMP002", "Golden Week coupon", date(2025, 9, 28), date(2025, 10, 8), "coupon", None, None,
+     None),
+    ("CMP003", "Golden Week price cut", date(2025, 10, 1), date(2025, 10, 8), "price_cut", None,
+     None, 0.05),
+    ("CMP004", "Double 11 coupons", date(2025, 10, 31), date(2025, 11, 11), "coupon", None, None,
+     None),
+    ("CMP005", "Double 11 warm-up ads", date(2025, 11, 1), date(2025, 11, 9), "ad_burst", None,
+     "ads", None),
+    ("CMP006", "Double 11", date(2025, 11, 10), date(2025, 11, 11), "promotion", None, None, None),
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------
@@ -1147,6 +1250,9 @@ _DICT_COLS = {
     "purchase_orders": ["supplier", "sku_id"],
     "shipments": ["carrier"],
     "returns": ["sku_id", "reason", "status"],
+    "campaigns": ["kind", "category", "channel"],
+    "experiments": ["experiment", "variant"],
+    "competitor_prices": ["sku_id", "competitor"],
 }
 
 
@@ -1332,6 +1438,425 @@ class _Planted:
         return sim._emit(ev, START_US + d * US_PER_DAY)
 
 
+# --------------------------------------------------------------------------------------
+# Known truth: customers whose purchasing and spend follow BG/NBD and Gamma-Gamma (issue 19)
+# --------------------------------------------------------------------------------------
+# A cohort of KNOWN_CLV_CUSTOMERS new users appended after the ordinary users and the planted
+# abusers (ids: :func:`known_clv_users`). Each makes a first purchase on signup, on a local day
+# drawn uniformly from the first KNOWN_CLV_FIRST_DAYS days (hour of the day as the shop's), and
+# from then on follows BG/NBD in continuous time (Fader, Hardie and Lee 2005): while alive,
+# repeat purchases come as a Poisson process of rate λ ~ Gamma(r, α) per week, and after each
+# repeat purchase the customer drops out with probability p ~ Beta(a, b). Each purchase's amount
+# is Gamma(p_gg, ν) with ν ~ Gamma(q, v) per customer (Gamma-Gamma: the customer's mean spend
+# p_gg / ν is fixed, each purchase drawn around it). A purchase is a session (session_start,
+# page_view, view_item, add_to_cart, begin_checkout, purchase) with one line, priced at the drawn
+# amount, of a SKU drawn among those whose price that day is within KNOWN_CLV_PRICE_BAND of it
+# (a random SKU, so no pair of SKUs meets in the cohort's baskets), paid at once, never cancelled
+# or refunded, without coupon. Around them the customers also browse (KNOWN_CLV_BROWSE visits per
+# purchase, item views only) and abandon checkouts (unpaid orders, so their orders are paid
+# KNOWN_CLV_PAY_RATE of the time, less on an incident's ``purchase`` days, with at most
+# KNOWN_CLV_MAX_UNPAID abandoned checkouts per purchase): neither is
+# a purchase, so the processes stay exact, and with them the journeys' search and detour are
+# planted on the cohort's sessions as on the others' (:func:`_marked`), so those effects keep
+# their size. The SKUs exclude the promoted category, the pairs bought together and the
+# undercut SKUs. Everything comes from random streams of their own, and sessions and orders are
+# numbered from KNOWN_CLV_SESSION_BASE and KNOWN_CLV_ORDER_BASE: the ordinary users' draws and
+# ids do not move (their stock, spend, costs and returns do take the cohort's sales in).
+KNOWN_CLV_CUSTOMERS = 500  # about a tenth more paid orders in the sample: the shop stays itself
+KNOWN_CLV_BGNBD = {"r": 0.4, "alpha": 6.0, "a": 0.7, "b": 2.8}  # alpha in weeks
+KNOWN_CLV_GAMMA_GAMMA = {"p": 4.0, "q": 5.0, "v": 250.0}  # v in CNY: mean spend p v/(q-1) = 250
+KNOWN_CLV_FIRST_DAYS = 28
+KNOWN_CLV_BROWSE = 1.5  # browsing visits per purchase, within days after it
+KNOWN_CLV_BROWSE_DAYS = 3.0  # their mean delay after the purchase (exponential)
+KNOWN_CLV_PAY_RATE = 0.85  # purchases / the cohort's checkouts, as the shop's payment success
+# abandoned checkouts per purchase at most (an incident's days raise them): more would make a
+# cohort customer look like the planted unpaid-order abusers
+KNOWN_CLV_MAX_UNPAID = 0.5
+KNOWN_CLV_PRICE_BAND = 1.1  # a purchase's SKU is priced within ×/÷ 1.1 of its amount
+KNOWN_CLV_SESSION_BASE = 9_500_000_000
+KNOWN_CLV_ORDER_BASE = 950_000_000
+
+
+def known_clv_users(
+    target_events: int | None = None,
+    abusers: Abusers | None = None,
+    customers: int | None = None,
+) -> list[str]:
+    """The user ids of the known-CLV cohort of a data set generated with ``target_events``,
+    ``abusers`` and ``known_clv=customers`` (None: that data set's default,
+    :data:`KNOWN_CLV_CUSTOMERS` for the sample, none with ``target_events``). They follow the
+    ordinary and the planted users (:func:`planted_users`): ``U`` + a number, 8 digits."""
+    n_users, _ = _shop_size(target_events)
+    if abusers is None:
+        abusers = SAMPLE_ABUSERS if target_events is None else NO_ABUSERS
+    if customers is None:
+        customers = KNOWN_CLV_CUSTOMERS if target_events is None else 0
+    first = n_users + len(abusers.roles()) + 1
+    return [f"U{k:08d}" for k in range(first, first + customers)]
+
+
+class _KnownClv:
+    """The known-CLV cohort: its users (appended to ``sim.users``), and its sessions, orders,
+    lines and parcels, drawn at once and written day by day (:meth:`simulate_day`)."""
+
+    def __init__(self, sim: _Simulator, seed: int, customers: int) -> None:
+        rng = np.random.default_rng([seed, 22])
+        users, cal, cat = sim.users, sim.cal, sim.cat
+        n0, n = len(users.t), customers
+        bg, gg = KNOWN_CLV_BGNBD, KNOWN_CLV_GAMMA_GAMMA
+        week = 7 * US_PER_DAY
+        # the customers: first purchase, rate, dropout, spend level, platform, channel, region
+        day = rng.integers(0, min(KNOWN_CLV_FIRST_DAYS, N_DAYS), n)
+        tod = np.array([_time_of_day(1, cal.hour_cum[d], rng)[0] for d in day], dtype=np.int64)
+        t0 = START_US + day * US_PER_DAY + tod
+        rate = rng.gamma(bg["r"], 1.0 / bg["alpha"], n)  # purchases per week
+        drop = rng.beta(bg["a"], bg["b"], n)
+        nu = rng.gamma(gg["q"], 1.0 / gg["v"], n)
+        platform = rng.choice(len(PLATFORMS), n, p=PLATFORM_P).astype(np.int8)
+        acq = _grouped_choice(rng.random(n), platform, _cum(ACQ_CHANNEL_P)).astype(np.int8)
+        region = rng.choice(len(REGION_NAMES), n, p=REGION_P).astype(np.int8)
+        # BG/NBD: repeat purchases until the window end or the dropout after one of them
+        buyer_l, time_l = [np.arange(n)], [t0]
+        clock, alive = t0.astype(np.float64), np.ones(n, dtype=bool)
+        while alive.any():
+            k = np.flatnonzero(alive)
+            clock[k] += rng.exponential(1.0, len(k)) / rate[k] * week
+            alive[k[clock[k] >= END_US]] = False
+            k = np.flatnonzero(alive)
+            buyer_l.append(k)
+            time_l.append(clock[k].astype(np.int64) // 1000 * 1000)
+            alive[k[rng.random(len(k)) < drop[k]]] = False
+        buyer, start = np.concatenate(buyer_l), np.concatenate(time_l)
+        amount = rng.gamma(gg["p"], 1.0 / nu[buyer])
+        m = len(buyer)
+        # the visits around the purchases: abandoned checkouts (more on an incident's days) and
+        # browsing; both only up to the window end
+        p_day = (start - START_US) // US_PER_DAY
+        pay_mult = sim.step_mult["purchase"][p_day]
+        abandoned = 1.0 / (KNOWN_CLV_PAY_RATE * np.maximum(pay_mult, 0.05)) - 1.0
+        unpaid = rng.poisson(np.minimum(abandoned, KNOWN_CLV_MAX_UNPAID))
+        u_of = np.repeat(np.arange(m), unpaid)
+        u_start = start[u_of] + (rng.uniform(10, 120, len(u_of)) * 60 * US_PER_S).astype(np.int64)
+        b_of = np.repeat(np.arange(m), rng.poisson(KNOWN_CLV_BROWSE, m))
+        b_delay = rng.exponential(KNOWN_CLV_BROWSE_DAYS, len(b_of)) * US_PER_DAY
+        b_start = start[b_of] + b_delay.astype(np.int64) // 1000 * 1000
+        # sessions: kind 0 purchase, 1 abandoned checkout, 2 browsing
+        kind = np.repeat(np.arange(3, dtype=np.int8), [m, len(u_of), len(b_of)])
+        s_start = np.concatenate([start, u_start, b_start])
+        s_buyer = np.concatenate([buyer, buyer[u_of], buyer[b_of]])
+        s_amount = np.concatenate([amount, rng.gamma(gg["p"], 1.0 / nu[buyer[u_of]]),
+                                   np.zeros(len(b_of))])  # fmt: skip
+        keep = s_start < END_US - US_PER_HOUR  # a session's events fit before the end
+        order = np.argsort(s_start[keep], kind="stable")
+        self.start = s_start[keep][order]
+        self.kind = kind[keep][order]
+        self.user = n0 + s_buyer[keep][order]
+        self.amount = s_amount[keep][order]
+        self.day = (self.start - START_US) // US_PER_DAY
+        self.num = KNOWN_CLV_SESSION_BASE + np.arange(len(self.start), dtype=np.int64)
+        self.first = np.zeros(len(self.start), dtype=bool)
+        _, first_idx = np.unique(self.user, return_index=True)
+        self.first[first_idx] = True  # the first purchase, the signup
+        self.platform = platform[self.user - n0]
+        ret = _grouped_choice(rng.random(len(self.start)), self.platform, _cum(RET_CHANNEL_P))
+        self.channel = np.where(self.first, acq[self.user - n0], ret).astype(np.int8)
+        # the SKUs they buy: none of the promoted category, the pairs or the undercut SKUs
+        allowed = np.ones(len(cat.price), dtype=bool)
+        allowed[np.flatnonzero(sim.companion >= 0)] = False
+        allowed[sim.companion[sim.companion >= 0]] = False
+        allowed[cat.cat == CAT_NAMES.index(PROMO_CATEGORY)] = False
+        if sim.market is not None:
+            allowed &= ~sim.market.undercut
+        self.skus = np.flatnonzero(allowed)
+        # the users, signed up at their first purchase
+        users.day = np.concatenate([users.day, day.astype(users.day.dtype)])
+        users.t = np.concatenate([users.t, t0])
+        users.utype = np.concatenate([users.utype, np.ones(n, dtype=users.utype.dtype)])
+        users.r = np.concatenate([users.r, np.zeros(n, dtype=users.r.dtype)])
+        users.beta = np.concatenate([users.beta, np.ones(n, dtype=users.beta.dtype)])
+        users.platform = np.concatenate([users.platform, platform])
+        users.acq = np.concatenate([users.acq, acq])
+        users.region = np.concatenate([users.region, region])
+        users.fav = np.concatenate([users.fav, np.zeros(n, dtype=users.fav.dtype)])
+        users.wallet = np.concatenate([users.wallet, np.full(n, -1, dtype=users.wallet.dtype)])
+        users.wallet_until = np.concatenate(
+            [users.wallet_until, np.zeros(n, dtype=users.wallet_until.dtype)]
+        )
+        users.ids = pa.concat_arrays([users.ids, _fmt_ids("U", np.arange(n0 + 1, n0 + n + 1), 8)])
+        self.cat, self.cal, self.seed = cat, cal, seed
+        self.next_order = KNOWN_CLV_ORDER_BASE
+        self.rng_ship = np.random.default_rng([seed, 22, 1])
+
+    def _lines(self, d: int, target: np.ndarray, rng: np.random.Generator) -> tuple:
+        """``(order, sku, unit_price)``: one line per order, priced at ``target`` (to the fen), of
+        a SKU drawn at random among those whose price that day is within
+        :data:`KNOWN_CLV_PRICE_BAND` of it (the nearest-priced SKU if none). One random line, not
+        a priciest-plus-filler pair: a deterministic choice would make the same SKUs meet in
+        many baskets, a "bought together" pair nobody planted."""
+        cat, skus = self.cat, self.skus
+        price = np.round(np.maximum(cat.price[skus] * self.cal.price[d], cat.cost[skus] * 1.03), 2)
+        by_price = np.argsort(price, kind="stable")
+        sorted_price = price[by_price]
+        low = np.searchsorted(sorted_price, target / KNOWN_CLV_PRICE_BAND, side="left")
+        high = np.searchsorted(sorted_price, target * KNOWN_CLV_PRICE_BAND, side="right")
+        nearest = np.clip(np.searchsorted(sorted_price, target), 1, len(sorted_price) - 1)
+        nearest = np.where(
+            target - sorted_price[nearest - 1] <= sorted_price[nearest] - target,
+            nearest - 1,
+            nearest,
+        )
+        drawn = low + np.floor(rng.random(len(target)) * (high - low)).astype(np.int64)
+        line = np.where(high > low, drawn, nearest)
+        return np.arange(len(target)), skus[by_price[line]], np.round(target, 2)
+
+    def simulate_day(self, sim: _Simulator, d: int) -> int:
+        """Write the cohort's orders, lines and parcels of the sessions starting on day ``d``,
+        add their sales, views and traffic to the aggregates, and emit their events."""
+        idx = np.flatnonzero(self.day == d)
+        if len(idx) == 0:
+            return 0
+        rng = np.random.default_rng([self.seed, 22, 2, d])
+        n = len(idx)
+        kind, start = self.kind[idx], self.start[idx]
+        buys = kind < 2
+        # lines of the orders; browsing views one to three SKUs of the same price range
+        o_sess = np.flatnonzero(buys)
+        l_order, l_sku, l_price = self._lines(d, self.amount[idx][o_sess], rng)
+        n_o = len(o_sess)
+        b_sess = np.flatnonzero(~buys)
+        b_count = 1 + rng.poisson(0.8, len(b_sess))
+        b_of = np.repeat(b_sess, b_count)
+        b_sku = self.skus[rng.integers(0, len(self.skus), len(b_of))]
+        # events, in session order; gaps as the walk's (mean seconds per event)
+        ev_sess = [np.arange(n), np.arange(n)]
+        ev_name = [np.full(n, E["session_start"]), np.full(n, E["page_view"])]
+        ev_sku = [np.full(n, -1), np.full(n, -1)]
+        ev_step = [np.zeros(n), np.ones(n)]
+        for step, name in ((2, "view_item"), (3, "add_to_cart")):
+            ev_sess.append(o_sess[l_order])
+            ev_name.append(np.full(len(l_order), E[name]))
+            ev_sku.append(l_sku)
+            ev_step.append(step + np.zeros(len(l_order)))
+        ev_sess.append(b_of)
+        ev_name.append(np.full(len(b_of), E["view_item"]))
+        ev_sku.append(b_sku)
+        ev_step.append(np.full(len(b_of), 2))
+        paid = kind[o_sess] == 0
+        for step, name, sess in ((4, "begin_checkout", o_sess), (5, "purchase", o_sess[paid])):
+            ev_sess.append(sess)
+            ev_name.append(np.full(len(sess), E[name]))
+            ev_sku.append(np.full(len(sess), -1))
+            ev_step.append(np.full(len(sess), step))
+        sess, name, sku, step = (np.concatenate(x) for x in (ev_sess, ev_name, ev_sku, ev_step))
+        line_no = np.arange(len(sess))  # the lines' order within a step
+        by = np.lexsort((line_no, step, sess))
+        sess, name, sku = sess[by], name[by].astype(np.int8), sku[by].astype(np.int32)
+        gap = np.ceil(rng.exponential(1.0, len(sess)) * EVENT_GAP_S[name] * 1000) * 1000
+        gap = np.maximum(gap, 3000)  # room for a search or a detour in any gap
+        gap[name == E["session_start"]] = 0
+        csum = np.cumsum(gap.astype(np.int64))
+        first_ev = np.searchsorted(sess, np.arange(n))
+        t = start[sess] + csum - (csum[first_ev] - gap[first_ev].astype(np.int64))[sess]
+        co_time = np.full(n, -1, dtype=np.int64)
+        co_time[sess[name == E["begin_checkout"]]] = t[name == E["begin_checkout"]]
+        pay_time = np.full(n, -1, dtype=np.int64)
+        pay_time[sess[name == E["purchase"]]] = t[name == E["purchase"]]
+        # the journeys, planted on the cohort's sessions as on the others'
+        if sim.journeys:
+            carted = np.zeros(n, dtype=bool)
+            carted[o_sess] = True
+            is_paid = pay_time >= 0
+            x_sess, x_time, x_name = sim._journeys(
+                rng, ev_time_all=t, first_ev=first_ev, viewers=np.arange(n), in_cart=carted,
+                checkouts=o_sess, paid=is_paid, co_time=co_time, pay_time=pay_time,
+            )  # fmt: skip
+            sess = np.concatenate([sess, x_sess])
+            t = np.concatenate([t, x_time])
+            name = np.concatenate([name, x_name])
+            sku = np.concatenate([sku, np.full(len(x_sess), -1, dtype=np.int32)])
+        # orders, lines, parcels
+        qty = np.ones(len(l_order), dtype=np.int64)
+        amount = np.round(np.bincount(l_order, weights=l_price, minlength=n_o), 2)
+        status = np.where(paid, ST_PAID, ST_UNPAID)
+        o_user = self.user[idx][o_sess]
+        o_ch = self.channel[idx][o_sess]
+        onum = self.next_order + np.arange(n_o, dtype=np.int64)
+        self.next_order += n_o
+        order_ids = _fmt_ids("O", onum, 9)
+        u_ids = _take(sim.users.ids, o_user)
+        sim.writers["orders"].add(
+            pa.table(
+                {
+                    "order_id": order_ids,
+                    "user_id": u_ids,
+                    "order_time": _ts(co_time[o_sess]),
+                    "paid_time": _ts(pay_time[o_sess], ~paid),
+                    "status": _take(pa.array(ORDER_STATUSES), status),
+                    "paid_amount": pa.array(amount),
+                    "discount_amount": pa.array(np.zeros(n_o)),
+                    "coupon_id": _take(pa.array(COUPON_IDS), np.full(n_o, -1)),
+                    "channel": _take(pa.array(CHANNELS), o_ch),
+                },
+                schema=SCHEMAS["orders"],
+            )
+        )
+        sim.writers["order_items"].add(
+            pa.table(
+                {
+                    "order_id": order_ids.take(pa.array(l_order)),
+                    "sku_id": _take(sim.cat.sku_ids, l_sku),
+                    "quantity": pa.array(qty),
+                    "unit_price": pa.array(l_price),
+                },
+                schema=SCHEMAS["order_items"],
+            )
+        )
+        units = np.bincount(l_order, weights=qty, minlength=n_o).astype(np.int64)
+        saved, sim.rng_ship = sim.rng_ship, self.rng_ship
+        try:
+            no_review = np.full(n_o, np.iinfo(np.int64).max)
+            ships = sim._shipments(
+                order_ids, status, pay_time[o_sess], o_user, amount, units, no_review
+            )
+            sim.writers["shipments"].add(ships)
+        finally:
+            sim.rng_ship = saved
+        # the aggregates behind spend, costs, stock and the A/B tests
+        s = _Sessions(
+            self.user[idx], start, self.channel[idx], self.platform[idx], self.first[idx],
+            self.num[idx],
+        )  # fmt: skip
+        if sim.first_in_window is not None:
+            sim._note_window_sessions(s)
+        np.add.at(sim.sessions_dc[d], s.channel[s.channel >= 0], 1)
+        np.add.at(sim.gmv_dc[d], o_ch[paid], amount[paid])
+        mth = sim.cal.month[d]
+        sold = paid[l_order]
+        sim.m_orders[mth] += paid.sum()
+        sim.m_units[mth] += qty[sold].sum()
+        sim.m_gmv[mth] += amount[paid].sum()
+        sim.m_cogs[mth] += (qty * sim.cat.cost[l_sku])[sold].sum()
+        pay_day = (pay_time[o_sess][l_order[sold]] - START_US) // US_PER_DAY
+        np.add.at(sim.sold_ds, (pay_day, l_sku[sold]), qty[sold].astype(np.int32))
+        keep = t < END_US
+        viewed = keep & (name == E["view_item"])
+        np.add.at(sim.views_ds, ((t[viewed] - START_US) // US_PER_DAY, sku[viewed]), 1)
+        none = np.full(int(keep.sum()), -1, dtype=np.int32)
+        ev = {
+            "time": t[keep],
+            "user": s.user[sess[keep]],
+            "session": s.num[sess[keep]],
+            "name": name[keep],
+            "sku": sku[keep],
+            "channel": s.channel[sess[keep]],
+            "slot": none,
+            "platform": s.platform[sess[keep]],
+            "coupon": none,
+        }
+        # nothing of day d or later starts before its midnight, so earlier events are final
+        return sim._emit(ev, START_US + d * US_PER_DAY)
+
+
+def _day_index(x: date) -> int:
+    return (x - START_DATE).days
+
+
+_NEVER = np.iinfo(np.int64).max  # no session in the A/B tests' window
+
+
+def _campaigns_table() -> pa.Table:
+    rows = list(zip(*CAMPAIGNS, strict=True))
+    return pa.table(
+        {
+            name: pa.array(values)
+            for name, values in zip(SCHEMAS["campaigns"].names, rows, strict=True)
+        },
+        schema=SCHEMAS["campaigns"],
+    )
+
+
+class _Market:
+    """The planted marketing effects (issue 20): which SKUs competitors track and undercut, the
+    promotion's days, and the add-to-cart multiplier they put on each SKU and day."""
+
+    def __init__(self, cat: Catalog, pairs: np.ndarray, rng: np.random.Generator) -> None:
+        n_sku = len(cat.price)
+        self.cat = cat
+        self.promo_cat = CAT_NAMES.index(PROMO_CATEGORY)
+        self.promo_days = range(_day_index(PROMO_START), _day_index(PROMO_END) + 1)
+        dip_end = min(_day_index(PROMO_END) + PROMO_DIP_DAYS, N_DAYS - 1)
+        self.dip_days = range(_day_index(PROMO_END) + 1, dip_end + 1)
+        self.war_start = _day_index(PRICE_WAR_START)
+        # Tracked: the most popular share of each category (at least one SKU).
+        weight = np.diff(np.concatenate([[0.0], cat.cum_w]))
+        tracked, hits = [], []
+        for c in range(len(CATEGORIES)):
+            idx = np.flatnonzero(cat.cat == c)
+            k = max(1, math.ceil(COMPETITOR_TRACKED_SHARE * len(idx)))
+            ranked = idx[np.argsort(-weight[idx], kind="stable")]
+            tracked.append(ranked[:k])
+            hits.append(ranked[:UNDERCUT_SPARED_HITS])
+        self.tracked = np.sort(np.concatenate(tracked))
+        n_t = len(self.tracked)
+        sells = rng.random((n_t, len(COMPETITORS))) < COMPETITOR_SELLS_P
+        nobody = ~sells.any(axis=1)
+        sells[nobody, rng.integers(0, len(COMPETITORS), int(nobody.sum()))] = True
+        self.sells = sells
+        # Undercut: a share of the tracked SKUs outside the promoted category and the pairs.
+        eligible = (cat.cat[self.tracked] != self.promo_cat) & ~np.isin(self.tracked, pairs)
+        eligible &= ~np.isin(self.tracked, np.concatenate(hits))
+        chosen = eligible & (rng.random(n_t) < UNDERCUT_SHARE / max(eligible.mean(), 1e-9))
+        self.undercut_row = chosen
+        self.undercut = np.zeros(n_sku, dtype=bool)
+        self.undercut[self.tracked[chosen]] = True
+        # the competitor that undercuts: one of those selling the SKU
+        pick = rng.random(n_t)
+        count = sells.sum(axis=1)
+        nth = np.floor(pick * count).astype(np.int64)
+        self.cutter = np.array([np.flatnonzero(row)[k] for row, k in zip(sells, nth, strict=True)])
+        self.par_level = rng.uniform(*PAR_PRICE, (n_t, len(COMPETITORS)))
+        self.cut_level = rng.uniform(*UNDERCUT_PRICE, n_t)
+        self._mult: dict[int, np.ndarray | None] = {}
+
+    def atc_mult(self, d: int) -> np.ndarray | None:
+        """The add-to-cart multiplier of each SKU on day ``d`` (None: all 1)."""
+        if d not in self._mult:
+            mult = np.ones(len(self.cat.price))
+            in_promo = self.cat.cat == self.promo_cat
+            if d in self.promo_days:
+                mult[in_promo] *= PROMO_CART_LIFT
+            elif d in self.dip_days:
+                mult[in_promo] *= PROMO_DIP_MULT
+            if d >= self.war_start:
+                mult[self.undercut] *= UNDERCUT_CART_MULT
+            self._mult[d] = None if (mult == 1.0).all() else mult
+        return self._mult[d]
+
+    def prices(self, rng: np.random.Generator) -> pa.Table:
+        """``competitor_prices``: every day of the window, each tracked SKU and competitor
+        selling it, sorted by date, SKU and competitor."""
+        row, comp = np.nonzero(self.sells)
+        n = len(row)
+        days = np.repeat(np.arange(N_DAYS), n)
+        row, comp = np.tile(row, N_DAYS), np.tile(comp, N_DAYS)
+        list_price = self.cat.price[self.tracked[row]]
+        noise = rng.lognormal(0.0, PRICE_NOISE_SIGMA, len(row))
+        par = np.maximum(self.par_level[row, comp] * noise, PAR_FLOOR)
+        cut = np.minimum(self.cut_level[row] * noise, UNDERCUT_CEILING)
+        cutting = self.undercut_row[row] & (comp == self.cutter[row]) & (days >= self.war_start)
+        price = np.round(list_price * np.where(cutting, cut, par), 2)
+        epoch = (START_DATE - date(1970, 1, 1)).days
+        return pa.table(
+            {
+                "date": pa.array((epoch + days).astype(np.int32), type=pa.date32()),
+                "sku_id": _take(self.cat.sku_ids, self.tracked[row]),
+                "competitor": _take(pa.array(COMPETITORS), comp),
+                "price": pa.array(price),
+            },
+            schema=SCHEMAS["competitor_prices"],
+        )
+
+
 class _Simulator:
     def __init__(
         self,
@@ -1345,7 +1870,10 @@ class _Simulator:
         abusers: Abusers = NO_ABUSERS,
         journeys: bool = True,
         bought_together: bool = True,
+        marketing: bool = False,
+        known_clv: int = 0,
     ) -> None:
+        self.seed = seed
         root = np.random.SeedSequence(seed)
         s_cat, s_users, s_days, s_misc = root.spawn(4)
         self.day_seeds = s_days.spawn(N_DAYS)
@@ -1372,6 +1900,13 @@ class _Simulator:
         pairs = _bought_together(self.cat) if bought_together else np.zeros((0, 2), np.int64)
         self.companion = np.full(n_skus + 1, -1, dtype=np.int64)  # B of each A, else -1
         self.companion[pairs[:, 0]] = pairs[:, 1]
+        # Campaigns, A/B tests and competitor prices (issue 20): the SKUs competitors track and
+        # undercut come from a stream of their own; the walk only reads the multipliers.
+        self.marketing = marketing
+        self.first_in_window: np.ndarray | None = None
+        self.market: _Market | None = None
+        if marketing:
+            self.market = _Market(self.cat, pairs, np.random.default_rng([seed, 21]))
         self.scale = n_users / SAMPLE_USERS
         self.out = out
         self.rows, self.level = rows, level
@@ -1414,6 +1949,8 @@ class _Simulator:
         self.planted: _Planted | None = None
         if abusers.roles():
             self.planted = _Planted(self, seed, abusers)
+        # the known-CLV cohort (issue 19), appended after them
+        self.known_clv = _KnownClv(self, seed, known_clv) if known_clv > 0 else None
 
     # ---- sessions of one day ------------------------------------------------------------
     def _day_sessions(self, d: int, rng: np.random.Generator) -> _Sessions:
@@ -1487,6 +2024,8 @@ class _Simulator:
         """
         cal, cat, users = self.cal, self.cat, self.users
         n = len(s)
+        if self.first_in_window is not None:
+            self._note_window_sessions(s)
         ch7 = np.where(s.channel < 0, 6, s.channel)
         utype = users.utype[s.user]
         intent = (
@@ -1632,6 +2171,11 @@ class _Simulator:
             * vm
             * cal.atc[d]
         )
+        # The promotion, its dip and the undercut SKUs (issue 20) reuse the walk's draw, as an
+        # incident does: only these views' outcomes move.
+        sku_mult = self.market.atc_mult(d) if self.market is not None else None
+        if sku_mult is not None:
+            p_atc = p_atc * sku_mult[vk]
         mult = {step: self.step_mult[step][d] for step in INCIDENT_STEPS}
         if mult["add_to_cart"] != 1.0:
             p_atc = p_atc * mult["add_to_cart"]
@@ -1754,6 +2298,11 @@ class _Simulator:
         )
         o_coupon = np.where(use, cand, -1)
         discount = np.where(use, COUPON_VALUE[np.maximum(cand, 0)], 0.0)
+        if self.market is not None and d in self.market.promo_days:
+            # the promotion's price: its rate off the category's lines (no coupon names it)
+            promo = cat.cat[l_sku] == self.market.promo_cat
+            promo_value = np.bincount(l_order, weights=qty * unit_price * promo, minlength=n_o)
+            discount = discount + np.round(PROMO_DISCOUNT_RATE * promo_value, 2)
         paid_amount = np.round(subtotal - discount, 2)
         # Wallet: redeemed coupons are gone, unredeemed claims are kept for a week.
         keep = claimed >= 0
@@ -2545,6 +3094,8 @@ class _Simulator:
         uw.close()
         pa.default_memory_pool().release_unused()  # id formatting left large free blocks
 
+        if self.marketing:  # first session start of each user in the A/B tests' window
+            self.first_in_window = np.full(len(self.users.t), _NEVER, dtype=np.int64)
         bar = None
         if progress:
             from tqdm import tqdm
@@ -2556,6 +3107,8 @@ class _Simulator:
             sessions = self._day_sessions(d, rng)
             if self.planted is not None:
                 written += self.planted.simulate_day(self, d)
+            if self.known_clv is not None:
+                written += self.known_clv.simulate_day(self, d)
             for lo in range(0, len(sessions), SLICE_SESSIONS):
                 sl = sessions.slice(lo, min(lo + SLICE_SESSIONS, len(sessions)))
                 ev = self._simulate(d, sl, rng)
@@ -2593,7 +3146,88 @@ class _Simulator:
             **self._supply(),
             returns=self._returns(),
         )
-        return {name: counts[name] for name in SCHEMAS}
+        if self.market is not None:
+            counts.update(self._marketing_tables())
+        return {name: counts[name] for name in SCHEMAS if name in counts}
+
+    # ---- campaigns, A/B tests and competitor prices (issue 20) -------------------------
+    def _note_window_sessions(self, s: _Sessions) -> None:
+        """Keep each user's first session start inside the A/B tests' window."""
+        assert self.first_in_window is not None
+        lo = START_US + _day_index(EXPERIMENT_START) * US_PER_DAY
+        hi = START_US + (_day_index(EXPERIMENT_END) + 1) * US_PER_DAY
+        inside = (s.start >= lo) & (s.start < hi)
+        np.minimum.at(self.first_in_window, s.user[inside], s.start[inside])
+
+    def _marketing_tables(self) -> dict[str, int]:
+        """Write ``campaigns``, ``experiments`` and ``competitor_prices``; return row counts."""
+        tables = {
+            "campaigns": _campaigns_table(),
+            "experiments": self._experiments(),
+            "competitor_prices": self.market.prices(np.random.default_rng([self.seed, 21, 1])),
+        }
+        for name, table in tables.items():
+            pq.write_table(
+                table,
+                self.out / f"{name}.parquet",
+                compression="zstd",
+                compression_level=self.level,
+                use_dictionary=_DICT_COLS[name],
+                row_group_size=self.rows,
+            )
+        return {name: table.num_rows for name, table in tables.items()}
+
+    def _experiments(self) -> pa.Table:
+        """Assignments of every user with a session in the window, to each experiment.
+
+        Derived from the written orders with a random stream of its own, so no other table
+        moves: within the users with and without a paid order in the EXPERIMENT_PRE_DAYS before
+        their assignment, :func:`_marked` puts ``EXPERIMENT_SHARE`` of them in ``treatment`` so
+        that converting (a paid, not cancelled order paid from the assignment to the window's
+        end) is ``ratio`` times as common there as in ``control``.
+        """
+        assert self.first_in_window is not None
+        rng = np.random.default_rng([self.seed, 20])
+        first = self.first_in_window
+        users = np.flatnonzero(first != _NEVER)
+        orders = pq.read_table(
+            self.out / "orders.parquet", columns=["user_id", "paid_time", "status"]
+        )
+        o_user = pc.cast(pc.utf8_slice_codeunits(orders["user_id"], 1), pa.int64()).to_numpy() - 1
+        paid_at = _us(orders["paid_time"])
+        cancelled = _codes(orders["status"], ORDER_STATUSES) == ST_CANCELLED
+        assigned = first[o_user]
+        counted = (paid_at >= 0) & ~cancelled & (assigned != _NEVER)
+        window_end = START_US + (_day_index(EXPERIMENT_END) + 1) * US_PER_DAY
+        after = counted & (paid_at >= assigned) & (paid_at < window_end)
+        before = counted & (paid_at < assigned)
+        before &= paid_at >= assigned - EXPERIMENT_PRE_DAYS * US_PER_DAY
+        converted = np.zeros(len(first), dtype=bool)
+        converted[o_user[after]] = True
+        bought_before = np.zeros(len(first), dtype=bool)
+        bought_before[o_user[before]] = True
+        parts = []
+        for name, ratio in EXPERIMENTS:
+            u = rng.random(len(users))
+            treated = np.zeros(len(users), dtype=bool)
+            for stratum in (False, True):
+                rows = bought_before[users] == stratum
+                treated[rows] = _marked(converted[users][rows], EXPERIMENT_SHARE, ratio, u[rows])
+            parts.append((name, treated))
+        order = np.lexsort((users, first[users]))  # by assignment time, then user
+        k = len(users)
+        return pa.table(
+            {
+                "user_id": pa.concat_arrays([_take(self.users.ids, users[order])] * len(parts)),
+                "experiment": pa.array([name for name, _ in parts for _ in range(k)], pa.string()),
+                "variant": _take(
+                    pa.array(EXPERIMENT_VARIANTS),
+                    np.concatenate([treated[order].astype(np.int64) for _, treated in parts]),
+                ),
+                "assigned_time": _ts(np.tile(first[users][order], len(parts))),
+            },
+            schema=SCHEMAS["experiments"],
+        )
 
     # ---- derived tables ---------------------------------------------------------------
     def _marketing_spend(self) -> pa.Table:
@@ -2680,6 +3314,8 @@ def generate(
     abusers: Abusers | None = None,
     journeys: bool = True,
     bought_together: bool = True,
+    marketing: bool | None = None,
+    known_clv: bool | int | None = None,
 ) -> dict[str, int]:
     """Simulate the shop and write one Parquet file per table into ``out_dir``.
 
@@ -2692,7 +3328,14 @@ def generate(
     the searches and checkout detours (issue 18; on for every data set, off changes the events
     only). ``bought_together`` plants the pairs of products bought together (issue 19,
     :func:`bought_together_pairs`; on for every data set, off leaves the data as before them).
-    Returns the row count of every table.
+    ``marketing`` (issue 20; None: on for the sample, off with ``target_events``) plants a
+    category promotion and competitors undercutting some SKUs, and writes ``campaigns``,
+    ``experiments`` and ``competitor_prices``; off, those tables are not written and the others
+    are what they were before them. ``known_clv`` (issue 19; None: on for the sample, off with
+    ``target_events``; True: :data:`KNOWN_CLV_CUSTOMERS` customers, or their number) appends the
+    cohort whose purchases follow BG/NBD and spend Gamma-Gamma with known parameters
+    (:data:`KNOWN_CLV_BGNBD`, :data:`KNOWN_CLV_GAMMA_GAMMA`; ids: :func:`known_clv_users`); off,
+    the data are what they were before it. Returns the row count of every table written.
     """
     n_users, n_skus = _shop_size(target_events)
     sample = target_events is None
@@ -2700,6 +3343,13 @@ def generate(
         incidents = SAMPLE_INCIDENTS if sample else ()
     if abusers is None:
         abusers = SAMPLE_ABUSERS if sample else NO_ABUSERS
+    if marketing is None:
+        marketing = sample
+    if known_clv is None:
+        known_clv = sample
+    customers = KNOWN_CLV_CUSTOMERS if known_clv is True else int(known_clv)
+    if customers < 0:
+        raise ValueError(f"known_clv={known_clv} must not be negative")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     level = 9 if n_users <= 4 * SAMPLE_USERS else 3  # small data: size matters, big: speed
@@ -2714,6 +3364,8 @@ def generate(
         abusers,
         journeys,
         bought_together,
+        marketing,
+        customers,
     )
     return sim.run(progress)
 
@@ -2774,6 +3426,21 @@ def main(argv: list[str] | None = None) -> int:
         help="plant pairs of products bought together (issue 19; default: on)",
     )
     parser.add_argument(
+        "--marketing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="plant a category promotion, A/B test effects and competitors undercutting some "
+        "SKUs, and write campaigns, experiments and competitor_prices (issue 20; default: on for "
+        "the sample, off with --events)",
+    )
+    parser.add_argument(
+        "--known-clv",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="plant a cohort of customers whose purchases follow BG/NBD and spend Gamma-Gamma "
+        "with known parameters (issue 19; default: on for the sample, off with --events)",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -2799,6 +3466,8 @@ def main(argv: list[str] | None = None) -> int:
         abusers=abusers,
         journeys=args.journeys,
         bought_together=args.bought_together,
+        marketing=args.marketing,
+        known_clv=args.known_clv,
     )
     elapsed = time.perf_counter() - t0
     for name, rows in counts.items():

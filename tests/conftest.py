@@ -101,6 +101,18 @@ def shop_orders(rows: list[tuple]) -> ibis.Table:
     return ibis.memtable(frame, schema=schema)
 
 
+def items_table(rows: list[tuple]) -> ibis.Table:
+    """Order lines from ``(order_id, sku_id, quantity, unit_price)`` rows."""
+    frame = pd.DataFrame(rows, columns=["order_id", "sku_id", "quantity", "unit_price"])
+    schema = {
+        "order_id": "string",
+        "sku_id": "string",
+        "quantity": "int64",
+        "unit_price": "float64",
+    }
+    return ibis.memtable(frame, schema=schema)
+
+
 def printed(notebook: Path) -> str:
     """What an executed notebook's cells printed, and the section notes they showed
     (:func:`lib.sections.show`), as one text."""

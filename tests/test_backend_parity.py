@@ -14,16 +14,20 @@ import pandas as pd
 import pytest
 
 from lib import (
+    attribution,
     baskets,
+    campaigns,
     clv,
     costs,
     data,
     drivers,
+    experiments,
     funnel,
     gmv,
     overview,
     paths,
     portrait,
+    pricing,
     products,
     quality,
     repurchase,
@@ -322,7 +326,76 @@ METRICS: dict[str, Metric] = {
     # the user-days are cached on the engine (a temporary table, a cached Spark DataFrame)
     "lifecycle": lambda s, p: segments.lifecycle(_user_days(s, p), p, 2),  # windows of 2 days
     "activity_segments": lambda s, p: segments.activity_segments(_user_days(s, p), p, 30, 10, 60),
+    # marketing (issue 20): the known-answer shop has none of its tables (empty on both engines)
+    "campaign_effects": lambda s, p: campaigns.campaign_effects(
+        _parity_campaigns(p), *_shop(s), s["events"], p, baseline_days=14, dip_days=3
+    ),
+    "campaign_daily": lambda s, p: campaigns.campaign_daily(
+        _parity_campaigns(p), *_shop(s), s["events"], p, baseline_days=14, dip_days=3
+    ),
+    "campaign_effects_table": lambda s, p: _if_has(
+        s,
+        "campaigns",
+        lambda: campaigns.campaign_effects(s["campaigns"], *_shop(s), s.optional("events"), p),
+    ),
+    "experiment_results": lambda s, p: _if_has(
+        s, "experiments", lambda: experiments.experiment_results(s["experiments"], s["orders"], p)
+    ),
+    "experiment_sums": lambda s, p: _if_has(
+        s, "experiments", lambda: experiments.experiment_sums(s["experiments"], s["orders"], p)
+    ),
+    "price_bands": lambda s, p: pricing.price_bands(*_shop(s), p),
+    "discount_depth": lambda s, p: pricing.discount_depth(*_shop(s), p, s["events"]),
+    "price_elasticity": lambda s, p: pricing.price_elasticity(*_shop(s), p, min_price_changes=1),
+    "competitor_price_index": lambda s, p: _if_has(
+        s,
+        "competitor_prices",
+        lambda: pricing.competitor_price_index(s["competitor_prices"], s["products"], p),
+    ),
+    "price_index_daily": lambda s, p: _if_has(
+        s,
+        "competitor_prices",
+        lambda: pricing.price_index_daily(s["competitor_prices"], s["products"], p),
+    ),
+    "overpriced_conversion": lambda s, p: _if_has(
+        s,
+        "competitor_prices",
+        lambda: pricing.overpriced_conversion(
+            s["events"],
+            s["orders"],
+            s["order_items"],
+            pricing.competitor_price_index(s["competitor_prices"], s["products"], p),
+            p,
+        ),
+    ),
+    "attribution": lambda s, p: attribution.attribution(
+        s["events"], s["orders"], p, marketing_spend=s.optional("marketing_spend")
+    ),
+    "attribution_short_window": lambda s, p: attribution.attribution(
+        s["events"], s["orders"], p, attribution_days=7, half_life_days=2.0
+    ),
 }
+
+
+def _parity_campaigns(p: Period) -> pd.DataFrame:
+    """A shop-wide, a category and a channel campaign on the period's first (up to) 3 days
+    ("shoes" and "search" exist in both the known-answer shop and the sample slice)."""
+    end = min(p.end, p.start + pd.Timedelta(days=2))
+    scopes = [("shop", None, None), ("shoes", "shoes", None), ("search", None, "search")]
+    return pd.DataFrame(
+        [
+            {
+                "campaign_id": cid,
+                "name": cid,
+                "start_date": p.start,
+                "end_date": end,
+                "kind": "promotion",
+                "category": category,
+                "channel": channel,
+            }
+            for cid, category, channel in scopes
+        ]
+    )
 
 
 def _with_excluded(table: pd.DataFrame) -> pd.DataFrame:
@@ -424,6 +497,15 @@ def sample_slice(tmp_path_factory) -> str:
             f"'{sample}/orders.parquet' WHERE user_id IN (SELECT user_id FROM users_kept)) "
             "ORDER BY return_id"
         )
+    # marketing (issue 20): the kept users' assignments, every campaign, the kept SKUs' rivals
+    marketing = {
+        "experiments": f"SELECT * FROM '{sample}/experiments.parquet' WHERE user_id IN "
+        "(SELECT user_id FROM users_kept) ORDER BY experiment, user_id",
+        "campaigns": f"SELECT * FROM '{sample}/campaigns.parquet' ORDER BY campaign_id",
+        "competitor_prices": f"SELECT * FROM '{sample}/competitor_prices.parquet' WHERE sku_id "
+        "IN (SELECT sku_id FROM kept_skus) ORDER BY date, sku_id, competitor",
+    }
+    queries.update({k: q for k, q in marketing.items() if (sample / f"{k}.parquet").exists()})
     for name, query in queries.items():
         con.execute(f"COPY ({query}) TO '{folder / name}.parquet' (FORMAT parquet)")
     return str(folder)

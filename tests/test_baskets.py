@@ -22,21 +22,10 @@ from lib import baskets, data, plots
 from lib.definitions import UNKNOWN, paid_orders_in
 from lib.periods import Period
 
-from .conftest import shop_orders
+from .conftest import items_table, shop_orders
 
 PERIOD = Period("2025-03-10", "2025-03-11", "Asia/Shanghai")
 SAMPLE_PERIOD = Period("2025-10-15", "2025-11-14", "Asia/Shanghai")
-
-
-def items_table(rows: list[tuple]) -> ibis.Table:
-    frame = pd.DataFrame(rows, columns=["order_id", "sku_id", "quantity", "unit_price"])
-    schema = {
-        "order_id": "string",
-        "sku_id": "string",
-        "quantity": "int64",
-        "unit_price": "float64",
-    }
-    return ibis.memtable(frame, schema=schema)
 
 
 ORDERS = shop_orders(

@@ -63,9 +63,10 @@ def test_every_notebook_parameter_is_declared_once_and_the_runners_come_first() 
     # and the monitoring's four and the risk rules' eight (issue 17), and the after-sales
     # window and refund SLA (issue 21), and the time-to-convert bins, the drivers' support and
     # false discovery rate, the path's steps and the session timeout (issue 18), and the
-    # baskets' three, the cross-sell window and lifetime value's three (issue 19)
+    # baskets' three, the cross-sell window and lifetime value's three (issue 19), and the
+    # campaigns' dip, the A/B tests' four, the prices' three and the attribution's two (issue 20)
     bounded = [p for p in parameters.PARAMETERS.values() if p.bounds is not None]
-    assert len(bounded) == 76
+    assert len(bounded) == 85
 
 
 @pytest.mark.parametrize("param", parameters.PARAMETERS.values(), ids=lambda p: p.name)

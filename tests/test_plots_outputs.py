@@ -725,3 +725,27 @@ def test_daily_lines_mark_the_calendars_days_inside_the_dates():
     assert [t.get_text() for t in ax.texts] == ["Singles' Day"]  # 12-12 lies outside
     dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == 1
+
+
+def test_effect_intervals_colour_each_row_by_where_its_interval_lies():
+    table = pd.DataFrame(
+        {
+            "label": ["a", "b", "c", "d"],
+            "lift": [0.10, -0.05, 0.01, np.nan],  # d has no estimate: left out
+            "low": [0.02, -0.09, -0.03, np.nan],
+            "high": [0.18, -0.01, 0.05, np.nan],
+        }
+    )
+    fig = plots.effect_intervals(
+        table, "label", "lift", "low", "high", "Lifts", "relative lift", percent=True,
+        ylabel="test",
+    )  # fmt: skip
+    title, xlabel, ylabel = _labels(fig)
+    assert (title, xlabel, ylabel) == ("Lifts", "relative lift [%]", "test")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["interval above 0", "interval below 0", "interval includes 0"]
+    plt.close(fig)
+    empty = plots.effect_intervals(table.iloc[3:], "label", "lift", "low", "high", "Lifts", "x")
+    assert isinstance(empty, plots.NoChart) and "no estimate" in empty

@@ -102,6 +102,7 @@ def test_run_writes_report_and_figures(known_run):
         "07_monitoring.ipynb",
         "08_journeys.ipynb",
         "09_customers.ipynb",
+        "10_marketing.ipynb",
     }
 
 

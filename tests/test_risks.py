@@ -12,7 +12,7 @@ import pytest
 from lib import data, parameters, risks, simulate
 from lib.periods import Period
 
-from .conftest import events_table
+from .conftest import events_table, items_table
 
 SHANGHAI = Period("2025-03-10", "2025-03-11", "Asia/Shanghai")
 UTC = Period("2025-03-10", "2025-03-11", "UTC")
@@ -46,18 +46,6 @@ def orders(rows: list[tuple], coupon: bool = True) -> ibis.Table:
         frame = frame.drop(columns="coupon_id")
         del schema["coupon_id"]
     return ibis.memtable(frame[list(schema)], schema=schema)
-
-
-def items(rows: list[tuple]) -> ibis.Table:
-    """Order lines from ``(order_id, sku_id, quantity, unit_price)``."""
-    frame = pd.DataFrame(rows, columns=["order_id", "sku_id", "quantity", "unit_price"])
-    schema = {
-        "order_id": "string",
-        "sku_id": "string",
-        "quantity": "int64",
-        "unit_price": "float64",
-    }
-    return ibis.memtable(frame, schema=schema)
 
 
 def flagged(table: pd.DataFrame) -> list[tuple]:
@@ -171,7 +159,9 @@ def test_extreme_lines_against_the_skus_exact_median():
     rows += [("j0", "w", *paid_at), ("j1", "w", *paid_at)]
     rows.append(("jx", "x", "2025-03-10 01:00", None, "unpaid"))
     lines += [("j0", "j", 1, 5.0), ("j1", "j", 99, 5.0), ("jx", "k", 500, 10.0)]
-    table = risks.extreme_sku_lines(orders(rows), items(lines), SHANGHAI, factor=5, min_orders=10)
+    table = risks.extreme_sku_lines(
+        orders(rows), items_table(lines), SHANGHAI, factor=5, min_orders=10
+    )
     assert flagged(table) == [
         ("sku_quantity", "bulk", "e9", 20.0, 15.0),
         ("sku_quantity", "big", "kx", 6.0, 5.0),
@@ -179,7 +169,9 @@ def test_extreme_lines_against_the_skus_exact_median():
         ("sku_amount", "bulk", "e9", 30.0, 22.5),
     ]
     # with two lines enough, j is judged: its median is (1 + 99) / 2 = 50, so 99 stays below 5 x
-    loose = risks.extreme_sku_lines(orders(rows), items(lines), SHANGHAI, factor=5, min_orders=2)
+    loose = risks.extreme_sku_lines(
+        orders(rows), items_table(lines), SHANGHAI, factor=5, min_orders=2
+    )
     assert ("j1" in set(loose["order_id"])) is False
 
 

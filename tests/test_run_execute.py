@@ -102,14 +102,16 @@ def test_the_longest_notebooks_start_first_and_new_ones_before_them(tmp_path, mo
     monkeypatch.setenv("ECOMMERCE_OPS_CACHE", str(tmp_path))
     notebooks = [_listed(n) for n in ("overview", "traffic", "conversion", "costs", "new")]
     assert execute.last_seconds() == {}
-    # nothing known yet: the report's order
+    # nothing timed yet: the catalogue's typical times (ties in report order), new ones first
     assert [nb.name for nb in execute.longest_first(notebooks, {})] == [
-        "overview",
+        "new",
         "traffic",
         "conversion",
+        "overview",
         "costs",
-        "new",
     ]
+    typical = execute.TYPICAL_SECONDS
+    assert typical["traffic"] == typical["conversion"] > typical["overview"] > typical["costs"]
     results = [
         execute.Result(nb, tmp_path / nb.name, seconds)
         for nb, seconds in zip(notebooks[:4], (27.0, 61.0, 77.0, 3.0), strict=True)
@@ -128,3 +130,11 @@ def test_with_the_cache_off_the_times_are_not_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("ECOMMERCE_OPS_CACHE", "off")
     execute.remember_seconds([execute.Result(_listed("overview"), tmp_path, 1.0)])
     assert execute.last_seconds() == {}
+
+
+def test_every_catalogue_notebook_has_a_typical_time():
+    from lib import parameters
+    from lib.run import execute
+
+    # a notebook added to the catalogue without one would start first on a fresh machine
+    assert set(execute.TYPICAL_SECONDS) == set(parameters.NOTEBOOKS)

@@ -117,7 +117,33 @@ CONTRACT: dict[str, dict[str, pa.DataType]] = {
         "reason": STR,
         "refund_amount": pa.float64(),
     },
+    # issue 20: the marketing tables
+    "campaigns": {
+        "campaign_id": STR,
+        "name": STR,
+        "start_date": pa.date32(),
+        "end_date": pa.date32(),
+        "kind": STR,
+        "category": STR,
+        "channel": STR,
+        "discount_rate": pa.float64(),
+    },
+    "experiments": {
+        "user_id": STR,
+        "experiment": STR,
+        "variant": STR,
+        "assigned_time": TS,
+    },
+    "competitor_prices": {
+        "date": pa.date32(),
+        "sku_id": STR,
+        "competitor": STR,
+        "price": pa.float64(),
+    },
 }
+# The tables of a data set made with --events: the marketing ones are off there by default
+MARKETING_TABLES = ("campaigns", "experiments", "competitor_prices")
+EVENTS_SHOP_TABLES = [name for name in CONTRACT if name not in MARKETING_TABLES]
 EVENT_NAMES = set(data.EVENT_NAMES)
 SLOTS = {
     "home_banner_1",
@@ -208,6 +234,8 @@ def test_optional_columns_the_sample_carries_are_not_required(sample):
         "inventory": ["location"],
         # returns.status: many after-sales exports only have the refund time (issue 21)
         "returns": ["status"],
+        # a campaign may target the shop, a category or a channel, with or without a discount
+        "campaigns": ["category", "channel", "discount_rate"],
     }
     # a source without them passes the checks, and they are no key of the events' copies
     tables = {
@@ -254,8 +282,13 @@ def test_order_invariants(db):
     no_items = """SELECT count(*) FROM orders
                   WHERE order_id NOT IN (SELECT order_id FROM order_items)"""
     assert scalar(db, no_items) == 0
-    coupon_rule = "SELECT count(*) FROM orders WHERE (coupon_id IS NULL) <> (discount_amount = 0)"
+    # a coupon gives a discount; without one, only the planted promotion's orders (placed
+    # 10-15..10-25 local, tests/test_simulate_marketing.py checks their amounts) have one
+    coupon_rule = "SELECT count(*) FROM orders WHERE coupon_id IS NOT NULL AND discount_amount = 0"
     assert scalar(db, coupon_rule) == 0
+    promotion_days = "(order_time + INTERVAL 8 HOUR)::DATE BETWEEN '2025-10-15' AND '2025-10-25'"
+    others = f"coupon_id IS NULL AND discount_amount > 0 AND NOT {promotion_days}"
+    assert scalar(db, f"SELECT count(*) FROM orders WHERE {others}") == 0
 
 
 def test_referential_integrity(db):
@@ -644,7 +677,7 @@ def known_truth(tmp_path_factory) -> dict[str, duckdb.DuckDBPyConnection]:
         simulate.generate(base / name, seed=11, target_events=KNOWN_TRUTH_EVENTS, **extra)
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        for table in CONTRACT:
+        for table in EVENTS_SHOP_TABLES:
             con.register(table, pq.read_table(base / name / f"{table}.parquet"))
         shops[name] = con
     return shops
@@ -1023,7 +1056,7 @@ def test_returns_leave_every_other_table_as_it_was(tmp_path, journeys):
     )
     digests = {
         name: table_digest(pq.read_table(tmp_path / f"{name}.parquet"))
-        for name in CONTRACT
+        for name in EVENTS_SHOP_TABLES
         if name != "returns" and not (journeys and name == "events")
     }
     expected = dict(DIGESTS_BEFORE_RETURNS)
@@ -1107,7 +1140,7 @@ def journeys_on_off(tmp_path_factory) -> dict[bool, Path]:
 
 def test_journeys_only_add_events(journeys_on_off):
     off, on = journeys_on_off[False], journeys_on_off[True]
-    for name in CONTRACT:
+    for name in EVENTS_SHOP_TABLES:
         if name != "events":
             assert pq.read_table(on / f"{name}.parquet").equals(
                 pq.read_table(off / f"{name}.parquet")
@@ -1228,7 +1261,7 @@ def test_bought_together_only_adds_lines_and_their_cart_events(together_on_off):
     off, on = together_on_off[False], together_on_off[True]
     read = {
         (name, flag): pq.read_table(path / f"{name}.parquet")
-        for name in CONTRACT
+        for name in EVENTS_SHOP_TABLES
         for flag, path in ((False, off), (True, on))
     }
     for name in ("products", "users"):
@@ -1282,7 +1315,7 @@ def test_cli_switches_bought_together_off(tmp_path):
     assert simulate.main([*args, "--no-bought-together"]) == 0
     digests = {
         name: table_digest(pq.read_table(tmp_path / f"{name}.parquet"))
-        for name in CONTRACT
+        for name in EVENTS_SHOP_TABLES
         if name != "returns"
     }
     assert digests == DIGESTS_BEFORE_RETURNS

@@ -222,11 +222,32 @@ def remember_seconds(results: list[Result]) -> None:
         os.replace(partial, path)
 
 
+# Each catalogue notebook's time in the 100M report on a 2-core machine (docs/performance.md),
+# for a first run on a machine that has timed none of them yet: only their order matters.
+TYPICAL_SECONDS = {
+    "journeys": 107.0,
+    "customers": 63.0,
+    "retention": 61.0,
+    "monitoring": 54.0,
+    "traffic": 46.0,
+    "conversion": 46.0,
+    "supply_chain": 24.0,
+    "marketing": 24.0,
+    "overview": 23.0,
+    "products": 18.0,
+    "costs": 4.0,
+}
+
+
 def longest_first(notebooks: list[Notebook], seconds: dict[str, float]) -> list[Notebook]:
     """The order to start ``notebooks`` in: the longest last time first, a notebook never timed
-    before them all, ties in report order. With a few workers, a long notebook started last
-    would keep one busy while the others idle: longest-first ends the run soonest (at 100M
-    events the notebooks range from 3 s to 77 s)."""
+    before them all, ties in report order. When none of them was ever timed on this machine (a
+    first run, or the cache cleared), the catalogue's :data:`TYPICAL_SECONDS` stand in for the
+    last times. With a few workers, a long notebook started last would keep one busy while the
+    others idle: longest-first ends the run soonest (at 100M events the notebooks range from
+    4 s to 107 s)."""
+    if not any(nb.name in seconds for nb in notebooks):
+        seconds = TYPICAL_SECONDS
     return sorted(notebooks, key=lambda nb: -seconds.get(nb.name, math.inf))
 
 
