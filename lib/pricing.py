@@ -798,6 +798,16 @@ def elasticity_note(table: pd.DataFrame, min_price_changes: int = DEFAULT_MIN_PR
             )
         else:
             parts.append(f"{len(known)} of {len(table)} categories have an elasticity.")
+        rising = known[known["ci_low"] > 0].sort_values("category")
+        if len(rising):
+            names = ", ".join(
+                f"{r.category} ({r.elasticity:+.2f}, 95 % {r.ci_low:.2f} to {r.ci_high:.2f})"
+                for r in rising.itertuples()
+            )
+            parts.append(
+                f"Units rose with price in {names}: demand does not do that, so there prices "
+                "moved with demand (promotions, season) and the slope is no reaction to price."
+            )
     if len(short):
         parts.append(
             f"1 category has fewer than {min_price_changes} price changes and gets no number."

@@ -514,3 +514,22 @@ def test_shop_index_daily_weighs_each_sku_alike():
     assert shop["skus"].tolist() == [4, 2]
     assert shop["price_index"].tolist() == pytest.approx([1.05, 1.1])
     assert pricing.shop_index_daily(daily.iloc[:0]).empty
+
+
+def test_the_elasticity_note_names_categories_whose_units_rose_with_price():
+    table = pd.DataFrame(
+        {
+            "category": ["a", "b", "c"],
+            "elasticity": [-1.2, 2.5, np.nan],
+            "ci_low": [-2.0, 0.5, np.nan],
+            "ci_high": [-0.4, 4.5, np.nan],
+            "se": [0.4, 1.0, np.nan],
+            "skus": [5, 4, 1],
+            "sku_days": [50, 40, 3],
+            "price_changes": [20, 10, 1],
+            "note": ["", "", "not enough price variation (1 changes)"],
+        }
+    )
+    note = pricing.elasticity_note(table, min_price_changes=5)
+    assert "Units rose with price in b (+2.50, 95 % 0.50 to 4.50)" in note
+    assert "in a" not in note  # its interval is below 0: an ordinary downward slope
