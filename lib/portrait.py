@@ -30,9 +30,11 @@ only, never personal data. Every field reuses a definition made elsewhere (docs/
 - ``p_alive``, ``expected_value``: :func:`lib.clv.lifetime_value` (null for a user who never
   bought up to ``end``).
 
-Per-user fields are computed in the engine and joined there; the tables that are already per-user
-pandas frames (RFM, activity segments, CLV) join the one-row-per-user result in pandas. The
-precomputed ones can be passed in, so a notebook does not fit the CLV model twice.
+Each per-user field is computed in the engine, one query each (a user per row, only users with a
+value), and the fields are joined to the users of the period in pandas: one query joining them
+all held every grouping at once (docs/performance.md). The tables that are already per-user
+pandas frames (RFM, activity segments, CLV) join the same way. The precomputed ones can be
+passed in, so a notebook does not fit the CLV model twice.
 
 :func:`segment_portraits` puts each segment's portrait side by side (size, value, expected value,
 channel, category and platform mix), so a campaign can be aimed: who to push, with what.
@@ -201,26 +203,22 @@ def _engine_table(
     users: ir.Table | None,
     activity_days: ir.Table,
     lifecycle_days: int,
-) -> ir.Table:
-    """Every per-user field the engine computes, one row per user in the period."""
+) -> tuple[ir.Table, list[ir.Table]]:
+    """The users in the period (``user_id``) and the per-user fields the engine computes, each
+    a table keyed by ``user_id`` (users without a value have no row)."""
     keys, parts = [], []
     if events is not None:
         inside = events_in(events, period)
         inside = inside.filter(inside.user_id.notnull())
-        # one grouping of the period's events by user, platform and session, read by the
-        # population, the main platform and the sessions (three groupings of every event before;
-        # at 100M events the sessions are a tenth of the events)
-        per_session = inside.group_by(
-            "user_id", "session_id", platform=inside.platform.cast("string").fill_null(UNKNOWN)
-        ).aggregate(events=ibis._.count())
-        keys.append(per_session.select("user_id"))
-        platforms = per_session.group_by(["user_id", "platform"]).aggregate(
-            events=per_session.events.sum()
+        keys.append(inside.select("user_id"))
+        platform = inside.platform.cast("string").fill_null(UNKNOWN)
+        platforms = (
+            inside.mutate(platform=platform)
+            .group_by(["user_id", "platform"])
+            .aggregate(events=ibis._.count())
         )
         parts.append(_top_per_user(platforms, "platform", [ibis.desc("events")], "main_platform"))
-        parts.append(
-            per_session.group_by("user_id").aggregate(sessions=per_session.session_id.nunique())
-        )
+        parts.append(inside.group_by("user_id").aggregate(sessions=inside.session_id.nunique()))
     if orders is not None:
         paid = paid_orders_in(orders, period)
         keys.append(paid.select("user_id"))
@@ -255,11 +253,7 @@ def _engine_table(
                 region=users.region.cast("string").max(),
             )
         )
-    joined = population
-    for part in parts:
-        columns = [part[c] for c in part.columns if c != "user_id"]
-        joined = joined.left_join(part, joined.user_id == part.user_id).select(joined, *columns)
-    return joined
+    return population, parts
 
 
 def user_portrait(
@@ -304,10 +298,14 @@ def user_portrait(
         clv_table, _ = clv.lifetime_value(
             orders, period, clv_time_unit, clv_horizon_days, clv_discount_rate
         )
-    engine = _engine_table(
+    population, parts = _engine_table(
         period, orders, events, order_items, products, users, activity_days, lifecycle_days
     )
-    table = engine.to_pandas()
+    # each field is its own query, joined here: one query joining them all held every grouping's
+    # hash table at once (at 10M events a quarter of a GB more at its peak)
+    table = population.to_pandas()
+    for part in parts:
+        table = table.merge(part.to_pandas(), on="user_id", how="left", validate="one_to_one")
     n = len(table)
     for column in ("acquisition_channel", "region"):
         values = table[column] if column in table.columns else pd.Series([None] * n, dtype=object)
