@@ -842,9 +842,19 @@ def campaign_effects(
     orders, buyers``, and ``uv`` with events) and method (``baseline``; ``did`` for a targeted
     scope), the campaign days' totals against the counterfactual, as the module docstring
     defines them. Money columns are on the ``gmv`` rows only."""
-    evaluations = _evaluations(
-        campaigns, orders, order_items, products, events, period, baseline_days, dip_days
-    )
+    return campaign_tables(
+        campaigns,
+        orders,
+        order_items,
+        products,
+        events,
+        period,
+        baseline_days=baseline_days,
+        dip_days=dip_days,
+    )[0]
+
+
+def _effects_table(evaluations: list[_Evaluation]) -> pd.DataFrame:
     rows = [row for evaluation in evaluations for row in _rows(evaluation)]
     table = pd.DataFrame(rows, columns=[*COLUMNS, *EXTRA_COLUMNS])
     for column in ("days", "campaign_days", "baseline_days_used", "dip_days"):
@@ -870,9 +880,39 @@ def campaign_daily(
     used), ``campaign`` (evaluated), ``campaign (not evaluated)`` (outside the period) or
     ``dip``. Days after the last day in the orders, and before the first, have no row; a method
     without a counterfactual has ``expected`` NaN."""
+    return campaign_tables(
+        campaigns,
+        orders,
+        order_items,
+        products,
+        events,
+        period,
+        baseline_days=baseline_days,
+        dip_days=dip_days,
+    )[1]
+
+
+def campaign_tables(
+    campaigns: ir.Table | pd.DataFrame,
+    orders: ir.Table,
+    order_items: ir.Table,
+    products: ir.Table | None,
+    events: ir.Table | None,
+    period: Period,
+    *,
+    baseline_days: int = DEFAULT_BASELINE_DAYS,
+    dip_days: int = DEFAULT_DIP_DAYS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`campaign_effects` and :func:`campaign_daily` from one reading of the data: each
+    campaign's daily series are queried once (at 100M events, half the time of the two
+    calls)."""
     evaluations = _evaluations(
         campaigns, orders, order_items, products, events, period, baseline_days, dip_days
     )
+    return _effects_table(evaluations), _daily_table(evaluations)
+
+
+def _daily_table(evaluations: list[_Evaluation]) -> pd.DataFrame:
     frames = []
     for evaluation in evaluations:
         campaign, series = evaluation.campaign, evaluation.series

@@ -14,10 +14,10 @@ import ibis
 import pandas as pd
 import pytest
 
-from lib import campaigns
+from lib import campaigns, data
 from lib.periods import Period
 
-from .conftest import events_table, shop_orders
+from .conftest import KNOWN_ANSWERS, events_table, shop_orders
 
 TZ = "Asia/Shanghai"
 T2 = 4.302652729749464  # scipy.stats.t.ppf(0.975, 2)
@@ -614,3 +614,30 @@ def test_primary_series_takes_the_primary_method_and_marks_its_phases():
     assert marks["name"].tolist() == ["campaign starts", "dip starts"]
     assert campaigns.primary_series(daily, effects, "other").empty
     assert campaigns.phase_marks(campaigns.primary_series(daily, effects, "other")).empty
+
+
+def test_campaign_tables_give_both_tables_from_one_reading():
+    campaigns_table = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C",
+                "name": "C",
+                "start_date": dt.date(2025, 3, 10),
+                "end_date": dt.date(2025, 3, 11),
+                "kind": "promotion",
+                "category": None,
+                "channel": None,
+            }
+        ]
+    )
+    source = data.open_source(str(KNOWN_ANSWERS / "source"))
+    period = Period("2025-03-10", "2025-03-11", "Asia/Shanghai")
+    args = (source["orders"], source["order_items"], source["products"], source["events"], period)
+    effects, daily = campaigns.campaign_tables(campaigns_table, *args, baseline_days=3, dip_days=1)
+    pd.testing.assert_frame_equal(
+        effects, campaigns.campaign_effects(campaigns_table, *args, baseline_days=3, dip_days=1)
+    )
+    pd.testing.assert_frame_equal(
+        daily, campaigns.campaign_daily(campaigns_table, *args, baseline_days=3, dip_days=1)
+    )
+    assert len(effects) > 0 and len(daily) > 0
