@@ -164,7 +164,7 @@ def _entry_rows(
 
     ``entries`` holds the events :func:`lib.funnel.first_touch` reads (the step-1 events of the
     period, kept in the engine), so that each property does not scan all events again; the
-    ``visitor`` rows read ``events``."""
+    ``visitor`` rows read the user-days of ``events`` (:func:`lib.data.user_days`)."""
     tables = []
     for name in entry_properties(events, products, users):
         touch = funnel.first_touch(entries, period, steps[0], name, products, users)
