@@ -482,8 +482,10 @@ def after_dropoff_note(
     groups beyond the noise (two-proportion tests, Benjamini-Hochberg q < 0.05 over the events
     tested), the largest differences first.
 
-    The funnel's next step and :data:`ENDED` (no next event) are left out of the test: only
-    those who continued have the one and only those who dropped the other, by definition.
+    The funnel's later steps and :data:`ENDED` (no next event) are left out of the test: only
+    those who continued have the next step and only those who dropped have no next event, by
+    definition, and the steps after the next one follow from continuing (a user who dropped
+    reaches them only out of the funnel's order).
     """
     if table.empty:
         return f"No user reached {step} in the period: no one to follow."
@@ -493,7 +495,7 @@ def after_dropoff_note(
         who = "continued" if not sizes["dropped"] else "dropped"
         return f"Every user who reached {step} {who}: there is no other group to compare with."
     steps = tuple(steps)
-    following = steps[steps.index(step) + 1] if step in steps[:-1] else None
+    later = set(steps[steps.index(step) + 1 :]) if step in steps else set()
     wide = first.pivot(index="event", columns="group", values="users")
     wide = wide.reindex(columns=list(GROUPS)).fillna(0).astype(int)
 
@@ -511,8 +513,8 @@ def after_dropoff_note(
     candidates = []
     for event, row in wide.iterrows():
         # by definition: the next step only those who continued have, and no next event
-        # (ENDED) only those who dropped
-        if event in (following, ENDED):
+        # (ENDED) only those who dropped; the steps after it follow from continuing
+        if event in later or event == ENDED:
             continue
         dropped, continued = int(row["dropped"]), int(row["continued"])
         p = two_proportion_pvalue(
@@ -532,8 +534,8 @@ def after_dropoff_note(
     ]
     if not tested:
         return text + (
-            " Apart from the next step and leaving, no next event's share differs between the "
-            "groups beyond the noise (q < 0.05)."
+            " Apart from the funnel's later steps and leaving, no next event's share differs "
+            "between the groups beyond the noise (q < 0.05)."
         )
     tested.sort(key=lambda t: (-t[0], t[1]))
     named = [
