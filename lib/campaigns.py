@@ -115,7 +115,14 @@ import pandas as pd
 from scipy import stats
 
 from lib import traffic
-from lib.definitions import MONEY_DECIMALS, UNKNOWN, catalogue, events_in, paid_orders_in
+from lib.definitions import (
+    MONEY_DECIMALS,
+    UNKNOWN,
+    catalogue,
+    events_in,
+    order_share,
+    paid_orders_in,
+)
 from lib.periods import EPOCH, Period, check_lengths, epoch_day, parse_date, to_timestamps
 
 DEFAULT_BASELINE_DAYS = 28
@@ -312,11 +319,7 @@ def _order_series(
         known_cost=lines.quantity.notnull() & unit_cost.notnull(),
         list_value=(lines.quantity * list_price).fill_null(value),
     )
-    whole = ibis.window(group_by="order_id")
-    lines = lines.mutate(
-        order_value=lines.value.sum().over(whole), n_lines=lines.count().over(whole)
-    )
-    share = (lines.order_value > 0).ifelse(lines.value / lines.order_value, 1.0 / lines.n_lines)
+    share = order_share(lines, "value")
     lines = lines.select(
         "order_id",
         "user_id",

@@ -99,12 +99,16 @@ def paid_lines(
         cost=lines.quantity * lines.unit_cost.fill_null(0.0),
         list_value=(lines.quantity * lines.list_price).fill_null(revenue),
     )
-    whole = ibis.window(group_by="order_id")
-    lines = lines.mutate(
-        order_value=lines.revenue.sum().over(whole), n_lines=lines.count().over(whole)
-    )
-    share = (lines.order_value > 0).ifelse(lines.revenue / lines.order_value, 1.0 / lines.n_lines)
-    return lines.mutate(coupon=lines.discount * share).drop("discount", "order_value", "n_lines")
+    return lines.mutate(coupon=lines.discount * order_share(lines, "revenue")).drop("discount")
+
+
+def order_share(rows: ir.Table, value: str) -> ir.FloatingValue:
+    """Each row's part of its order (rows grouped by ``order_id``, e.g. its lines or its
+    categories): its ``value`` over the order's total, or an equal part when the order's rows
+    are worth 0 together. How an order's amount (paid, discounted) is split over its lines."""
+    whole = ibis.window(group_by=rows.order_id)
+    total = rows[value].sum().over(whole)
+    return (total > 0).ifelse(rows[value] / total, 1.0 / rows.count().over(whole))
 
 
 # --------------------------------------------------------------------------------------------

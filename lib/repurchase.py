@@ -45,6 +45,7 @@ from lib.definitions import (
     MONEY_DECIMALS,
     UNKNOWN,
     last_order_day,
+    order_share,
     paid_orders,
     paid_orders_in,
 )
@@ -166,11 +167,7 @@ def order_category_shares(order_items: ir.Table, products: ir.Table) -> ir.Table
         value=order_items.quantity * order_items.unit_price,
     )
     per_category = lines.group_by(["order_id", "category"]).aggregate(value=lines.value.sum())
-    whole = ibis.window(group_by="order_id")
-    total = per_category.value.sum().over(whole)
-    count = per_category.count().over(whole)
-    share = (total > 0).ifelse(per_category.value / total, 1.0 / count)
-    return per_category.select("order_id", "category", share=share)
+    return per_category.select("order_id", "category", share=order_share(per_category, "value"))
 
 
 def repurchase_by_category(
