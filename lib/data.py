@@ -1454,7 +1454,7 @@ def stored_user_days(source: Source, period: Period) -> ir.Table | None:
 
 
 # Bump when the runner's checks change what they find: results of older checks are not read.
-CHECKS_VERSION = 2  # 2: notes on text that is literally "(unknown)"
+CHECKS_VERSION = 3  # 2: notes on text that is literally "(unknown)"; 3: campaigns' dates
 
 
 def remembered(source: Source, kind: str, extra: tuple, compute: Callable[[], T]) -> T:

@@ -410,7 +410,39 @@ def _value_problems(source: Source, profiles: list[TableProfile], limit: datetim
         problems.extend(_problems(profile, limit))
     if "experiments" in source.tables:
         problems.extend(repeated_assignments(source))
+    if "campaigns" in source.tables:
+        problems.extend(campaigns_ending_before_start(source))
     return problems
+
+
+# Campaigns (issue 20): those named when one ends before it starts.
+CAMPAIGN_EXAMPLES = 10
+
+
+def campaigns_ending_before_start(source: Source, examples: int = CAMPAIGN_EXAMPLES) -> list[str]:
+    """One problem line when a campaign's ``end_date`` is before its ``start_date``: its days
+    (both included) would be none, and its effect could not be measured. Names the first
+    ``examples`` by ``campaign_id`` with their dates; null dates are reported as such."""
+    table = raw_table(source, "campaigns")
+    backwards = table.filter(table.end_date < table.start_date)
+    try:
+        count = as_count(backwards.count().to_pandas())
+        frame = backwards.order_by("campaign_id").limit(examples).to_pandas() if count else None
+    except Exception as exc:
+        raise read_error(source, "campaigns", exc) from None
+    if not count:
+        return []
+    shown = "; ".join(
+        f"{row['campaign_id']!r} ({pd.Timestamp(row['start_date']).date()} to "
+        f"{pd.Timestamp(row['end_date']).date()})"
+        for _, row in frame.iterrows()
+    )
+    more = f" and {count - len(frame):,} more" if count > len(frame) else ""
+    return [
+        f"table 'campaigns' has {count:,} campaign(s) whose end_date is before its start_date: "
+        f"{shown}{more}; both dates are local days and both are included: swap or fix them in "
+        "the export"
+    ]
 
 
 # A/B tests (issue 20): the users named when one is assigned more than once in an experiment.

@@ -418,3 +418,28 @@ def test_campaign_and_competitor_price_rules():
     assert any("'campaigns' column 'campaign_id' repeats the id" in p for p in problems)
     assert any("'competitor_prices' key (date, sku_id, competitor)" in p for p in problems)
     assert any("'competitor_prices' column 'price' is negative in 1 row" in p for p in problems)
+
+
+def test_a_campaign_ending_before_it_starts_is_an_error_naming_it():
+    con = ibis.duckdb.connect()
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": ["C2", "C1", "C3"],
+            "name": ["b", "a", "c"],
+            "start_date": [date(2025, 10, 5), date(2025, 10, 1), date(2025, 10, 7)],
+            "end_date": [date(2025, 10, 4), date(2025, 10, 1), date(2025, 10, 1)],
+            "kind": ["promotion"] * 3,
+        }
+    )
+    source = data.Source(con, {"campaigns": con.create_table("campaigns", campaigns)}, "test")
+    # C1 is one day (start = end): fine; C2 and C3 end before they start, named by id
+    (line,) = quality.campaigns_ending_before_start(source)
+    assert line.startswith(
+        "table 'campaigns' has 2 campaign(s) whose end_date is before its start_date: "
+        "'C2' (2025-10-05 to 2025-10-04); 'C3' (2025-10-07 to 2025-10-01); both dates"
+    ), line
+    (short,) = quality.campaigns_ending_before_start(source, examples=1)
+    assert "'C2'" in short and "'C3'" not in short and "and 1 more;" in short
+    # the runner's value checks raise it, before any notebook runs
+    with pytest.raises(data.DataError, match="'C2' \\(2025-10-05 to 2025-10-04\\)"):
+        quality.validate(source, now=datetime(2025, 12, 1))
