@@ -1365,6 +1365,36 @@ _OFF = {"", "off", "0", "false", "no", "none"}
 _EVENTS_OF: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
+def kept(table: ir.Table, kind: str, limit: int) -> ir.Table:
+    """``table`` computed once and kept in the engine for as long as a caller holds it; the same
+    expression asked for again is read from there.
+
+    Ibis keys its cache by the expression, and the same arguments to a metric build the same
+    expression. The last ``limit`` tables of each ``kind`` are held here (Ibis drops a kept
+    table once nothing refers to it); the oldest is let go when a new one comes.
+
+    The key holds the connection too: Ibis calls two tables of one name and schema equal even
+    on two connections (two shops, or a folder rewritten and opened again), and each must get
+    its own table. The connection is held with the table, so its ``id`` is not reused. Tables
+    on no connection or on several (in-memory tables in tests) are returned as they are.
+    """
+    backends, _ = table._find_backends()
+    if len(backends) != 1:
+        return table
+    backend = backends[0]
+    held_of_kind = _KEPT.setdefault(kind, {})
+    key = (id(backend), table.op())
+    held = held_of_kind.pop(key, None)
+    result = held[1] if held is not None else table.cache()
+    held_of_kind[key] = (backend, result)  # now the most recent
+    while len(held_of_kind) > limit:
+        held_of_kind.pop(next(iter(held_of_kind)))
+    return result
+
+
+_KEPT: dict[str, dict[tuple[int, ops.Node], tuple[BaseBackend, ir.Table]]] = {}
+
+
 def user_days_of(events: ir.Table, period: Period) -> ir.Table:
     """``user_id, day``: every distinct pair of a user and a local day (``period``'s zone, an
     epoch day) with at least one event, over the whole table, not only the period.

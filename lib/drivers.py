@@ -151,7 +151,7 @@ def entry_properties(
     return list(dict.fromkeys(names))
 
 
-def _entry_rows(
+def _entry_values(
     entrants: ir.Table,
     events: ir.Table,
     entries: ir.Table,
@@ -159,29 +159,39 @@ def _entry_rows(
     steps: tuple[str, ...],
     products: ir.Table | None,
     users: ir.Table | None,
-) -> list[ir.Table]:
-    """One row per entrant and entry property: the first-touch values, then ``visitor``.
+) -> tuple[ir.Table, list[str]]:
+    """The entrants (``user_id, converted``) with one column per entry property, ``p0``, ``p1``
+    …, and the properties' names: the first-touch values (:func:`lib.funnel.first_touches`),
+    then ``visitor``.
 
-    ``entries`` holds the events :func:`lib.funnel.first_touch` reads (the step-1 events of the
-    period, kept in the engine), so that each property does not scan all events again; the
-    ``visitor`` rows read the user-days of ``events`` (:func:`lib.data.user_days`)."""
-    tables = []
-    for name in entry_properties(events, products, users):
-        touch = funnel.first_touch(entries, period, steps[0], name, products, users)
-        touch = touch.select(touch_user=touch.user_id, touch_value=touch[name])
-        joined = entrants.left_join(touch, entrants.user_id == touch.touch_user)
-        tables.append(_rows("entry", name, joined.touch_value.fill_null(UNKNOWN), joined))
+    ``entries`` holds the events the first touches read (the step-1 events of the period, kept
+    in the engine); ``visitor`` reads the user-days of ``events`` (:func:`lib.data.user_days`)."""
+    names = entry_properties(events, products, users)
+    touches = funnel.first_touches(entries, period, steps[0], names, products, users)
+    touches = touches.select(
+        touch_user=touches.user_id, **{f"p{i}": touches[name] for i, name in enumerate(names)}
+    )
     # new vs returning: any event on a local day before the entry's. A user's first local day
     # is the least of their user-days (lib.data.user_days: stored once per run, a tenth of the
     # events' rows at 100M); an entrant's first day is on or before the entry's, so the days
     # after the period that table also holds change nothing.
     days = data.user_days(events, period)
     firsts = days.group_by(first_user=days.user_id).aggregate(first_day=days.day.min())
-    joined = entrants.left_join(firsts, entrants.user_id == firsts.first_user)
-    entry_day = funnel._local_day_of_second(period, joined.t1)
-    returning = joined.first_day < entry_day
-    tables.append(_rows("entry", VISITOR, returning.ifelse("returning", "new"), joined))
-    return tables
+    joined = entrants.left_join(touches, entrants.user_id == touches.touch_user)
+    joined = joined.left_join(firsts, joined.user_id == firsts.first_user)
+    returning = joined.first_day < funnel._local_day_of_second(period, joined.t1)
+    values = joined.select(
+        "user_id",
+        "converted",
+        **{f"p{i}": joined[f"p{i}"].fill_null(UNKNOWN) for i in range(len(names))},
+        **{f"p{len(names)}": returning.ifelse("returning", "new")},
+    )
+    return values, [*names, VISITOR]
+
+
+def _entry_rows(values: ir.Table, names: list[str]) -> list[ir.Table]:
+    """One row per entrant and entry property, from :func:`_entry_values`."""
+    return [_rows("entry", name, values[f"p{i}"], values) for i, name in enumerate(names)]
 
 
 def _pvalue(a: int, b: int, c: int, d: int) -> float:
@@ -281,6 +291,11 @@ def conversion_drivers(
         events.event_time >= ibis.literal(lo, "timestamp"),
         events.event_time < ibis.literal(hi, "timestamp"),
     )
+    # only the columns the first touches read: the step-1 events can be a third of the period's
+    step_one = step_one.select(
+        *[c for c in events.columns if c in ("user_id", "event_time", "event_name", "sku_id")],
+        *entry_properties(events),
+    )
     with entrants.cache() as cached, step_one.cache() as entries:
         totals = cached.aggregate(
             entrants=cached.count(), converters=cached.converted.ifelse(1, 0).sum()
@@ -289,19 +304,21 @@ def conversion_drivers(
         converted = totals["converters"].iloc[0]
         k = 0 if pd.isna(converted) else int(converted)
         if n:
-            parts = [
-                _event_rows(cached, events, period, steps, window_days),
-                *_entry_rows(cached, events, entries, period, steps, products, users),
-            ]
-            rows = parts[0].union(*parts[1:], distinct=False)
-            counts = (
-                rows.group_by(["kind", "name", "value"])
-                .aggregate(
-                    converters_with=rows.converted.ifelse(1, 0).sum(),
-                    non_converters_with=rows.converted.ifelse(0, 1).sum(),
+            values, names = _entry_values(cached, events, entries, period, steps, products, users)
+            with values.cache() as entry_values:
+                parts = [
+                    _event_rows(cached, events, period, steps, window_days),
+                    *_entry_rows(entry_values, names),
+                ]
+                rows = parts[0].union(*parts[1:], distinct=False)
+                counts = (
+                    rows.group_by(["kind", "name", "value"])
+                    .aggregate(
+                        converters_with=rows.converted.ifelse(1, 0).sum(),
+                        non_converters_with=rows.converted.ifelse(0, 1).sum(),
+                    )
+                    .to_pandas()
                 )
-                .to_pandas()
-            )
         else:
             counts = _empty_table()[["kind", "name", "value", "converters_with"]].assign(
                 non_converters_with=pd.Series(dtype="int64")

@@ -39,13 +39,12 @@ import math
 from collections.abc import Mapping, Sequence
 
 import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from lib import parameters
-from lib.data import Source
+from lib.data import Source, kept
 from lib.definitions import UNKNOWN, events_in, paid_orders
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.stats import interval_side, proportion_intervals, two_proportion_pvalue
@@ -318,37 +317,20 @@ def _reach(
 
 
 def _kept(reach: ir.Table) -> ir.Table:
-    """``reach`` computed once and kept in the engine for as long as a caller holds it.
+    """``reach`` computed once and kept in the engine (:func:`lib.data.kept`).
 
     A notebook asks for the same funnel's reach many times (its table, time to convert, trend,
-    drop-off users and behaviour, conversion drivers, what droppers did next). Ibis keys its
-    cache by the expression, and the same arguments build the same expression, so every later
-    call reads the kept per-entrant rows (small next to the events) instead of grouping the
-    events again: at 100M events each reach costs about 4 s. The last :data:`KEPT_REACHES`
-    reaches are held here (Ibis drops a kept table once nothing refers to it); an older one is
-    dropped when a new one comes.
-
-    The key holds the connection too: Ibis calls two tables of one name and schema equal even
-    on two connections (two shops, or a folder rewritten and opened again), and each must get
-    its own reach. The connection is held with the table, so its ``id`` is not reused.
+    drop-off users and behaviour, conversion drivers, what droppers did next); the same
+    arguments build the same expression, so every later call reads the kept per-entrant rows
+    (small next to the events) instead of grouping the events again: at 100M events each reach
+    costs about 4 s.
     """
-    backends, _ = reach._find_backends()
-    if len(backends) != 1:  # in-memory tables alone (tests): run on Ibis's default, not kept
-        return reach
-    backend = backends[0]
-    key = (id(backend), reach.op())
-    held = _KEPT.pop(key, None)
-    kept = held[1] if held is not None else reach.cache()
-    _KEPT[key] = (backend, kept)  # now the most recent
-    while len(_KEPT) > KEPT_REACHES:
-        _KEPT.pop(next(iter(_KEPT)))
-    return kept
+    return kept(reach, "reach", KEPT_REACHES)
 
 
 # a notebook's funnels: the main one (ordered, and in its notebook's order mode), the
 # per-entry-day one of the daily conversion, the secondary paths
 KEPT_REACHES = 6
-_KEPT: dict[tuple[int, ops.Node], tuple[object, ir.Table]] = {}
 
 
 def _unbroken(
@@ -683,6 +665,62 @@ def first_touch(
     ranked = first.mutate(rank=ibis.row_number().over(order))
     ranked = ranked.filter(ranked["rank"] == 0)
     return ranked.select("user_id", **{breakdown: ranked.segment})
+
+
+def first_touches(
+    events: ir.Table,
+    period: Period,
+    step: str,
+    names: Sequence[str],
+    products: ir.Table | None = None,
+    users: ir.Table | None = None,
+) -> ir.Table:
+    """``user_id`` and one column per name of ``names`` (each one of :func:`breakdowns`):
+    :func:`first_touch` of each, for the users with
+    a ``step`` event on a local day of the period, with one ranking instead of one per breakdown.
+
+    :func:`first_touch` takes the value on the user's first such event, the least value among
+    events at that same instant: so the users' first instants are found once, their events at
+    that instant read once, and each breakdown takes its least (filled) value there. A users
+    column is the user's own value, whichever event comes first.
+    """
+    known = set(breakdowns(events, products, users))
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"breakdown(s) {', '.join(map(repr, unknown))} are neither events columns, "
+            f"'category' with a products table, nor users columns: {', '.join(sorted(known))}"
+        )
+    from_events = [n for n in names if n != "category" and n in events.columns]
+    from_users = [n for n in names if n != "category" and n not in from_events]
+    first = _entry_events(events, period, step)
+    firsts = first.group_by(first_user=first.user_id).aggregate(first_time=first.event_time.min())
+    at_first = first.join(
+        firsts, [first.user_id == firsts.first_user, first.event_time == firsts.first_time]
+    )
+    values = {name: at_first[name].cast("string") for name in from_events}
+    if "category" in names:
+        if products is None:
+            raise ValueError("breakdown='category' needs the products table (sku_id → category)")
+        catalogue = products.select(catalogue_sku=products.sku_id, segment=products.category)
+        at_first = at_first.left_join(catalogue, at_first.sku_id == catalogue.catalogue_sku)
+        values = {name: at_first[name].cast("string") for name in from_events}
+        values["category"] = at_first.segment.cast("string")
+    touched = at_first.group_by("user_id").aggregate(
+        **{name: value.fill_null(UNKNOWN).min() for name, value in values.items()}
+    )
+    if from_users:
+        # a user listed twice takes the least value, as a ranking by value would
+        profile = users.group_by(profile_user=users.user_id).aggregate(
+            **{name: users[name].cast("string").fill_null(UNKNOWN).min() for name in from_users}
+        )
+        joined = touched.left_join(profile, touched.user_id == profile.profile_user)
+        touched = joined.select(
+            touched.user_id,
+            *[touched[name] for name in values],
+            **{name: joined[name].fill_null(UNKNOWN) for name in from_users},
+        )
+    return touched.select("user_id", *names)
 
 
 def funnel_breakdown(

@@ -48,7 +48,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from lib import clv, parameters, segments, stats
+from lib import clv, data, parameters, segments, stats
 from lib.definitions import (
     MONEY_DECIMALS,
     UNKNOWN,
@@ -211,7 +211,12 @@ def _engine_table(
     if events is not None:
         inside = events_in(events, period)
         inside = inside.filter(inside.user_id.notnull())
-        keys.append(inside.select("user_id"))
+        # the period's active users from the stored user-days, not a distinct over its events
+        days = data.user_days(events, period)
+        in_period = days.filter(
+            days.user_id.notnull(), days.day.between(period.start_day, period.end_day)
+        )
+        keys.append(in_period.select("user_id"))
         platform = inside.platform.cast("string").fill_null(UNKNOWN)
         platforms = (
             inside.mutate(platform=platform)

@@ -40,6 +40,37 @@ def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> 
     return days.filter(days.user_id.notnull(), window)
 
 
+# Event columns the kept session-hours carry as breakdowns (the contract's, so always present).
+SESSION_HOUR_BREAKDOWNS = ("channel", "platform")
+SESSION_HOURS_KEPT = 2  # two shops or zones in one notebook
+
+
+def session_hours(events: ir.Table, period: Period) -> ir.Table:
+    """``user_id, session_id, day, hour, channel, platform, events, pv``: the period's events
+    counted per user, session, local day, local hour and breakdown value (a missing value is
+    ``(unknown)``), computed once per notebook and kept in the engine (:func:`lib.data.kept`).
+
+    Every count of this module is a sum of ``events`` or ``pv``, or a distinct count of users or
+    sessions, over some of these keys, so each reads this table (at 100M events a twentieth of
+    the period's rows) instead of grouping the events again: exact, since a user or session with
+    a given day, hour or value has at least one row with it.
+    """
+    inside = events_in(events, period)
+    seconds = period.local_seconds(inside.event_time)
+    keys = {
+        "user_id": inside.user_id,
+        "session_id": inside.session_id,
+        "day": inside.day,
+        "hour": (seconds % 86_400) // 3_600,
+    }
+    for name in SESSION_HOUR_BREAKDOWNS:
+        keys[name] = inside[name].cast("string").fill_null(UNKNOWN)
+    counted = inside.group_by(**keys).aggregate(
+        events=inside.count(), pv=inside.event_name.isin(PAGE_VIEW_EVENTS).sum().cast("int64")
+    )
+    return data.kept(counted, "session_hours", SESSION_HOURS_KEPT)
+
+
 def _covers(user_days: ir.Table, windows: tuple[int, ...], last_day: int) -> ir.Table:
     """``day, end_<w>…, n``: active user-days by day and by where their cover ends, per window.
 
@@ -173,17 +204,15 @@ def daily_traffic(events: ir.Table, period: Period) -> pd.DataFrame:
 
     Also ``sessions`` (distinct ``session_id``) and ``events``. Days without events appear with 0.
     One query: the users from the stored user-days (:func:`lib.data.user_days`), page views,
-    sessions and events from one pass over the period's events.
+    sessions and events from the kept :func:`session_hours`.
     """
     first, last = period.start_day, period.end_day
-    # The users from the stored user-days; page views, sessions and events from one grouping of
-    # the period's events by day.
     covers = _covers(active_user_days(events, period, days_before=29), (7, 30), last)
-    counted = events_in(events, period)
+    counted = session_hours(events, period)
     per_day = counted.group_by("day").aggregate(
-        pv=counted.event_name.isin(PAGE_VIEW_EVENTS).sum().cast("int64"),
+        pv=counted.pv.sum().cast("int64"),
         sessions=counted.session_id.nunique(),
-        events=counted.count(),
+        events=counted.events.sum().cast("int64"),
     )
     new = _new_users(events, period)
     # the three results share one schema (day and three numbers) to travel as one union
@@ -250,15 +279,19 @@ def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> 
     ``user_share`` divides by all active users; a user seen through two channels counts in both,
     so the shares can add up to more than 1. Missing values are reported as ``(unknown)``.
     """
-    inside = events_in(events, period)
-    keyed = inside.mutate(value=inside[dimension].cast("string").fill_null(UNKNOWN))
-    # Two queries, each streaming over the events. (One union query sharing the filtered events
-    # would make DuckDB materialise them: at 100M events that spills and takes twice as long.)
+    if dimension in SESSION_HOUR_BREAKDOWNS:
+        counted = session_hours(events, period)
+        keyed = counted.mutate(value=counted[dimension])
+        pv, count = keyed.pv.sum(), keyed.events.sum()
+    else:
+        keyed = events_in(events, period)
+        keyed = keyed.mutate(value=keyed[dimension].cast("string").fill_null(UNKNOWN))
+        pv, count = keyed.event_name.isin(PAGE_VIEW_EVENTS).sum(), keyed.count()
     grouped = keyed.group_by("value").aggregate(
         users=keyed.user_id.nunique(),
         sessions=keyed.session_id.nunique(),
-        pv=keyed.event_name.isin(PAGE_VIEW_EVENTS).sum(),
-        events=keyed.count(),
+        pv=pv.cast("int64"),
+        events=count.cast("int64"),
     )
     table = grouped.to_pandas().rename(columns={"value": dimension})
     total_users = period_active_users(events, period)
@@ -268,8 +301,12 @@ def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> 
 
 def daily_users_by(events: ir.Table, period: Period, dimension: str = "channel") -> pd.DataFrame:
     """Distinct users per local day and value of ``dimension`` (long form: date, value, users)."""
-    inside = events_in(events, period)
-    value = inside[dimension].cast("string").fill_null(UNKNOWN)
+    if dimension in SESSION_HOUR_BREAKDOWNS:
+        inside = session_hours(events, period)
+        value = inside[dimension]
+    else:
+        inside = events_in(events, period)
+        value = inside[dimension].cast("string").fill_null(UNKNOWN)
     grouped = (
         inside.mutate(value=value)
         .group_by(["day", "value"])
@@ -292,13 +329,12 @@ def hour_weekday_activity(events: ir.Table, period: Period) -> pd.DataFrame:
     user once however many of those days they came (two Mondays at 21h, seen by one user each,
     give 2; one user on both gives 1).
     """
-    inside = events_in(events, period)
-    seconds = period.local_seconds(inside.event_time)
+    counted = session_hours(events, period)
     # 1970-01-01 was a Thursday (weekday 3 when Monday is 0).
-    keyed = inside.mutate(weekday=(inside.day + 3) % 7, hour=(seconds % 86_400) // 3_600)
+    keyed = counted.mutate(weekday=(counted.day + 3) % 7)
     grouped = (
         keyed.group_by(["weekday", "hour"])
-        .aggregate(events=ibis._.count(), users=ibis._.user_id.nunique())
+        .aggregate(events=keyed.events.sum(), users=keyed.user_id.nunique())
         .to_pandas()
     )
     full = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])

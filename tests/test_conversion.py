@@ -145,6 +145,48 @@ def test_first_touch_takes_the_first_step_event_in_local_days_ties_by_value():
     }
 
 
+def test_first_touches_take_each_first_touch_in_one_ranking():
+    # a's first view in the local days is at 16:00 UTC (00:00 local 03-10). b has two views at
+    # its first instant: each column takes its own least value there (channel ads; platform
+    # "(unknown)", as the search view has none and "(" sorts before "w"; category bags, of k2),
+    # not the values of one row. c's only view is at local 03-10 00:30.
+    events = events_table(
+        [
+            ("2025-03-09 15:59:59", "a", "view_item", None, "k2", "ads", None, "web"),
+            ("2025-03-09 16:00:00", "a", "view_item", None, "k1", "search", None, "app_ios"),
+            ("2025-03-10 01:00:00", "b", "view_item", None, "k1", "search", None, None),
+            ("2025-03-10 01:00:00", "b", "view_item", None, "k2", "ads", None, "web"),
+            ("2025-03-10 02:00:00", "b", "view_item", None, "k3", "ads", None, "app_ios"),
+            ("2025-03-09 16:30:00", "c", "view_item", None, "k9", None, None, "web"),
+        ]
+    )
+    products = ibis.memtable(
+        pd.DataFrame({"sku_id": ["k1", "k2", "k3"], "category": ["shoes", "bags", "hats"]})
+    )
+    # a user listed twice takes the least value; c is not in the users table
+    users = ibis.memtable(
+        pd.DataFrame({"user_id": ["a", "a", "b"], "region": ["west", "east", None]})
+    )
+    names = ["channel", "platform", "category", "region"]
+    touches = funnel.first_touches(events, SHANGHAI, "view_item", names, products, users)
+    table = touches.to_pandas().set_index("user_id").sort_index()
+    assert table.to_dict("index") == {
+        "a": {"channel": "search", "platform": "app_ios", "category": "shoes", "region": "east"},
+        "b": {"channel": "ads", "platform": "(unknown)", "category": "bags", "region": "(unknown)"},
+        "c": {
+            "channel": "(unknown)",
+            "platform": "web",
+            "category": "(unknown)",
+            "region": "(unknown)",
+        },
+    }
+    for name in names:  # the same as one first touch each
+        one = funnel.first_touch(events, SHANGHAI, "view_item", name, products, users).to_pandas()
+        assert one.set_index("user_id")[name].sort_index().to_dict() == table[name].to_dict()
+    with pytest.raises(ValueError, match="'colour'"):
+        funnel.first_touches(events, SHANGHAI, "view_item", ["colour"], products, users)
+
+
 def test_breakdowns_are_the_touch_columns_category_and_user_columns():
     events = events_table([("2025-03-10 01:00", "a", "view_item")])
     products = ibis.memtable(pd.DataFrame({"sku_id": ["s1"], "category": ["shoes"]}))

@@ -1,11 +1,12 @@
-"""The funnel's per-entrant reach is computed once per notebook and kept (lib.funnel._kept)."""
+"""The funnel's per-entrant reach is computed once per notebook and kept (lib.funnel._kept,
+through lib.data.kept)."""
 
 from __future__ import annotations
 
 import ibis
 import pandas as pd
 
-from lib import funnel
+from lib import data, funnel
 from lib.periods import Period
 
 PERIOD = Period("2025-03-01", "2025-03-02", "UTC")
@@ -50,7 +51,7 @@ def test_only_the_latest_reaches_are_held() -> None:
     events = con.create_table("events", _events(BASE))
     for window in range(1, funnel.KEPT_REACHES + 3):
         funnel.funnel_reach(events, PERIOD, STEPS, window)
-    assert len(funnel._KEPT) == funnel.KEPT_REACHES
+    assert len(data._KEPT["reach"]) == funnel.KEPT_REACHES
 
 
 def test_a_funnel_of_in_memory_tables_alone_runs_without_keeping() -> None:

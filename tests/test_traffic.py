@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from lib import traffic
@@ -215,3 +216,48 @@ def test_hour_weekday_users_are_distinct_over_the_period_not_a_daily_average():
 def test_period_active_users():
     events = events_table([("2025-03-10 01:00", "a", "page_view"), ("2025-03-13 01:00", "b", "x")])
     assert traffic.period_active_users(events, SHANGHAI) == 1
+
+
+# One session across local midnight (Shanghai, UTC+8): 15:50 UTC is 23:50 on 03-10, 16:10 UTC
+# is 00:10 on 03-11; a second session of another user on a different platform.
+ACROSS_MIDNIGHT = [
+    ("2025-03-10 15:50", "a", "page_view", "s1", None, "ads", "banner", "web"),
+    ("2025-03-10 15:55", "a", "view_item", "s1", "k1", "ads", "banner", "web"),
+    ("2025-03-10 16:10", "a", "add_to_cart", "s1", "k1", "ads", None, "web"),
+    ("2025-03-10 16:20", "b", "page_view", "s2", None, "search", None, "app_ios"),
+]
+
+
+def test_session_hours_count_a_session_on_each_local_day_and_hour_it_touches():
+    hours = traffic.session_hours(events_table(ACROSS_MIDNIGHT), SHANGHAI).to_pandas()
+    hours = hours.sort_values(["user_id", "day", "hour"]).reset_index(drop=True)
+    day = SHANGHAI.start_day  # 2025-03-10
+    assert hours[["user_id", "session_id", "day", "hour", "events", "pv"]].values.tolist() == [
+        ["a", "s1", day, 23, 2, 2],
+        ["a", "s1", day + 1, 0, 1, 0],
+        ["b", "s2", day + 1, 0, 1, 1],
+    ]
+    daily = traffic.daily_traffic(events_table(ACROSS_MIDNIGHT), SHANGHAI).set_index("date")
+    assert daily.loc["2025-03-10", ["uv", "pv", "sessions", "events"]].tolist() == [1, 2, 1, 2]
+    assert daily.loc["2025-03-11", ["uv", "pv", "sessions", "events"]].tolist() == [2, 1, 2, 2]
+
+
+def test_traffic_by_a_column_the_session_hours_do_not_carry_reads_the_events():
+    table = traffic.traffic_by(events_table(ACROSS_MIDNIGHT), SHANGHAI, "slot").set_index("slot")
+    assert table.loc["banner", ["users", "sessions", "pv", "events"]].tolist() == [1, 1, 2, 2]
+    assert table.loc[UNKNOWN, ["users", "sessions", "pv", "events"]].tolist() == [2, 2, 1, 2]
+
+
+def test_the_session_hours_are_kept_once_per_shop_and_give_the_same_counts():
+    con = ibis.duckdb.connect()
+    frame = events_table(ACROSS_MIDNIGHT).to_pandas()
+    events = con.create_table("events", frame)
+    first, again = traffic.session_hours(events, SHANGHAI), traffic.session_hours(events, SHANGHAI)
+    assert first.get_name() == again.get_name()  # one kept table, not a second grouping
+    for dimension in ("channel", "platform"):
+        kept = traffic.traffic_by(events, SHANGHAI, dimension)
+        plain = traffic.traffic_by(ibis.memtable(frame), SHANGHAI, dimension)
+        pd.testing.assert_frame_equal(kept, plain)
+    activity = traffic.hour_weekday_activity(events, SHANGHAI).set_index(["weekday", "hour"])
+    assert activity.loc[(0, 23), ["events", "users"]].tolist() == [2, 1]  # Monday 23h local
+    assert activity.loc[(1, 0), ["events", "users"]].tolist() == [2, 2]  # Tuesday 0h local
