@@ -220,6 +220,41 @@ def test_events_without_a_session_are_touches_each_and_a_session_counts_once():
     assert "social" not in set(table["channel"])
 
 
+def test_a_sessions_touch_is_its_least_second_then_channel_whatever_its_channels():
+    # s1: social first, ads later: social, although ads is the least channel of the session;
+    # s2: one channel twice: ads at its first second; s3: two channels in one second: the least
+    # name (ads); u2's s1 is another user's session of the same id
+    rows = [
+        ("2025-03-10 09:00:00", "u1", "s1", "social"),
+        ("2025-03-10 09:30:00", "u1", "s1", "ads"),
+        ("2025-03-10 11:00:00", "u1", "s2", "ads"),
+        ("2025-03-10 11:05:00", "u1", "s2", "ads"),
+        ("2025-03-10 12:00:00", "u1", "s3", "search"),
+        ("2025-03-10 12:00:00", "u1", "s3", "ads"),
+        ("2025-03-10 13:00:00", "u2", "s1", "email"),
+    ]
+    found = attr.touches(events(rows), PERIOD, 30).to_pandas()
+    found = found.sort_values(["user_id", "t"]).reset_index(drop=True)
+
+    def second(text: str) -> int:
+        return int(pd.Timestamp(text, tz="UTC").timestamp())
+
+    assert found.values.tolist() == [
+        ["u1", second("2025-03-10 09:00"), "social"],
+        ["u1", second("2025-03-10 11:00"), "ads"],
+        ["u1", second("2025-03-10 12:00"), "ads"],
+        ["u2", second("2025-03-10 13:00"), "email"],
+    ]
+    # with one channel per session (no second reading of the sessions) the same touches
+    single = [row for row in rows if row[2] != "s3" and row[3] != "ads" or row[2] == "s2"]
+    alone = attr.touches(events(single), PERIOD, 30).to_pandas()
+    assert sorted(zip(alone["user_id"], alone["channel"], strict=True)) == [
+        ("u1", "ads"),
+        ("u1", "social"),
+        ("u2", "email"),
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # Orders without touches, orders that do not count
 
