@@ -262,6 +262,20 @@ def _engine_table(
     return population, parts
 
 
+def _labels(values: pd.Series) -> pd.Series:
+    """``values`` as an object Series whose equal labels are one Python string, missing ones None
+    (an object dtype: assigned as an array, pandas would make it a string column with NaN).
+
+    A column of a few labels over every user (platform, segment, region) converted element by
+    element holds one string object per user: at 100M events, seven such columns of 1.4 million
+    users took half a GB of the portrait's 650 MB. The labels are the same either way.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = np.empty(len(uniques) + 1, dtype=object)  # the last one, None, for code -1
+    labels[: len(uniques)] = [str(u) for u in uniques]
+    return pd.Series(labels[codes], index=values.index, dtype=object)
+
+
 def user_portrait(
     orders: ir.Table | None,
     period: Period,
@@ -320,11 +334,13 @@ def user_portrait(
             aligned = aligned.select(users_in.user_id, *[part[c] for c in columns])
             values = aligned.order_by("user_id").drop("user_id").to_pandas()
             for column in columns:
-                table[column] = values[column].to_numpy()
+                values_of = values[column]
+                is_text = values_of.dtype == object or pd.api.types.is_string_dtype(values_of)
+                table[column] = (_labels(values_of) if is_text else values_of).to_numpy()
     n = len(table)
     for column in ("acquisition_channel", "region"):
         values = table[column] if column in table.columns else pd.Series([None] * n, dtype=object)
-        table[column] = values.fillna(UNKNOWN).astype(object)
+        table[column] = _labels(values.fillna(UNKNOWN))
     table["first_seen"] = to_timestamps(table.pop("first_day")).to_numpy()
     table["last_seen"] = to_timestamps(table.pop("last_day")).to_numpy()
     table["active_days"] = table["active_days"].fillna(0).astype("int64")
@@ -364,7 +380,7 @@ def user_portrait(
         "lifecycle",
         "activity_segment",
     ):
-        table[column] = table[column].astype(object).where(table[column].notna(), None)
+        table[column] = _labels(table[column])
     table = table.rename_axis("user_id").reset_index().sort_values("user_id")
     return table.reset_index(drop=True)[PORTRAIT_COLUMNS]
 
