@@ -1,6 +1,6 @@
 """Notebooks run on kernels kept between them (lib/run/execute.py): the next notebook sees none of
-the names the previous one defined and counts its cells from 1, and a failed notebook's kernel is
-replaced, never reused."""
+the names the previous one defined nor the tables it kept, and counts its cells from 1, and a
+failed notebook's kernel is replaced, never reused."""
 
 from __future__ import annotations
 
@@ -20,9 +20,19 @@ HEAD = (
 RECORD = """\
 import os
 import pandas as pd
+from lib import data as _data
 from lib.outputs import save_table
 user_names = sorted(n for n in globals() if not n.startswith("_") and n not in {"In", "Out"})
-save_table(pd.DataFrame({"pid": [os.getpid()], "names": [" ".join(user_names)]}), NAME, output_dir)
+_kept = sum(len(held) for held in _data._KEPT.values())
+save_table(pd.DataFrame({"pid": [os.getpid()], "names": [" ".join(user_names)], "kept": [_kept]}),
+           NAME, output_dir)
+"""
+# a table kept on a connection of its own, as a metric keeps a funnel's reach
+KEEP = """\
+import ibis
+import pandas as pd
+from lib import data
+kept_table = data.kept(ibis.duckdb.connect().create_table("x", pd.DataFrame({"a": [1]})), "t", 1)
 """
 
 
@@ -43,7 +53,7 @@ def _notebook(folder: Path, file: str, body: str) -> None:
 def kept_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
     """Four notebooks on one job: a, b, c (fails), d."""
     folder = tmp_path_factory.mktemp("notebooks")
-    _notebook(folder, "00_a.ipynb", 'NAME = "a"\nleft_by_a = 1\n' + RECORD)
+    _notebook(folder, "00_a.ipynb", 'NAME = "a"\nleft_by_a = 1\n' + KEEP + RECORD)
     _notebook(folder, "01_b.ipynb", 'NAME = "b"\n' + RECORD)
     _notebook(folder, "02_c.ipynb", 'left_by_c = 1\nraise ValueError("c fails on purpose")')
     _notebook(folder, "03_d.ipynb", 'NAME = "d"\n' + RECORD)
@@ -72,7 +82,18 @@ def test_the_next_notebook_sees_no_name_the_previous_one_left(kept_run) -> None:
     assert a["pid"] == b["pid"] != str(os.getpid())  # one kernel for both
     assert "left_by_a" in a["names"].split() and "left_by_a" not in b["names"].split()
     # b's names are those of a fresh kernel (a's) but for what a's cell defined
-    assert set(b["names"].split()) == set(a["names"].split()) - {"left_by_a"}
+    assert set(b["names"].split()) == set(a["names"].split()) - {
+        "left_by_a",
+        "kept_table",
+        "ibis",
+        "data",
+    }
+
+
+def test_the_next_notebook_holds_none_of_the_tables_the_previous_one_kept(kept_run) -> None:
+    # a kept table holds its connection (and its memory): the reset lets go of it
+    _, _, run = kept_run
+    assert (_record(run, "a")["kept"], _record(run, "b")["kept"]) == ("1", "0")
 
 
 def test_cells_count_from_1_in_every_notebook(kept_run) -> None:

@@ -104,11 +104,16 @@ class _KernelManager(AsyncKernelManager):
 
 
 # Run between two notebooks on a kept kernel: the namespace is emptied as a fresh kernel's
-# would be (the imported modules stay in sys.modules, which is the point), open figures closed.
+# would be (the imported modules stay in sys.modules, which is the point), open figures closed,
+# and the tables lib.data keeps let go, so that the notebook's connection closes with it.
 _RESET = """\
 import matplotlib.pyplot as _plt
 _plt.close("all")
 del _plt
+import sys as _sys
+if "lib.data" in _sys.modules:
+    _sys.modules["lib.data"].release_kept()
+del _sys
 get_ipython().run_line_magic("reset", "-f")
 import gc as _gc
 _gc.collect()
