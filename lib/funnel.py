@@ -274,12 +274,12 @@ def _reach(
         )
         lists["step_keys"] = (scoped.s * rank + position).collect(where=is_step)
     if keys == ["user_id"]:
-        # the rows _entry_events keeps, taken from the same scan as the later steps
-        entry = (
-            (scoped.event_name == steps[0])
-            & (scoped.event_time < ibis.literal(hi, "timestamp"))
-            & period.local_day(scoped.event_time).between(period.start_day, period.end_day)
-        )
+        # the rows _entry_events keeps, taken from the same scan as the later steps: from the
+        # period's first local midnight (the scan's lower bound) to before the one after it,
+        # which are the instants on its local days (Period.utc_bounds), with no local day to
+        # work out per event
+        before_end = scoped.event_time < ibis.literal(hi, "timestamp")
+        entry = (scoped.event_name == steps[0]) & before_end
         reach = scoped.group_by("user_id").aggregate(t1=scoped.s.min(where=entry), **lists)
         reach = reach.filter(reach.t1.notnull())
     else:
