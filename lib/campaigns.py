@@ -71,9 +71,10 @@ Definitions (docs/metrics.md, "Campaigns"):
   estimate): ``σ̂² = Σ (y_t − β̂ x_t)² / x_t / (m − 1)`` over the ``m`` baseline days with ``x_t
   > 0``, and ``± t(0.975, m − 1) · sqrt(σ̂² X_c (1 + X_c / X_b))``, ``X_b`` the rest's baseline
   total. It assumes the campaign did not move the rest (no cannibalisation). The same placebo
-  campaigns came out "significant" in 4–5 % of cases for GMV, orders and buyers. UV is the
-  weak measure of both methods (15 % of the placebos): daily visitor counts are large and
-  smooth, so their drift, not their noise, dominates; read its interval as too narrow. Both
+  campaigns came out "significant" in 4–6 % of cases for GMV, orders and buyers. UV is the
+  weak measure of both methods (17 % and 12 % of the placebos, ``benchmarks/campaign_placebos.py``):
+  the channels' visitors drift below the baseline's linear trend, a bias the interval does not
+  hold; read its interval as too narrow (the notes speak of GMV only). Both
   methods are rows (``method``); ``primary`` marks the one the notes read: ``did`` where it
   exists, else ``baseline``.
 - **Money** (``gmv`` rows; NaN on the others): ``discount_cost`` = ``coupon_discount`` (each
