@@ -47,9 +47,14 @@ Definitions (docs/metrics.md):
   ``variance_reduction = 1 − var(Y_cuped) / var(Y)`` within the row's variant, and
   ``diff_variance_reduction = 1 − se²(cuped_diff) / se²(diff)``: how much narrower the test got.
   Without variation of ``X`` (nobody bought before) ``θ = 0`` and nothing changes.
-- **verdict** (from the unadjusted test): ``control``; ``blocked by SRM``; ``higher`` or
-  ``lower`` when ``p_value <`` 0.05; ``no detectable difference`` otherwise; ``undefined`` when
-  the test cannot be run (no variation, fewer than two users).
+- **p_adjusted**: Holm's step-down adjustment of ``p_value`` over the experiment's tests (each
+  variant but the control × the three metrics): sorted ascending, ``p_(i) × (m − i + 1)``, made
+  non-decreasing and capped at 1, ``m`` the tests with a p-value. The experiment's chance of
+  calling any of them moved when none did stays below 0.05, where six unadjusted tests at
+  0.05 would have a chance of up to 26 %.
+- **verdict**: ``control``; ``blocked by SRM``; ``higher`` or ``lower`` when ``p_adjusted <``
+  0.05; ``no detectable difference`` otherwise; ``undefined`` when the test cannot be run (no
+  variation, fewer than two users). Intervals and ``p_value`` are each test's own.
 - **Control**: ``control_variant`` when given (one name, or one per experiment), else a variant
   called ``control`` when there is one, else the first variant alphabetically.
 
@@ -115,6 +120,7 @@ EXTRA_COLUMNS = [
     "variance_reduction",
     "diff_variance_reduction",
     "srm_ok",
+    "p_adjusted",
     "verdict",
 ]
 SUM_COLUMNS = [
@@ -491,6 +497,35 @@ def _verdict(test: _Test, srm_ok: bool, alpha: float) -> str:
     return VERDICT_NONE
 
 
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values: the ``m`` finite ones sorted ascending, the ``i``-th
+    (from 1) times ``m − i + 1``, made non-decreasing and capped at 1, in the input's order; NaN
+    stays NaN and does not count in ``m``. Rejecting where the adjusted value is below ``α``
+    keeps the chance of any false rejection among the ``m`` below ``α``."""
+    p = np.asarray(p_values, dtype="float64")
+    adjusted = np.full(len(p), np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    m = len(finite)
+    if not m:
+        return adjusted
+    order = finite[np.argsort(p[finite], kind="stable")]
+    scaled = p[order] * (m - np.arange(m))
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return adjusted
+
+
+def _adjusted(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """``p_adjusted`` per experiment (:func:`holm`), and a ``higher``/``lower`` verdict whose
+    adjusted p-value is not below ``alpha`` turned to ``no detectable difference``."""
+    table = table.copy()
+    table["p_adjusted"] = np.nan
+    for _, index in table.groupby("experiment", sort=False).groups.items():
+        table.loc[index, "p_adjusted"] = holm(table.loc[index, "p_value"].to_numpy("float64"))
+    moved = table["verdict"].isin([VERDICT_HIGHER, VERDICT_LOWER])
+    table.loc[moved & ~(table["p_adjusted"] < alpha), "verdict"] = VERDICT_NONE
+    return table
+
+
 def _rows(sums: pd.DataFrame, srm: pd.DataFrame, control_variant, alpha: float) -> list[dict]:
     rows: list[dict] = []
     for experiment, group in sums.groupby("experiment", sort=True):
@@ -571,7 +606,8 @@ def experiment_results(
     Columns: ``experiment, variant, users, metric, value, diff, ci_low, ci_high, p_value, lift,
     cuped, srm_p_value`` and then ``control, lift_low, lift_high, cuped_diff, cuped_ci_low,
     cuped_ci_high, cuped_p_value, theta, variance_reduction, diff_variance_reduction, srm_ok,
-    verdict`` (definitions in the module docstring). The control's rows have no test (NaN);
+    p_adjusted, verdict`` (definitions in the module docstring; the verdict reads the p-value
+    adjusted by Holm's method over the experiment's tests). The control's rows have no test (NaN);
     ``aov`` has no CUPED. ``planned_split`` as in :func:`srm_check`; intervals are ``1 −
     alpha``."""
     _check_share("srm_alpha", srm_alpha)
@@ -582,6 +618,7 @@ def experiment_results(
         return pd.DataFrame(columns=columns)
     srm = _srm_table(sums[["experiment", "variant", "users"]], planned_split, srm_alpha)
     table = pd.DataFrame(_rows(sums, srm, control_variant, alpha)).reindex(columns=columns)
+    table = _adjusted(table, alpha)
     floats = [c for c in columns if c not in ("experiment", "variant", "metric", "control")]
     floats = [c for c in floats if c not in ("users", "srm_ok", "verdict")]
     table = table.astype({**{c: "float64" for c in floats}, "users": "int64", "srm_ok": bool})
@@ -651,7 +688,15 @@ _LABELS = {
 }
 
 
-def _metric_sentences(row: pd.Series, base: pd.Series, alpha: float) -> list[str]:
+def _p_text(row: pd.Series, tests: int) -> str:
+    """``p 0.012`` and, when the experiment has several tests, its Holm-adjusted value."""
+    text = f"p {_p(row['p_value'])}"
+    if tests > 1 and np.isfinite(row["p_adjusted"]):
+        text += f"; adjusted for the experiment's {tests} tests, p {_p(row['p_adjusted'])}"
+    return text
+
+
+def _metric_sentences(row: pd.Series, base: pd.Series, alpha: float, tests: int = 1) -> list[str]:
     metric, label = row["metric"], _LABELS[row["metric"]]
     v1, v0 = _fmt(metric, row["value"]), _fmt(metric, base["value"])
     interval = f"95% CI {_fmt(metric, row['ci_low'], True)} to {_fmt(metric, row['ci_high'], True)}"
@@ -666,13 +711,13 @@ def _metric_sentences(row: pd.Series, base: pd.Series, alpha: float) -> list[str
         lift = f", {row['lift']:+.1%} relative" if np.isfinite(row["lift"]) else ""
         out = [
             f"{row['variant']} {moved} {label} from {v0} to {v1}: "
-            f"{_fmt(metric, row['diff'], True)} ({interval}{lift}; p {_p(row['p_value'])})."
+            f"{_fmt(metric, row['diff'], True)} ({interval}{lift}; {_p_text(row, tests)})."
         ]
     else:
         out = [
             f"{row['variant']} vs {row['control']}: no detectable difference in {label} "
             f"({v1} vs {v0}; difference {_fmt(metric, row['diff'], True)}, {interval}, "
-            f"p {_p(row['p_value'])})."
+            f"{_p_text(row, tests)})."
         ]
     reduction = row["diff_variance_reduction"]
     if metric in CUPED_METRICS and np.isfinite(row["cuped_p_value"]) and np.isfinite(reduction):
@@ -726,10 +771,10 @@ def experiments_note(
 ) -> str:
     """Sentences from :func:`experiment_results`, per experiment: the users per variant, the
     SRM check (a failed one blocks every verdict), each variant's difference in conversion,
-    revenue per user and AOV — "raised"/"lowered" only when the table's verdict says so (p <
-    ``alpha`` and SRM passed), otherwise "no detectable difference" with the interval — the
-    CUPED-adjusted difference, and whether the groups reached the size needed to detect a
-    ``mde`` relative change in conversion (:func:`required_sample_size`)."""
+    revenue per user and AOV — "raised"/"lowered" only when the table's verdict says so
+    (Holm-adjusted p < ``alpha`` and SRM passed), otherwise "no detectable difference" with the
+    interval — the CUPED-adjusted difference, and whether the groups reached the size needed to
+    detect a ``mde`` relative change in conversion (:func:`required_sample_size`)."""
     if results.empty:
         return "No user was assigned to an experiment in the period."
     parts: list[str] = []
@@ -761,8 +806,10 @@ def experiments_note(
         if np.isfinite(srm_p):
             parts.append(f"The split matches the plan (sample-ratio check p {_p(srm_p)}).")
         base = group[group["variant"] == control].set_index("metric")
-        for _, row in group[group["variant"] != control].iterrows():
-            parts.extend(_metric_sentences(row, base.loc[row["metric"]], alpha))
+        variants = group[group["variant"] != control]
+        tests = int(variants["p_value"].notna().sum())
+        for _, row in variants.iterrows():
+            parts.extend(_metric_sentences(row, base.loc[row["metric"]], alpha, tests))
         if len(sizes) > 1:
             parts.append(_power_sentence(group, mde, alpha, power, control))
     return " ".join(parts)

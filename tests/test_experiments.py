@@ -529,3 +529,38 @@ def test_lift_rows_label_each_variant_with_its_interval():
         {"label": "e: b", "lift": 0.25, "lift_low": 0.05, "lift_high": 0.45, "verdict": "higher"}
     ]
     assert experiments.lift_rows(results, "aov")["lift"].tolist() == [-0.1]
+
+
+def test_holm_adjusts_by_rank_keeps_the_order_and_leaves_nan_out():
+    # sorted 0.01, 0.03, 0.04 → × 3, 2, 1 = 0.03, 0.06, 0.04 → non-decreasing 0.03, 0.06, 0.06
+    assert experiments.holm(np.array([0.01, 0.04, 0.03])).tolist() == pytest.approx(
+        [0.03, 0.06, 0.06]
+    )
+    # the NaN is no test: m = 2
+    got = experiments.holm(np.array([np.nan, 0.02, 0.5]))
+    assert np.isnan(got[0]) and got[1:].tolist() == pytest.approx([0.04, 0.5])
+    assert experiments.holm(np.array([0.6, 0.7])).tolist() == [1.0, 1.0]
+    assert experiments.holm(np.array([])).tolist() == []
+
+
+def test_a_verdict_that_does_not_survive_the_adjustment_is_no_detectable_difference():
+    # experiment a: three tests; p 0.01 stays (0.03), p 0.03 does not (0.06); experiment b is its
+    # own family: its single p 0.04 stays; the control's rows have no test
+    table = pd.DataFrame(
+        {
+            "experiment": ["a", "a", "a", "a", "b", "b"],
+            "p_value": [np.nan, 0.01, 0.03, 0.04, np.nan, 0.04],
+            "verdict": ["control", "higher", "lower", "lower", "control", "higher"],
+        }
+    )
+    got = experiments._adjusted(table, 0.05)
+    assert got["p_adjusted"].tolist()[1:4] == pytest.approx([0.03, 0.06, 0.06])
+    assert got["p_adjusted"].iloc[5] == pytest.approx(0.04)
+    assert got["verdict"].tolist() == [
+        "control",
+        "higher",
+        "no detectable difference",
+        "no detectable difference",
+        "control",
+        "higher",
+    ]
