@@ -334,9 +334,7 @@ def user_portrait(
             aligned = aligned.select(users_in.user_id, *[part[c] for c in columns])
             values = aligned.order_by("user_id").drop("user_id").to_pandas()
             for column in columns:
-                values_of = values[column]
-                is_text = values_of.dtype == object or pd.api.types.is_string_dtype(values_of)
-                table[column] = (_labels(values_of) if is_text else values_of).to_numpy()
+                table[column] = values[column].to_numpy()
     n = len(table)
     for column in ("acquisition_channel", "region"):
         values = table[column] if column in table.columns else pd.Series([None] * n, dtype=object)

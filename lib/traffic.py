@@ -40,9 +40,15 @@ def active_user_days(events: ir.Table, period: Period, days_before: int = 0) -> 
     return days.filter(days.user_id.notnull(), window)
 
 
-# Event columns the kept session-hours carry as breakdowns (the contract's, so always present).
+# Event columns the kept session-hours carry as breakdowns (the contract's, when present).
 SESSION_HOUR_BREAKDOWNS = ("channel", "platform")
 SESSION_HOURS_KEPT = 2  # two shops or zones in one notebook
+
+
+def _carried(events: ir.Table) -> list[str]:
+    """The breakdowns the session-hours of ``events`` carry (a table outside the contract may
+    lack one)."""
+    return [name for name in SESSION_HOUR_BREAKDOWNS if name in events.columns]
 
 
 def session_hours(events: ir.Table, period: Period) -> ir.Table:
@@ -63,7 +69,7 @@ def session_hours(events: ir.Table, period: Period) -> ir.Table:
         "day": inside.day,
         "hour": (seconds % 86_400) // 3_600,
     }
-    for name in SESSION_HOUR_BREAKDOWNS:
+    for name in _carried(events):
         keys[name] = inside[name].cast("string").fill_null(UNKNOWN)
     counted = inside.group_by(**keys).aggregate(
         events=inside.count(), pv=inside.event_name.isin(PAGE_VIEW_EVENTS).sum().cast("int64")
@@ -279,7 +285,7 @@ def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> 
     ``user_share`` divides by all active users; a user seen through two channels counts in both,
     so the shares can add up to more than 1. Missing values are reported as ``(unknown)``.
     """
-    if dimension in SESSION_HOUR_BREAKDOWNS:
+    if dimension in _carried(events):
         counted = session_hours(events, period)
         keyed = counted.mutate(value=counted[dimension])
         pv, count = keyed.pv.sum(), keyed.events.sum()
@@ -301,7 +307,7 @@ def traffic_by(events: ir.Table, period: Period, dimension: str = "channel") -> 
 
 def daily_users_by(events: ir.Table, period: Period, dimension: str = "channel") -> pd.DataFrame:
     """Distinct users per local day and value of ``dimension`` (long form: date, value, users)."""
-    if dimension in SESSION_HOUR_BREAKDOWNS:
+    if dimension in _carried(events):
         inside = session_hours(events, period)
         value = inside[dimension]
     else:
