@@ -477,6 +477,7 @@ class Source:
     _found_event_names: tuple[str, ...] | None = field(default=None, repr=False)
     _column_values: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
     _user_days: dict[tuple, ir.Table] = field(default_factory=dict, repr=False)
+    _named_events: dict[tuple[str, ...], ir.Table] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
         return name in self.tables
@@ -550,6 +551,17 @@ class Source:
             table = stored_user_days(self, period)
             self._user_days[key] = table if table is not None else self._cached_user_days(period)
         return self._user_days[key]
+
+    def events_named(self, names: tuple[str, ...]) -> ir.Table:
+        """:func:`named_events_of` this source's events for the sorted ``names``: read from the
+        run's store when the events come from files (:func:`stored_named_events`), else the
+        filter itself (a database: nothing tells a change, and its own scan is what it was)."""
+        if names not in self._named_events:
+            table = stored_named_events(self, names)
+            if table is None:
+                table = named_events_of(self.table("events"), names)
+            self._named_events[names] = table
+        return self._named_events[names]
 
     def _cached_user_days(self, period: Period) -> ir.Table:
         return user_days_of(self.table("events"), period).cache()
@@ -1357,6 +1369,7 @@ def dedupe(events: ir.Table, spec: TableSpec = CONTRACT["events"]) -> ir.Table:
 
 # Bump when the definition of user_days_of changes: stored tables of an older one are not read.
 USER_DAYS_VERSION = 1
+NAMED_EVENTS_VERSION = 1
 # Where stored user-days go: a folder, or "off" to keep them on the engine only.
 CACHE_ENV = "ECOMMERCE_OPS_CACHE"
 _OFF = {"", "off", "0", "false", "no", "none"}
@@ -1417,6 +1430,26 @@ def user_days_of(events: ir.Table, period: Period) -> ir.Table:
     return events.select("user_id", day=period.local_day(events.event_time)).distinct()
 
 
+def named_events_of(events: ir.Table, names: Sequence[str]) -> ir.Table:
+    """``user_id, event_time, event_name`` of the events called one of ``names``, over the whole
+    table."""
+    named = events.filter(events.event_name.isin(list(names)))
+    return named.select("user_id", "event_time", "event_name")
+
+
+def events_named(events: ir.Table, names: Sequence[str]) -> ir.Table:
+    """:func:`named_events_of` ``events``: the source's stored table when ``events`` is an open
+    source's events table (:meth:`Source.events_named`), otherwise the expression itself.
+
+    A funnel reads its steps' events only; at 10M events a main path's four steps are an eighth
+    of them, so reading them back from the store (made once per run and set of names) spares each
+    funnel the filter of every event's name, which was most of its time.
+    """
+    names = tuple(sorted(set(names)))
+    source = _EVENTS_OF.get(_table_key(events))
+    return named_events_of(events, names) if source is None else source.events_named(names)
+
+
 def user_days(events: ir.Table, period: Period) -> ir.Table:
     """:func:`user_days_of` ``events``: the source's stored table when ``events`` is an open
     source's events table (:meth:`Source.user_days`), otherwise the expression itself.
@@ -1472,25 +1505,53 @@ def user_days_path(source: Source, period: Period) -> Path | None:
 
 def stored_user_days(source: Source, period: Period) -> ir.Table | None:
     """``source``'s user-days read from :func:`user_days_path`, written there first when absent;
-    None when they cannot be stored (the caller caches them on the engine instead).
+    None when they cannot be stored (the caller caches them on the engine instead)."""
+    path = user_days_path(source, period)
+    if path is None:
+        return None
+    return _stored(source, path, lambda: user_days_of(source.table("events"), period))
+
+
+def named_events_path(source: Source, names: tuple[str, ...]) -> Path | None:
+    """The file of ``source``'s stored events of ``names`` (:func:`named_events_of`), or None
+    when they cannot be stored; named like :func:`user_days_path`, by the files, the names, the
+    de-duplication and the definition's version."""
+    folder = cache_folder()
+    files = _files_key(source, ["events"])
+    if folder is None or files is None:
+        return None
+    key = (files, source.dedupe_events, names, NAMED_EVENTS_VERSION, source.backend.name)
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+    return folder / f"events_named-{digest}.parquet"
+
+
+def stored_named_events(source: Source, names: tuple[str, ...]) -> ir.Table | None:
+    """``source``'s events of ``names`` read from :func:`named_events_path`, written there first
+    when absent; None when they cannot be stored."""
+    path = named_events_path(source, names)
+    if path is None:
+        return None
+    return _stored(source, path, lambda: named_events_of(source.table("events"), names))
+
+
+def _stored(source: Source, path: Path, make: Callable[[], ir.Table]) -> ir.Table | None:
+    """The Parquet at ``path`` on ``source``'s engine, ``make()`` written there first when absent;
+    None on a read-only or full disk (the caller computes the table instead).
 
     Written to a temporary name and renamed, so a reader never sees half a file and two kernels
     making it at once both end with a whole one. On Spark the file is a folder of parts.
     """
-    path = user_days_path(source, period)
-    if path is None:
-        return None
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
-            user_days_of(source.table("events"), period).to_parquet(partial)
+            make().to_parquet(partial)
             try:
                 os.replace(partial, path)
             except OSError:  # another process stored it first (a folder cannot be replaced)
                 shutil.rmtree(partial, ignore_errors=True)
         return source.backend.read_parquet(str(path))
-    except OSError:  # a read-only or full disk: the engine's cache still saves the repeats
+    except OSError:
         return None
 
 

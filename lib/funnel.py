@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from lib import parameters
-from lib.data import Source, kept
+from lib.data import Source, events_named, kept
 from lib.definitions import UNKNOWN, events_in, paid_orders
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.stats import interval_side, proportion_intervals, two_proportion_pvalue
@@ -218,7 +218,8 @@ def _reach(
     numbers on every engine. The window ``t1 + window`` is ``window_days`` × 86,400 s of elapsed
     time, whatever the clocks do on the way.
 
-    One scan of the events keeps the funnel's step events of the period and its window, and one
+    One scan of the step events (:func:`lib.data.events_named`: for a source's events, stored
+    once per run and set of names) keeps those of the period and its window, and one
     grouping by user gathers, per later step, the list of that user's step-k times. ``t_k`` is
     then the smallest time in step k's list between ``t_(k−1)`` and ``t1 + window``: a filter
     and a minimum over a short list per entrant, with no join. Per user the lists hold only the
@@ -250,12 +251,13 @@ def _reach(
     window = window_days * SECONDS_PER_DAY
     lo, late = _window_bounds(period, window_days)
     hi = period.utc_bounds()[1]
-    wanted = sorted(set(steps) | {event for event, _, _ in exclusions})
-    scoped = events.filter(
-        events.event_time >= ibis.literal(lo, "timestamp"),
-        events.event_time <= ibis.literal(late, "timestamp"),
+    # the events of the steps (and exclusions) alone, stored once per run for a source's events
+    # (lib.data.events_named): the filter on every event's name was most of a funnel's time
+    named = events_named(events, set(steps) | {event for event, _, _ in exclusions})
+    scoped = named.filter(
+        named.event_time >= ibis.literal(lo, "timestamp"),
+        named.event_time <= ibis.literal(late, "timestamp"),
     )
-    scoped = scoped.filter(scoped.event_name.isin(wanted))
     scoped = scoped.mutate(s=epoch_seconds(scoped.event_time))
     lists = {
         f"times{index}": scoped.s.collect(where=scoped.event_name == step)
@@ -283,7 +285,7 @@ def _reach(
         reach = scoped.group_by("user_id").aggregate(t1=scoped.s.min(where=entry), **lists)
         reach = reach.filter(reach.t1.notnull())
     else:
-        first = _entry_events(events, period, steps[0])
+        first = _entry_events(named, period, steps[0])
         entries = first.group_by(keys).aggregate(t1=first.s.min())
         later = scoped.group_by(step_user=scoped.user_id).aggregate(**lists)
         reach = entries.left_join(later, entries.user_id == later.step_user)

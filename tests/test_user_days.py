@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import data, quality, traffic
+from lib import data, funnel, quality, traffic
 from lib.periods import Period
 from lib.run.plan import store_user_days
 from tests.conftest import KNOWN_ANSWERS, events_table
@@ -186,3 +186,58 @@ def test_two_shops_open_at_once_each_read_their_own_user_days(tmp_path, monkeypa
         for name, t in (("one", one), ("two", two))
     }
     assert uv == {"one": 1, "two": 3}
+
+
+# --------------------------------------------------------------------------------------------
+# The stored events of a funnel's steps (lib.data.events_named)
+
+STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
+
+
+def _named(table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    return frame.sort_values(["event_time", "user_id", "event_name"]).reset_index(drop=True)
+
+
+def test_stored_named_events_equal_the_filter_and_serve_any_order_of_names(shop):
+    source = data.open_source(shop)
+    events = source.table("events")
+    stored = data.events_named(events, STEPS)
+    path = data.named_events_path(source, tuple(sorted(STEPS)))
+    assert path is not None and path.exists()
+    expected = _named(data.named_events_of(events, STEPS))
+    assert set(expected["event_name"]) <= set(STEPS) and len(expected) > 0
+    pd.testing.assert_frame_equal(_named(stored), expected, check_dtype=False)
+    # the same names in another order are the same store, read once per source
+    assert data.events_named(events, reversed(STEPS)) is stored
+    assert data.named_events_path(source, ("purchase", "view_item")) != path
+
+
+def test_a_funnel_reads_the_stored_step_events_with_the_same_answer(shop, monkeypatch):
+    source = data.open_source(shop)
+    stored = funnel.funnel_table(source.table("events"), SHANGHAI, list(STEPS), 7)
+    assert data.named_events_path(source, tuple(sorted(STEPS))).exists()
+    monkeypatch.setenv(data.CACHE_ENV, "off")
+    plain = funnel.funnel_table(data.open_source(shop).table("events"), SHANGHAI, list(STEPS), 7)
+    pd.testing.assert_frame_equal(stored, plain)
+
+
+def test_changed_events_get_new_stored_step_events(shop):
+    source = data.open_source(shop)
+    names = tuple(sorted(STEPS))
+    before = data.named_events_path(source, names)
+    data.events_named(source.table("events"), STEPS)
+    with (shop / "events.csv").open("a") as file:
+        file.write("2025-03-02 01:00:00,u_new,view_item,,,,,\n")
+    changed = data.open_source(shop)
+    assert data.named_events_path(changed, names) != before
+    users = set(data.events_named(changed.table("events"), STEPS).to_pandas()["user_id"])
+    assert "u_new" in users
+
+
+def test_step_events_of_no_source_are_the_filter():
+    events = events_table(
+        [("2025-03-01 01:00:00", "u1", "view_item"), ("2025-03-01 02:00:00", "u1", "page_view")]
+    )
+    table = data.events_named(events, ["view_item"]).to_pandas()
+    assert table[["user_id", "event_name"]].values.tolist() == [["u1", "view_item"]]
