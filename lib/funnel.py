@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from lib import parameters
-from lib.data import Source, events_named, kept
+from lib.data import Source, events_named, kept, named_events_of
 from lib.definitions import UNKNOWN, events_in, paid_orders
 from lib.periods import SECONDS_PER_DAY, Period, epoch_seconds, to_timestamps
 from lib.stats import interval_side, proportion_intervals, two_proportion_pvalue
@@ -206,9 +206,12 @@ def _reach(
     keys: Sequence[str],
     order: str = "ordered",
     exclusions: Sequence[Exclusion] = (),
+    store_steps: bool = True,
 ) -> ir.Table:
     """``keys`` and ``t1 … tK`` per entry: per user, or per user and entry day (``day``); with
     ``exclusions``, also ``excluded`` (the entry is dropped from every step by its caller).
+    ``store_steps`` False reads the steps' events from ``events`` instead of their store (see
+    below): for a funnel read once per run, storing them costs more than it saves.
 
     Times are whole epoch seconds, rounded down (:func:`lib.periods.epoch_seconds`), and every
     comparison is made on them: a step in the same second as the previous one follows it even
@@ -253,7 +256,8 @@ def _reach(
     hi = period.utc_bounds()[1]
     # the events of the steps (and exclusions) alone, stored once per run for a source's events
     # (lib.data.events_named): the filter on every event's name was most of a funnel's time
-    named = events_named(events, set(steps) | {event for event, _, _ in exclusions})
+    names = set(steps) | {event for event, _, _ in exclusions}
+    named = events_named(events, names) if store_steps else named_events_of(events, sorted(names))
     scoped = named.filter(
         named.event_time >= ibis.literal(lo, "timestamp"),
         named.event_time <= ibis.literal(late, "timestamp"),
@@ -468,9 +472,14 @@ def funnel_table(
     *,
     order: str = "ordered",
     exclusions: Sequence[dict] | None = None,
+    store_steps: bool = True,
 ) -> pd.DataFrame:
     """``step_index, step, users, conversion_from_start, conversion_from_previous, drop_off,
     median_hours_from_previous, mean_hours_from_previous`` for a funnel (``funnel_order``).
+
+    ``store_steps``: read the steps' events from their store, made once per run for a source's
+    events (:func:`lib.data.events_named`; the main path's many funnels read it); False for a
+    funnel read once, whose store would cost more than it saves (the secondary paths).
 
     Step times are compared to the whole second (see :func:`_reach`): a step a fraction of a
     second before the previous one, in the same second, counts as following it.
@@ -507,7 +516,7 @@ def funnel_table(
         table = _any_order_table(events, period, steps, window_days)
         table.attrs["excluded_users"] = 0
         return table
-    reach = _reach(events, period, steps, window_days, ["user_id"], order, rules)
+    reach = _reach(events, period, steps, window_days, ["user_id"], order, rules, store_steps)
     # one row per entrant, small next to the events; the user ids are not needed here
     times = reach.drop("user_id").to_pandas()
     excluded = 0
@@ -876,7 +885,10 @@ def funnel_paths(
     order given."""
     tables = []
     for steps in paths:
-        table = funnel_table(events, period, list(steps), window_days, order=order)
+        # each path is read once per run: its steps' events are not worth storing
+        table = funnel_table(
+            events, period, list(steps), window_days, order=order, store_steps=False
+        )
         table.insert(0, "path", path_name(steps))
         tables.append(table)
     if not tables:

@@ -241,3 +241,12 @@ def test_step_events_of_no_source_are_the_filter():
     )
     table = data.events_named(events, ["view_item"]).to_pandas()
     assert table[["user_id", "event_name"]].values.tolist() == [["u1", "view_item"]]
+
+
+def test_the_secondary_paths_read_once_store_nothing(shop):
+    source = data.open_source(shop)
+    path = ("view_item", "add_to_cart")
+    table = funnel.funnel_paths(source.table("events"), SHANGHAI, [path], 7)
+    assert not data.named_events_path(source, tuple(sorted(path))).exists()
+    plain = funnel.funnel_table(source.table("events"), SHANGHAI, list(path), 7)
+    assert table["users"].tolist() == plain["users"].tolist()
