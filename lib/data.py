@@ -1441,7 +1441,7 @@ def events_named(events: ir.Table, names: Sequence[str]) -> ir.Table:
     """:func:`named_events_of` ``events``: the source's stored table when ``events`` is an open
     source's events table (:meth:`Source.events_named`), otherwise the expression itself.
 
-    A funnel reads its steps' events only; at 10M events a main path's four steps are an eighth
+    A funnel reads its steps' events only; at 10M events a main path's four steps are a ninth
     of them, so reading them back from the store (made once per run and set of names) spares each
     funnel the filter of every event's name, which was most of its time.
     """
