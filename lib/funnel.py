@@ -638,6 +638,15 @@ def breakdowns(
     return list(dict.fromkeys(options))
 
 
+def _with_category(table: ir.Table, products: ir.Table | None) -> ir.Table:
+    """``table`` with ``segment``: the category of each row's ``sku_id`` (null when the catalogue
+    lacks it); an error naming the products table when there is none."""
+    if products is None:
+        raise ValueError("breakdown='category' needs the products table (sku_id → category)")
+    catalogue = products.select(catalogue_sku=products.sku_id, segment=products.category)
+    return table.left_join(catalogue, table.sku_id == catalogue.catalogue_sku)
+
+
 def first_touch(
     events: ir.Table,
     period: Period,
@@ -655,10 +664,7 @@ def first_touch(
     """
     first = _entry_events(events, period, step)
     if breakdown == "category":
-        if products is None:
-            raise ValueError("breakdown='category' needs the products table (sku_id → category)")
-        catalogue = products.select(catalogue_sku=products.sku_id, segment=products.category)
-        first = first.left_join(catalogue, first.sku_id == catalogue.catalogue_sku)
+        first = _with_category(first, products)
     elif breakdown in events.columns and breakdown not in _NOT_BREAKDOWNS:
         first = first.mutate(segment=first[breakdown].cast("string"))
     elif users is not None and breakdown in users.columns and breakdown != "user_id":
@@ -709,13 +715,10 @@ def first_touches(
     at_first = first.join(
         firsts, [first.user_id == firsts.first_user, first.event_time == firsts.first_time]
     )
+    if "category" in names:
+        at_first = _with_category(at_first, products)
     values = {name: at_first[name].cast("string") for name in from_events}
     if "category" in names:
-        if products is None:
-            raise ValueError("breakdown='category' needs the products table (sku_id → category)")
-        catalogue = products.select(catalogue_sku=products.sku_id, segment=products.category)
-        at_first = at_first.left_join(catalogue, at_first.sku_id == catalogue.catalogue_sku)
-        values = {name: at_first[name].cast("string") for name in from_events}
         values["category"] = at_first.segment.cast("string")
     touched = at_first.group_by("user_id").aggregate(
         **{name: value.fill_null(UNKNOWN).min() for name, value in values.items()}
